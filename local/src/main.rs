@@ -1,0 +1,370 @@
+//! The local API: every route of the SAM template, under `/v3` and `/beta`,
+//! served on 127.0.0.1 by calling the very handlers the Lambda functions run,
+//! plus SailPoint's client-credentials token endpoint `POST /oauth/token` for
+//! the seed's OAuth clients, so official SDKs can authenticate.
+//!
+//! Store: the in-process one loaded with the seed (default), or DynamoDB when
+//! `TABLE_NAME` is set (`AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lambda_http::RequestExt;
+use serde_json::json;
+use shared::auth::{claims_for, TokenIssuer};
+use shared::error::{locale_origin, new_tracking_id, ApiError};
+use shared::seed::{SeedFile, DEMO_SEED};
+use shared::state::{store_from_env, table_from_env, AppState, LOCAL_HS256_SECRET};
+use shared::store::DynamoStore;
+
+/// Tokens from `/oauth/token` live this long (seconds), like SailPoint's.
+const TOKEN_TTL_SECS: i64 = 12 * 3600;
+/// Read at most this much of a body; the handlers refuse more than 1 MiB
+/// with a SailPoint 400, so they must see oversize bodies to do so.
+const READ_LIMIT: usize = 8 * 1024 * 1024;
+
+#[derive(Clone)]
+struct Local {
+    app: AppState,
+    seed: Arc<SeedFile>,
+    issuer: TokenIssuer,
+}
+
+#[derive(Clone, Copy)]
+enum Function {
+    Create,
+    Cancel,
+    Close,
+    Status,
+    Reject,
+}
+
+struct Options {
+    host: String,
+    port: u16,
+    seed_path: Option<String>,
+    init_table: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        host: std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+        port: std::env::var("PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(3000),
+        seed_path: std::env::var("SEED_FILE").ok().filter(|s| !s.is_empty()),
+        init_table: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--host" => options.host = args.next().ok_or("--host needs a value")?,
+            "--port" => {
+                options.port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port needs a number")?
+            }
+            "--seed" => options.seed_path = Some(args.next().ok_or("--seed needs a path")?),
+            "--init-table" => options.init_table = true,
+            "-h" | "--help" => {
+                println!(
+                    "local-api [--host 127.0.0.1] [--port 3000] [--seed seed/demo.json] [--init-table]\n\
+                     Serves the API on the in-process store, or on DynamoDB when TABLE_NAME is set\n\
+                     (--init-table creates that table and loads the seed into it)."
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}; see --help")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() {
+    shared::telemetry::init();
+    if let Err(e) = run().await {
+        eprintln!("local-api: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let options = parse_args()?;
+    let seed_json = match &options.seed_path {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("reading seed {path}: {e}"))?
+        }
+        None => DEMO_SEED.to_string(),
+    };
+    let seed = SeedFile::from_json(&seed_json).map_err(|e| e.to_string())?;
+    let secret = std::env::var("JWT_HS256_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| LOCAL_HS256_SECRET.into());
+
+    if let Some(table) = table_from_env() {
+        if options.init_table {
+            let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
+            DynamoStore::create_table(store.client(), &table)
+                .await
+                .map_err(|e| e.to_string())?;
+            seed.load_into(&store).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let store = store_from_env(&seed_json)
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)));
+    let local = Local {
+        app,
+        seed: Arc::new(seed),
+        issuer: TokenIssuer::hs256(&secret),
+    };
+
+    let addr: SocketAddr = format!("{}:{}", options.host, options.port)
+        .parse()
+        .map_err(|e| format!("bad address {}:{}: {e}", options.host, options.port))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("binding {addr}: {e}"))?;
+    print_banner(&local, addr);
+    axum::serve(listener, router(local))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn router(local: Local) -> Router {
+    let mut router = Router::new().route("/oauth/token", post(token));
+    // The routes of template.yaml: close exists only under /beta.
+    for version in ["v3", "beta"] {
+        router = router
+            .route(
+                &format!("/{version}/access-requests"),
+                post(|s, r| invoke(s, Function::Create, None, r)),
+            )
+            .route(
+                &format!("/{version}/access-requests/cancel"),
+                post(|s, r| invoke(s, Function::Cancel, None, r)),
+            )
+            .route(
+                &format!("/{version}/access-request-status"),
+                get(|s, r| invoke(s, Function::Status, None, r)),
+            )
+            .route(
+                &format!("/{version}/non-employee-approvals/{{id}}/reject"),
+                post(|s, Path(id): Path<String>, r| invoke(s, Function::Reject, Some(id), r)),
+            );
+    }
+    router
+        .route(
+            "/beta/access-requests/close",
+            post(|s, r| invoke(s, Function::Close, None, r)),
+        )
+        .fallback(not_found)
+        .with_state(local)
+}
+
+/// Hands an HTTP request to a function's handler as API Gateway would.
+async fn invoke(
+    State(local): State<Local>,
+    function: Function,
+    id: Option<String>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let origin = locale_origin(
+        parts
+            .headers
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let bytes = match to_bytes(body, READ_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return lambda_to_axum(
+                ApiError::bad_request(format!("request body exceeds {READ_LIMIT} bytes"))
+                    .to_response(&new_tracking_id(), origin),
+            )
+        }
+    };
+    let body = if bytes.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => lambda_http::Body::Text(text),
+            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+        }
+    };
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default() {
+            query.entry(k).or_default().push(v);
+        }
+    }
+    let mut request =
+        lambda_http::Request::from_parts(parts, body).with_query_string_parameters(query);
+    if let Some(id) = id {
+        request = request.with_path_parameters(HashMap::from([("id".to_string(), id)]));
+    }
+    let state = &local.app;
+    let response = match function {
+        Function::Create => create_access_request::handler(state, request).await,
+        Function::Cancel => cancel_access_request::handler(state, request).await,
+        Function::Close => close_access_request::handler(state, request).await,
+        Function::Status => list_access_request_status::handler(state, request).await,
+        Function::Reject => reject_non_employee_request::handler(state, request).await,
+    };
+    lambda_to_axum(response)
+}
+
+fn lambda_to_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = body.as_ref().to_vec();
+    Response::from_parts(parts, AxumBody::from(bytes))
+}
+
+/// Unknown routes answer as the deployed API does: a SailPoint 404.
+async fn not_found(headers: HeaderMap, req: Request) -> Response {
+    let origin = locale_origin(headers.get("accept-language").and_then(|v| v.to_str().ok()));
+    let error = ApiError::NotFound(format!(
+        "no operation matches {} {}",
+        req.method(),
+        req.uri().path()
+    ));
+    lambda_to_axum(error.to_response(&new_tracking_id(), origin))
+}
+
+/// `POST /oauth/token`: the client-credentials grant, with the client id and
+/// secret in the form body, the query string, or HTTP Basic authentication.
+async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> Response {
+    let query = req.uri().query().unwrap_or("").to_string();
+    let bytes = to_bytes(req.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut params: HashMap<String, String> =
+        serde_urlencoded::from_str(&query).unwrap_or_default();
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
+        .ok()
+        .or_else(|| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    params.extend(form);
+    if let Some((id, secret)) = basic_credentials(&headers) {
+        params.entry("client_id".into()).or_insert(id);
+        params.entry("client_secret".into()).or_insert(secret);
+    }
+    let oauth_error = |status: StatusCode, error: &str, description: &str| {
+        (
+            status,
+            Json(json!({ "error": error, "error_description": description })),
+        )
+            .into_response()
+    };
+    if params.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only grant_type=client_credentials is supported",
+        );
+    }
+    let (Some(client_id), Some(client_secret)) =
+        (params.get("client_id"), params.get("client_secret"))
+    else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id and client_secret are required",
+        );
+    };
+    let Some((tenant, client)) = local
+        .seed
+        .oauth_client(client_id)
+        .filter(|(_, c)| &c.client_secret == client_secret)
+    else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Bad client credentials",
+        );
+    };
+    let authorities: Vec<&str> = client.authorities.iter().map(String::as_str).collect();
+    let claims = claims_for(
+        &tenant.tenant_id,
+        client.identity_id.as_deref(),
+        client.user_name.as_deref(),
+        Some(&client.client_id),
+        &authorities,
+        TOKEN_TTL_SECS,
+    );
+    let access_token = local.issuer.issue(&claims);
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": TOKEN_TTL_SECS - 1,
+        "scope": "sp:scopes:all",
+        "tenant_id": tenant.tenant_id,
+        "internal": false,
+        "pod": "local",
+        "org": tenant.name,
+        "strong_auth_supported": false,
+        "claims_supported": false,
+        "strong_auth": false,
+        "jti": claims.jti,
+    });
+    if let Some(identity) = &client.identity_id {
+        body["identity_id"] = json!(identity);
+        body["user_id"] = json!(identity);
+    }
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+fn print_banner(local: &Local, addr: SocketAddr) {
+    let base = format!("http://{addr}");
+    let store = match table_from_env() {
+        Some(t) => format!("DynamoDB table {t}"),
+        None => "in-process store (seed data)".to_string(),
+    };
+    println!("Access request API listening on {base}  ({store})");
+    println!("Routes: POST /v3|/beta/access-requests, POST /v3|/beta/access-requests/cancel,");
+    println!("        POST /beta/access-requests/close, GET /v3|/beta/access-request-status,");
+    println!("        POST /v3|/beta/non-employee-approvals/{{id}}/reject, POST /oauth/token");
+    println!("Get a token (client credentials of the seed's OAuth clients):");
+    for tenant in &local.seed.tenants {
+        for c in tenant.oauth_clients.iter().take(8) {
+            println!(
+                "  curl -s {base}/oauth/token -d grant_type=client_credentials -d client_id={} -d client_secret={}   # {} {}",
+                c.client_id,
+                c.client_secret,
+                tenant.name,
+                c.authorities.join(",")
+            );
+        }
+    }
+    println!("Then: curl -H \"Authorization: Bearer $TOKEN\" {base}/v3/access-request-status");
+}

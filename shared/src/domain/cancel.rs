@@ -1,0 +1,115 @@
+//! `POST /access-requests/cancel` (SPEC §6): a single conditional write that
+//! only one of two racing cancel/close calls can win.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::models::{CancelAccessRequest, PhaseState, RequestState, WorkItemState};
+use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
+use crate::store::{Store, StoreError};
+
+/// Re-reads after a lost race; the next read sees the winner's state.
+const ATTEMPTS: usize = 5;
+
+/// Cancels the access request `body.account_activity_id`.
+pub async fn cancel(
+    store: &dyn Store,
+    principal: &Principal,
+    body: &CancelAccessRequest,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut causes = Vec::new();
+    if body.account_activity_id.trim().is_empty() {
+        causes.push("accountActivityId is required and must not be empty".to_string());
+    }
+    if body.comment.trim().is_empty() {
+        causes.push("comment is required and must not be empty".to_string());
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes));
+    }
+    let tenant = principal.tenant_id.as_str();
+    let id = body.account_activity_id.trim();
+
+    for _ in 0..ATTEMPTS {
+        let Some(current) = store
+            .get_requests(tenant, &[id.to_string()])
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Err(ApiError::NotFound(format!(
+                "access request {id} was not found"
+            )));
+        };
+        if !principal.is_org_admin() && !principal.is(&current.requester.id) {
+            return Err(ApiError::Forbidden(format!(
+                "only ORG_ADMIN or the identity that submitted access request {id} may cancel it"
+            )));
+        }
+        let next = cancelled(&current, principal, &body.comment, now)?;
+        match store.update_request(tenant, &next, None).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal(format!(
+        "cancel of {id} kept conflicting"
+    )))
+}
+
+/// The request after a cancel, or the 400 that says why it cannot be.
+pub fn cancelled(
+    current: &AccessRequestRecord,
+    principal: &Principal,
+    comment: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessRequestRecord, ApiError> {
+    if current.state != RequestState::Executing {
+        return Err(ApiError::bad_request(format!(
+            "access request {} is {} and can no longer be cancelled",
+            current.id,
+            current.state.as_str()
+        )));
+    }
+    if let Some(decided) = current
+        .items
+        .iter()
+        .flat_map(|i| &i.approvals)
+        .find(|a| a.status != WorkItemState::Pending)
+    {
+        return Err(ApiError::bad_request(format!(
+            "access request {} has passed the approval step ({:?} approval by {} is {:?}) and can no longer be cancelled; use close instead",
+            current.id, decided.scheme, decided.approver.name, decided.status
+        )));
+    }
+    let mut next = current.clone();
+    next.state = RequestState::Cancelled;
+    next.modified = now;
+    next.version += 1;
+    for approval in next.items.iter_mut().flat_map(|i| i.approvals.iter_mut()) {
+        approval.status = WorkItemState::Cancelled;
+        approval.modified = Some(now);
+    }
+    for phase in next.phases.iter_mut().filter(|p| p.finished.is_none()) {
+        phase.state = PhaseState::Cancelled;
+        phase.finished = Some(now);
+    }
+    let caller = principal.identity_id.clone().unwrap_or_default();
+    let name = if caller == current.requester.id {
+        current.requester.name.clone()
+    } else {
+        principal
+            .user_name
+            .clone()
+            .unwrap_or_else(|| caller.clone())
+    };
+    next.cancellation = Some(CancellationRecord {
+        comment: comment.to_string(),
+        owner: NamedRef { id: caller, name },
+        modified: now,
+    });
+    Ok(next)
+}

@@ -1,0 +1,415 @@
+//! `GET /access-request-status` (SPEC §5): query parameters, authority, the
+//! index each query reads, filters, sorters, paging and the response items.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::auth::Principal;
+use crate::domain::filter::{self, Expr, Row, SortField, SortKey};
+use crate::error::ApiError;
+use crate::models::{
+    AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
+    IdentityReference, IdentityType, LocaleOrigin, OwnerReference, OwnerType, RequestState,
+    RequestedItemStatus,
+};
+use crate::records::{AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord};
+use crate::store::{RequestIndex, Store};
+
+pub const MAX_LIMIT: usize = 250;
+/// `offset` is an int32 in the API.
+const MAX_OFFSET: usize = i32::MAX as usize;
+
+/// A parsed, validated status query; identity parameters are still as given
+/// (`me` is resolved against the caller by [`list`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusQuery {
+    pub requested_for: Option<String>,
+    pub requested_by: Option<String>,
+    pub regarding_identity: Option<String>,
+    pub assigned_to: Option<String>,
+    pub count: bool,
+    pub limit: usize,
+    pub offset: usize,
+    pub filters: Option<Expr>,
+    pub sorters: Vec<SortKey>,
+    pub executing_only: bool,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusPage {
+    pub items: Vec<RequestedItemStatus>,
+    /// Matches after filters, before paging (the `X-Total-Count` value).
+    pub total: usize,
+}
+
+/// Parses the query string parameters (each name with all its values).
+pub fn parse_query(params: &BTreeMap<String, Vec<String>>) -> Result<StatusQuery, ApiError> {
+    let mut causes = Vec::new();
+    let mut single = |name: &str| -> Option<String> {
+        match params.get(name).map(Vec::as_slice) {
+            None | Some([]) => None,
+            Some([one]) => Some(one.clone()),
+            Some(many) => {
+                causes.push(format!(
+                    "query parameter {name} is given {} times; give it at most once",
+                    many.len()
+                ));
+                None
+            }
+        }
+    };
+    let requested_for = single("requested-for");
+    let requested_by = single("requested-by");
+    let regarding_identity = single("regarding-identity");
+    let assigned_to = single("assigned-to");
+    let count = single("count");
+    let limit = single("limit");
+    let offset = single("offset");
+    let filters = single("filters");
+    let sorters = single("sorters");
+    let request_state = single("request-state");
+
+    for (name, value) in [
+        ("requested-for", &requested_for),
+        ("requested-by", &requested_by),
+        ("regarding-identity", &regarding_identity),
+        ("assigned-to", &assigned_to),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            causes.push(format!(
+                "query parameter {name} is empty; give an identity id or me"
+            ));
+        }
+    }
+    if regarding_identity.is_some() && (requested_for.is_some() || requested_by.is_some()) {
+        causes.push(
+            "regarding-identity cannot be combined with requested-for or requested-by".into(),
+        );
+    }
+    let count = match count.as_deref() {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            causes.push(format!("count must be true or false; got {v:?}"));
+            false
+        }
+    };
+    let limit = match limit.as_deref() {
+        None => MAX_LIMIT,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (0..=MAX_LIMIT as i64).contains(&n) => n as usize,
+            _ => {
+                causes.push(format!(
+                    "limit must be an integer between 0 and {MAX_LIMIT}; got {v:?}"
+                ));
+                MAX_LIMIT
+            }
+        },
+    };
+    let offset = match offset.as_deref() {
+        None => 0,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (0..=MAX_OFFSET as i64).contains(&n) => n as usize,
+            _ => {
+                causes.push(format!(
+                    "offset must be an integer between 0 and {MAX_OFFSET}; got {v:?}"
+                ));
+                0
+            }
+        },
+    };
+    let executing_only = match request_state.as_deref() {
+        None => false,
+        Some("EXECUTING") => true,
+        Some(v) => {
+            causes.push(format!(
+                "request-state must be EXECUTING (the only supported value); got {v:?}"
+            ));
+            false
+        }
+    };
+    let filters = match filters.as_deref() {
+        None => None,
+        Some(f) => filter::parse_filters(f)
+            .map_err(|e| causes.push(e.message))
+            .ok(),
+    };
+    let sorters = filter::parse_sorters(sorters.as_deref().unwrap_or("")).unwrap_or_else(|e| {
+        causes.push(e.message);
+        Vec::new()
+    });
+
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes));
+    }
+    Ok(StatusQuery {
+        requested_for,
+        requested_by,
+        regarding_identity,
+        assigned_to,
+        count,
+        limit,
+        offset,
+        filters,
+        sorters,
+        executing_only,
+    })
+}
+
+/// Answers a status query for `principal`.
+pub async fn list(
+    store: &dyn Store,
+    principal: &Principal,
+    query: &StatusQuery,
+) -> Result<StatusPage, ApiError> {
+    let resolve = |param: &str, value: &Option<String>| -> Result<Option<String>, ApiError> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("me") => {
+                principal.identity_id.clone().map(Some).ok_or_else(|| {
+                    ApiError::bad_request(format!("{param}=me needs a token with a user context"))
+                })
+            }
+            Some(v) => Ok(Some(v.to_string())),
+        }
+    };
+    let requested_for = resolve("requested-for", &query.requested_for)?;
+    let requested_by = resolve("requested-by", &query.requested_by)?;
+    let mut regarding = resolve("regarding-identity", &query.regarding_identity)?;
+    let assigned_to = resolve("assigned-to", &query.assigned_to)?;
+
+    // Anyone may ask about themselves; ORG_ADMIN about anyone.
+    if !principal.is_org_admin() {
+        let named = [&requested_for, &requested_by, &regarding, &assigned_to];
+        if let Some(other) = named
+            .iter()
+            .filter_map(|v| v.as_deref())
+            .find(|id| !principal.is(id))
+        {
+            return Err(ApiError::Forbidden(format!(
+                "only ORG_ADMIN may list the access requests of other identities ({other})"
+            )));
+        }
+        if named.iter().all(|v| v.is_none()) {
+            match &principal.identity_id {
+                Some(me) => regarding = Some(me.clone()),
+                None => {
+                    return Err(ApiError::Forbidden(
+                        "a token without a user context must be ORG_ADMIN to list access request status".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    let tenant = principal.tenant_id.as_str();
+    // The narrowest index answers; the other conditions filter its result.
+    let records = if let Some(r) = &regarding {
+        let (by_index, for_index) = (
+            RequestIndex::Requester(r.clone()),
+            RequestIndex::RequestedFor(r.clone()),
+        );
+        let (by, for_) = futures::try_join!(
+            store.query_requests(tenant, &by_index),
+            store.query_requests(tenant, &for_index),
+        )?;
+        let mut seen = HashSet::new();
+        by.into_iter()
+            .chain(for_)
+            .filter(|rec| seen.insert(rec.id.clone()))
+            .collect()
+    } else if let Some(f) = &requested_for {
+        store
+            .query_requests(tenant, &RequestIndex::RequestedFor(f.clone()))
+            .await?
+    } else if let Some(b) = &requested_by {
+        store
+            .query_requests(tenant, &RequestIndex::Requester(b.clone()))
+            .await?
+    } else if let Some(a) = &assigned_to {
+        store
+            .query_requests(tenant, &RequestIndex::Assignee(a.clone()))
+            .await?
+    } else {
+        store.query_requests(tenant, &RequestIndex::Tenant).await?
+    };
+
+    let records: Vec<AccessRequestRecord> = records
+        .into_iter()
+        .filter(|r| {
+            requested_for
+                .as_ref()
+                .is_none_or(|f| &r.requested_for.id == f)
+        })
+        .filter(|r| requested_by.as_ref().is_none_or(|b| &r.requester.id == b))
+        .filter(|r| {
+            assigned_to
+                .as_ref()
+                .is_none_or(|a| r.assignees().contains(a))
+        })
+        .filter(|r| !query.executing_only || r.state == RequestState::Executing)
+        .collect();
+
+    let mut rows: Vec<(&AccessRequestRecord, &RequestedItemRecord)> = records
+        .iter()
+        .flat_map(|r| r.items.iter().map(move |i| (r, i)))
+        .filter(|(r, i)| {
+            query.filters.as_ref().is_none_or(|f| {
+                f.matches(&Row {
+                    access_request_id: &r.id,
+                    account_activity_item_id: &i.account_activity_item_id,
+                    created: r.created,
+                })
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| compare(&query.sorters, a, b));
+    let total = rows.len();
+    let items = rows
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .map(|(r, i)| item_status(r, i))
+        .collect();
+    Ok(StatusPage { items, total })
+}
+
+/// Orders by the sorters, then by `accountActivityItemId` so pages are stable.
+fn compare(
+    keys: &[SortKey],
+    a: &(&AccessRequestRecord, &RequestedItemRecord),
+    b: &(&AccessRequestRecord, &RequestedItemRecord),
+) -> Ordering {
+    for key in keys {
+        let ord = match key.field {
+            SortField::Created => a.0.created.cmp(&b.0.created),
+            SortField::Modified => a.0.modified.cmp(&b.0.modified),
+            SortField::AccountActivityItemId => {
+                a.1.account_activity_item_id
+                    .cmp(&b.1.account_activity_item_id)
+            }
+            SortField::Name => a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()),
+        };
+        let ord = if key.descending { ord.reverse() } else { ord };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.1.account_activity_item_id
+        .cmp(&b.1.account_activity_item_id)
+}
+
+fn identity(r: &NamedRef) -> IdentityReference {
+    IdentityReference {
+        ref_type: IdentityType::Identity,
+        id: r.id.clone(),
+        name: r.name.clone(),
+    }
+}
+
+fn approval(a: &ApprovalRecord, item: &RequestedItemRecord) -> ApprovalStatusDto {
+    let current_owner = match (a.approver.owner_type, &a.reviewed_by) {
+        (_, Some(reviewer)) => Some(identity(reviewer)),
+        (OwnerType::Identity, None) => Some(IdentityReference {
+            ref_type: IdentityType::Identity,
+            id: a.approver.id.clone(),
+            name: a.approver.name.clone(),
+        }),
+        // A group holds the step: no single identity owns it yet.
+        (OwnerType::GovernanceGroup, None) => None,
+    };
+    ApprovalStatusDto {
+        approval_id: Some(a.approval_id.clone()),
+        forwarded: false,
+        original_owner: OwnerReference {
+            ref_type: a.approver.owner_type,
+            id: a.approver.id.clone(),
+            name: a.approver.name.clone(),
+        },
+        current_owner,
+        reviewed_by: a.reviewed_by.as_ref().map(identity),
+        modified: a.modified,
+        status: a.status,
+        scheme: a.scheme,
+        error_messages: None,
+        comment: a.comment.clone(),
+        remove_date: item.remove_date,
+    }
+}
+
+/// The `RequestedItemStatus` of one item of a request.
+pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> RequestedItemStatus {
+    let client_metadata = match (&r.client_metadata, &i.client_metadata) {
+        (None, None) => None,
+        (request, item) => {
+            let mut merged = request.clone().unwrap_or_default();
+            merged.extend(item.clone().unwrap_or_default());
+            Some(merged)
+        }
+    };
+    let warnings: Vec<Vec<ErrorMessageDto>> = r
+        .warnings
+        .iter()
+        .map(|w| {
+            vec![ErrorMessageDto {
+                locale: Some("en-US".into()),
+                locale_origin: Some(LocaleOrigin::Default),
+                text: w.clone(),
+            }]
+        })
+        .collect();
+    let phases: Vec<AccessRequestPhase> = r
+        .phases
+        .iter()
+        .map(|p| AccessRequestPhase {
+            started: p.started,
+            finished: p.finished,
+            name: p.name.clone(),
+            state: p.state,
+            result: p.result,
+            phase_reference: (p.name == crate::domain::submit::APPROVAL_PHASE
+                && !i.approvals.is_empty())
+            .then(|| "approvalDetails".to_string()),
+        })
+        .collect();
+    RequestedItemStatus {
+        id: i.account_activity_item_id.clone(),
+        name: Some(i.name.clone()),
+        item_type: Some(i.item_type),
+        cancelled_request_details: r.cancellation.as_ref().map(|c| CancelledRequestDetails {
+            comment: c.comment.clone(),
+            owner: identity(&c.owner),
+            modified: c.modified,
+        }),
+        error_messages: (!warnings.is_empty()).then_some(warnings),
+        state: r.state,
+        approval_details: i.approvals.iter().map(|a| approval(a, i)).collect(),
+        approval_ids: Some(i.approvals.iter().map(|a| a.approval_id.clone()).collect()),
+        manual_work_item_details: None,
+        account_activity_item_id: i.account_activity_item_id.clone(),
+        request_type: Some(r.request_type),
+        modified: Some(r.modified),
+        created: r.created,
+        requester: identity(&r.requester),
+        requested_for: identity(&r.requested_for),
+        requester_comment: i.comment.as_ref().map(|c| CommentDto {
+            comment: Some(c.clone()),
+            created: r.created,
+            author: identity(&r.requester),
+        }),
+        sod_violation_context: None,
+        provisioning_details: None,
+        pre_approval_trigger_details: None,
+        access_request_phases: Some(phases),
+        description: i.description.clone(),
+        start_date: i.start_date,
+        remove_date: i.remove_date,
+        cancelable: r.cancelable(),
+        access_request_id: r.id.clone(),
+        client_metadata,
+        requested_accounts: None,
+        privilege_level: None,
+    }
+}

@@ -1,0 +1,651 @@
+//! `POST /access-requests` (SPEC §3, §4): validation, authority, catalog and
+//! directory lookups, approval steps, duplicate detection and the atomic write.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::models::{
+    AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType, ApprovalScheme,
+    ItemType, OwnerType, PhaseResult, PhaseState, RequestState, RequestedItemDetails,
+    WorkItemState,
+};
+use crate::records::{
+    AccessRequestRecord, ApprovalRecord, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
+    PendingClaim, PendingKey, PhaseRecord, RequestedItemRecord,
+};
+use crate::store::dynamo::{submission_write_count, MAX_TRANSACTION_ITEMS};
+use crate::store::{Lookup, Store, StoreError};
+
+/// At most this many items per request.
+pub const MAX_ITEMS: usize = 25;
+/// With any entitlement requested: at most this many identities ...
+pub const MAX_IDENTITIES_WITH_ENTITLEMENTS: usize = 10;
+/// ... and at most this many entitlements.
+pub const MAX_ENTITLEMENTS: usize = 25;
+/// A racing identical submission makes our claims fail; re-reading settles it.
+const ATTEMPTS: usize = 3;
+
+pub const APPROVAL_PHASE: &str = "APPROVAL_PHASE";
+pub const PROVISIONING_PHASE: &str = "PROVISIONING_PHASE";
+
+/// The duplicate guards a request holds while it executes.
+pub fn pending_keys(record: &AccessRequestRecord) -> Vec<PendingKey> {
+    record
+        .items
+        .iter()
+        .map(|i| PendingKey {
+            identity_id: record.requested_for.id.clone(),
+            item_type: i.item_type,
+            item_id: i.item_id.clone(),
+            request_type: record.request_type,
+        })
+        .collect()
+}
+
+/// One requested item after validation.
+#[derive(Debug, Clone)]
+struct ValidItem {
+    item_type: ItemType,
+    id: String,
+    comment: Option<String>,
+    client_metadata: Option<BTreeMap<String, String>>,
+    start_date: Option<DateTime<Utc>>,
+    remove_date: Option<DateTime<Utc>>,
+}
+
+/// A submission that passed every check that needs no store.
+#[derive(Debug, Clone)]
+struct ValidRequest {
+    request_type: AccessRequestType,
+    requested_for: Vec<String>,
+    items: Vec<ValidItem>,
+    client_metadata: Option<BTreeMap<String, String>>,
+}
+
+/// Submits an access request on behalf of `principal`.
+pub async fn submit(
+    store: &dyn Store,
+    principal: &Principal,
+    body: AccessRequest,
+    now: DateTime<Utc>,
+) -> Result<AccessRequestResponse, ApiError> {
+    let Some(caller) = principal.identity_id.clone() else {
+        return Err(ApiError::Forbidden(
+            "API tokens cannot submit access requests: use a token with a user context (identity_id)".into(),
+        ));
+    };
+    let request = validate(&body, &caller, now)?;
+    let tenant = principal.tenant_id.as_str();
+
+    for attempt in 1..=ATTEMPTS {
+        match try_submit(store, principal, &caller, tenant, &request, now).await {
+            Err(SubmitError::Api(e)) => return Err(e),
+            Err(SubmitError::Store(StoreError::Conflict(reason))) if attempt < ATTEMPTS => {
+                tracing::info!(attempt, reason, "submission raced another; re-reading");
+            }
+            Err(SubmitError::Store(e)) => return Err(e.into()),
+            Ok(response) => return Ok(response),
+        }
+    }
+    Err(ApiError::Internal("submission kept conflicting".into()))
+}
+
+enum SubmitError {
+    Api(ApiError),
+    Store(StoreError),
+}
+
+impl From<ApiError> for SubmitError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<StoreError> for SubmitError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+async fn try_submit(
+    store: &dyn Store,
+    principal: &Principal,
+    caller: &str,
+    tenant: &str,
+    request: &ValidRequest,
+    now: DateTime<Utc>,
+) -> Result<AccessRequestResponse, SubmitError> {
+    // One batch: the caller, every target, every item, every duplicate guard.
+    let mut identity_ids = request.requested_for.clone();
+    if !identity_ids.iter().any(|i| i == caller) {
+        identity_ids.push(caller.to_string());
+    }
+    let pending: Vec<PendingKey> = request
+        .requested_for
+        .iter()
+        .flat_map(|target| {
+            request.items.iter().map(move |item| PendingKey {
+                identity_id: target.clone(),
+                item_type: item.item_type,
+                item_id: item.id.clone(),
+                request_type: request.request_type,
+            })
+        })
+        .collect();
+    let lookup = Lookup {
+        identity_ids,
+        items: request
+            .items
+            .iter()
+            .map(|i| (i.item_type, i.id.clone()))
+            .collect(),
+        pending: pending.clone(),
+    };
+    let found = store.lookup(tenant, &lookup).await?;
+
+    // Directory: every target must exist.
+    let unknown: Vec<String> = request
+        .requested_for
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !found.identities.contains_key(*id))
+        .map(|(i, id)| format!("requestedFor[{i}]: identity {id} was not found in the tenant"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::BadRequest(unknown).into());
+    }
+    authorize(principal, caller, request, &found.identities)?;
+
+    // Catalog: every item must exist with its type and be requestable.
+    let mut catalog_causes = Vec::new();
+    for (i, item) in request.items.iter().enumerate() {
+        match found.items.get(&(item.item_type, item.id.clone())) {
+            None => catalog_causes.push(format!(
+                "requestedItems[{i}]: {} {} was not found in the catalog",
+                item.item_type.as_str(),
+                item.id
+            )),
+            Some(c) if !c.requestable => catalog_causes.push(format!(
+                "requestedItems[{i}]: {} {} ({}) is not requestable",
+                item.item_type.as_str(),
+                item.id,
+                c.name
+            )),
+            Some(_) => {}
+        }
+    }
+    if !catalog_causes.is_empty() {
+        return Err(ApiError::BadRequest(catalog_causes).into());
+    }
+
+    // Duplicate guards: a claim is live while the request it names executes.
+    let claimed_ids: Vec<String> = {
+        let mut ids: Vec<String> = found.pending.values().cloned().collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let live: HashSet<String> = if claimed_ids.is_empty() {
+        HashSet::new()
+    } else {
+        store
+            .get_requests(tenant, &claimed_ids)
+            .await?
+            .into_iter()
+            .filter(|r| !r.state.is_final())
+            .map(|r| r.id)
+            .collect()
+    };
+
+    let requester = named(&found.identities, caller);
+    let mut records = Vec::new();
+    let mut claims = Vec::new();
+    let mut response = AccessRequestResponse::default();
+    for target_id in &request.requested_for {
+        let target = &found.identities[target_id];
+        let mut fresh = Vec::new();
+        let mut existing_items = Vec::new();
+        let mut existing_ids = Vec::new();
+        for item in &request.items {
+            let key = PendingKey {
+                identity_id: target_id.clone(),
+                item_type: item.item_type,
+                item_id: item.id.clone(),
+                request_type: request.request_type,
+            };
+            match found.pending.get(&key) {
+                Some(id) if live.contains(id) => {
+                    existing_items.push(item);
+                    if !existing_ids.contains(id) {
+                        existing_ids.push(id.clone());
+                    }
+                }
+                stale => fresh.push((item, key, stale.cloned())),
+            }
+        }
+        if !existing_items.is_empty() {
+            response
+                .existing_requests
+                .push(tracking(target_id, &existing_items, existing_ids));
+        }
+        if fresh.is_empty() {
+            continue;
+        }
+        // Items without approval steps complete at once; they get a request
+        // of their own so that each stored request has one state.
+        let (immediate, gated): (Vec<_>, Vec<_>) = fresh.into_iter().partition(|(item, _, _)| {
+            let catalog = &found.items[&(item.item_type, item.id.clone())];
+            approvals_for(catalog, target).is_empty()
+        });
+        let mut ids = Vec::new();
+        for (group, state) in [
+            (gated, RequestState::Executing),
+            (immediate, RequestState::RequestCompleted),
+        ] {
+            if group.is_empty() {
+                continue;
+            }
+            let record = new_record(
+                request,
+                &requester,
+                target,
+                &group,
+                state,
+                &found.items,
+                now,
+            );
+            if state == RequestState::Executing {
+                for (_, key, stale) in &group {
+                    claims.push(PendingClaim {
+                        key: key.clone(),
+                        access_request_id: record.id.clone(),
+                        replaces: stale.clone(),
+                    });
+                }
+            }
+            ids.push(record.id.clone());
+            records.push(record);
+        }
+        let all_fresh: Vec<&ValidItem> = request
+            .items
+            .iter()
+            .filter(|item| !existing_items.iter().any(|e| std::ptr::eq(*e, *item)))
+            .collect();
+        response
+            .new_requests
+            .push(tracking(target_id, &all_fresh, ids));
+    }
+
+    if records.is_empty() {
+        return Ok(response);
+    }
+    let writes = submission_write_count(&records, &claims);
+    if writes > MAX_TRANSACTION_ITEMS {
+        return Err(ApiError::bad_request(format!(
+            "this submission needs {writes} stored records (requests, approver assignments and duplicate guards); \
+             at most {MAX_TRANSACTION_ITEMS} can be written atomically: split it into smaller requests"
+        ))
+        .into());
+    }
+    store.create_requests(tenant, &records, &claims).await?;
+    Ok(response)
+}
+
+/// Checks everything that needs no store, collecting one cause per problem.
+fn validate(
+    body: &AccessRequest,
+    caller: &str,
+    now: DateTime<Utc>,
+) -> Result<ValidRequest, ApiError> {
+    let mut causes = Vec::new();
+    if body
+        .requested_for_with_requested_items
+        .as_ref()
+        .is_some_and(|v| !v.is_null())
+    {
+        causes.push(
+            "requestedForWithRequestedItems is not supported: use requestedFor and requestedItems"
+                .to_string(),
+        );
+    }
+    let request_type = match body.request_type {
+        None | Some(AccessRequestType::GrantAccess) => AccessRequestType::GrantAccess,
+        Some(AccessRequestType::RevokeAccess) => AccessRequestType::RevokeAccess,
+        Some(AccessRequestType::ModifyAccess) => {
+            causes.push(
+                "requestType: MODIFY_ACCESS is not supported; use GRANT_ACCESS or REVOKE_ACCESS"
+                    .into(),
+            );
+            AccessRequestType::GrantAccess
+        }
+    };
+    let revoke = request_type == AccessRequestType::RevokeAccess;
+
+    // requestedFor
+    if body.requested_for.is_empty() {
+        causes.push("requestedFor must contain at least 1 identity id; got 0".into());
+    }
+    let mut seen = HashSet::new();
+    for (i, id) in body.requested_for.iter().enumerate() {
+        if id.trim().is_empty() {
+            causes.push(format!(
+                "requestedFor[{i}] is empty; identity ids must be non-empty"
+            ));
+        } else if !seen.insert(id.as_str()) {
+            causes.push(format!(
+                "requestedFor[{i}]: identity {id} is listed more than once; ids must be distinct"
+            ));
+        }
+    }
+
+    // requestedItems
+    let n_items = body.requested_items.len();
+    if n_items == 0 || n_items > MAX_ITEMS {
+        causes.push(format!(
+            "requestedItems must contain between 1 and {MAX_ITEMS} items; got {n_items}"
+        ));
+    }
+    let mut seen_items = HashSet::new();
+    let mut items = Vec::with_capacity(n_items);
+    for (i, item) in body.requested_items.iter().enumerate() {
+        let at = format!("requestedItems[{i}]");
+        if item.id.trim().is_empty() {
+            causes.push(format!("{at}.id is empty; item ids must be non-empty"));
+        } else if !seen_items.insert((item.item_type, item.id.as_str())) {
+            causes.push(format!(
+                "{at}: {} {} is listed more than once; items must be distinct",
+                item.item_type.as_str(),
+                item.id
+            ));
+        }
+        if revoke && item.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            causes.push(format!("{at}.comment is required for REVOKE_ACCESS"));
+        }
+        let start_date = match &item.start_date {
+            Some(_) if revoke => {
+                causes.push(format!("{at}.startDate is not allowed for REVOKE_ACCESS"));
+                None
+            }
+            Some(s) => future_utc(&format!("{at}.startDate"), s, now)
+                .map_err(|c| causes.push(c))
+                .ok(),
+            None => None,
+        };
+        let remove_date = match &item.remove_date {
+            Some(_) if item.item_type == ItemType::Entitlement => {
+                causes.push(format!(
+                    "{at}.removeDate is not allowed on entitlements (ENTITLEMENT {})",
+                    item.id
+                ));
+                None
+            }
+            Some(s) => future_utc(&format!("{at}.removeDate"), s, now)
+                .map_err(|c| causes.push(c))
+                .ok(),
+            None => None,
+        };
+        items.push(ValidItem {
+            item_type: item.item_type,
+            id: item.id.clone(),
+            comment: item.comment.clone().filter(|c| !c.is_empty()),
+            client_metadata: item.client_metadata.clone().filter(|m| !m.is_empty()),
+            start_date,
+            remove_date,
+        });
+    }
+
+    let entitlements = body
+        .requested_items
+        .iter()
+        .filter(|i| i.item_type == ItemType::Entitlement)
+        .count();
+    let identities = body.requested_for.len();
+    if revoke {
+        if identities != 1 {
+            causes.push(format!(
+                "REVOKE_ACCESS requires exactly 1 identity in requestedFor; got {identities}"
+            ));
+        }
+        if body.requested_for.iter().any(|id| id == caller) {
+            causes.push(format!(
+                "REVOKE_ACCESS cannot be requested for oneself (requestedFor contains {caller})"
+            ));
+        }
+        if entitlements > 1 {
+            causes.push(format!(
+                "REVOKE_ACCESS allows at most 1 entitlement per request; got {entitlements}"
+            ));
+        }
+    } else if entitlements > 0 {
+        if identities > MAX_IDENTITIES_WITH_ENTITLEMENTS {
+            causes.push(format!(
+                "requestedFor has {identities} identities; at most {MAX_IDENTITIES_WITH_ENTITLEMENTS} are allowed when entitlements are requested"
+            ));
+        }
+        if entitlements > MAX_ENTITLEMENTS {
+            causes.push(format!(
+                "requestedItems has {entitlements} entitlements; at most {MAX_ENTITLEMENTS} are allowed"
+            ));
+        }
+    }
+
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes));
+    }
+    Ok(ValidRequest {
+        request_type,
+        requested_for: body.requested_for.clone(),
+        items,
+        client_metadata: body.client_metadata.clone().filter(|m| !m.is_empty()),
+    })
+}
+
+/// An RFC 3339 date-time, in UTC, strictly after `now`.
+fn future_utc(field: &str, value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let parsed = DateTime::parse_from_rfc3339(value).map_err(|_| {
+        format!("{field} {value:?} is not an RFC 3339 date-time (e.g. 2030-01-31T12:00:00Z)")
+    })?;
+    if parsed.offset().local_minus_utc() != 0 {
+        return Err(format!("{field} {value:?} must be in UTC (offset Z)"));
+    }
+    let t = parsed.with_timezone(&Utc);
+    if t <= now {
+        return Err(format!(
+            "{field} {value:?} must be in the future (now is {})",
+            crate::time::format(&now)
+        ));
+    }
+    Ok(t)
+}
+
+/// GRANT for others and every REVOKE need ORG_ADMIN or the manager of every target.
+fn authorize(
+    principal: &Principal,
+    caller: &str,
+    request: &ValidRequest,
+    identities: &HashMap<String, IdentityRecord>,
+) -> Result<(), ApiError> {
+    if principal.is_org_admin() {
+        return Ok(());
+    }
+    let others: Vec<&String> = request
+        .requested_for
+        .iter()
+        .filter(|t| t.as_str() != caller)
+        .collect();
+    let not_managed: Vec<&str> = others
+        .iter()
+        .filter(|t| {
+            identities
+                .get(t.as_str())
+                .and_then(|i| i.manager_id.as_deref())
+                != Some(caller)
+        })
+        .map(|t| t.as_str())
+        .collect();
+    if not_managed.is_empty() {
+        return Ok(());
+    }
+    let what = match request.request_type {
+        AccessRequestType::RevokeAccess => "revoke access",
+        _ => "request access for others",
+    };
+    Err(ApiError::Forbidden(format!(
+        "only ORG_ADMIN or the manager of every target identity may {what}; {caller} does not manage {}",
+        not_managed.join(", ")
+    )))
+}
+
+fn named(identities: &HashMap<String, IdentityRecord>, id: &str) -> NamedRef {
+    NamedRef {
+        id: id.to_string(),
+        name: identities
+            .get(id)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| id.to_string()),
+    }
+}
+
+/// The approvers of each step of `item` when requested for `target`. A
+/// MANAGER step is skipped for an identity without a manager.
+fn approvals_for(
+    item: &CatalogItemRecord,
+    target: &IdentityRecord,
+) -> Vec<(ApprovalScheme, Approver)> {
+    item.approval_steps
+        .iter()
+        .filter_map(|step| match (&step.approver, step.scheme) {
+            (Some(a), _) => Some((step.scheme, a.clone())),
+            (None, ApprovalScheme::Manager) => target.manager_id.as_ref().map(|m| {
+                (
+                    step.scheme,
+                    Approver {
+                        owner_type: OwnerType::Identity,
+                        id: m.clone(),
+                        name: target.manager_name.clone().unwrap_or_else(|| m.clone()),
+                        member_ids: Vec::new(),
+                    },
+                )
+            }),
+            (None, _) => None,
+        })
+        .collect()
+}
+
+fn new_record(
+    request: &ValidRequest,
+    requester: &NamedRef,
+    target: &IdentityRecord,
+    items: &[(&ValidItem, PendingKey, Option<String>)],
+    state: RequestState,
+    catalog: &HashMap<(ItemType, String), CatalogItemRecord>,
+    now: DateTime<Utc>,
+) -> AccessRequestRecord {
+    let items = items
+        .iter()
+        .map(|(item, _, _)| {
+            let c = &catalog[&(item.item_type, item.id.clone())];
+            RequestedItemRecord {
+                account_activity_item_id: new_id(),
+                item_type: item.item_type,
+                item_id: item.id.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                comment: item.comment.clone(),
+                client_metadata: item.client_metadata.clone(),
+                start_date: item.start_date,
+                remove_date: item.remove_date,
+                approvals: approvals_for(c, target)
+                    .into_iter()
+                    .map(|(scheme, approver)| ApprovalRecord {
+                        approval_id: new_id(),
+                        scheme,
+                        approver,
+                        status: WorkItemState::Pending,
+                        comment: None,
+                        reviewed_by: None,
+                        modified: None,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let phases = match state {
+        RequestState::Executing => vec![PhaseRecord {
+            name: APPROVAL_PHASE.into(),
+            state: PhaseState::Executing,
+            started: now,
+            finished: None,
+            result: None,
+        }],
+        _ => [APPROVAL_PHASE, PROVISIONING_PHASE]
+            .into_iter()
+            .map(|name| PhaseRecord {
+                name: name.into(),
+                state: PhaseState::Completed,
+                started: now,
+                finished: Some(now),
+                result: Some(PhaseResult::Successful),
+            })
+            .collect(),
+    };
+    AccessRequestRecord {
+        id: new_id(),
+        requester: requester.clone(),
+        requested_for: NamedRef {
+            id: target.id.clone(),
+            name: target.name.clone(),
+        },
+        request_type: request.request_type,
+        state,
+        created: now,
+        modified: now,
+        client_metadata: request.client_metadata.clone(),
+        items,
+        phases,
+        cancellation: None,
+        warnings: Vec::new(),
+        version: 1,
+    }
+}
+
+fn tracking(target: &str, items: &[&ValidItem], ids: Vec<String>) -> AccessRequestTracking {
+    AccessRequestTracking {
+        requested_for: target.to_string(),
+        requested_items_details: items
+            .iter()
+            .map(|i| RequestedItemDetails {
+                item_type: i.item_type,
+                id: i.id.clone(),
+            })
+            .collect(),
+        attributes_hash: attributes_hash(target, items) as i64,
+        access_request_ids: ids,
+    }
+}
+
+/// A stable 32-bit hash of what was requested (Java `String.hashCode` style,
+/// so clients see the familiar signed int32 values).
+fn attributes_hash(target: &str, items: &[&ValidItem]) -> i32 {
+    let mut text = String::from(target);
+    for i in items {
+        text.push('|');
+        text.push_str(i.item_type.as_str());
+        text.push(':');
+        text.push_str(&i.id);
+        if let Some(d) = &i.remove_date {
+            text.push('@');
+            text.push_str(&crate::time::format(d));
+        }
+    }
+    text.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// A new 32-hex-character id, the shape SailPoint ids have.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,251 @@
+//! The Lambda edge: turns a `lambda_http::Request` into a domain call and its
+//! result into a response. Client errors are answered here, never returned to
+//! the runtime (which would make them bare 500/502s). One JSON log line is
+//! written per request, with the tracking id of any error.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+use lambda_http::http::{header::HeaderName, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::Principal;
+use crate::error::{locale_origin, new_tracking_id, ApiError};
+use crate::state::AppState;
+
+/// Bodies above this size are refused with a 400 (SPEC §2).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: Vec<(HeaderName, String)>,
+}
+
+impl Reply {
+    /// A JSON body with `status`.
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_string(value)
+            .map_err(|e| ApiError::Internal(format!("serializing the response: {e}")))?;
+        Ok(Self {
+            status,
+            body,
+            headers: Vec::new(),
+        })
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Runs one operation: authenticates, calls `operation`, maps errors to the
+/// SailPoint envelope, logs one line. Never fails and never panics outward.
+pub async fn handle<F, Fut>(
+    state: &AppState,
+    operation: &'static str,
+    req: Request,
+    f: F,
+) -> Response<Body>
+where
+    F: FnOnce(Principal, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let origin = locale_origin(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default();
+
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let principal = state
+        .auth
+        .verify_header(authorization)
+        .map_err(|e| ApiError::Unauthorized(e.0));
+    let (tenant, identity) = match &principal {
+        Ok(p) => (
+            p.tenant_id.clone(),
+            p.identity_id.clone().unwrap_or_default(),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    let result = match principal {
+        Err(e) => Err(e),
+        Ok(p) => AssertUnwindSafe(f(p, req))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(ApiError::Internal(format!("handler panicked: {what}")))
+            }),
+    };
+
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(reply) => {
+            tracing::info!(
+                operation,
+                method,
+                path,
+                status = reply.status.as_u16(),
+                latency_ms,
+                tenant_id = tenant,
+                identity_id = identity,
+                request_id,
+                "request"
+            );
+            let mut builder = Response::builder()
+                .status(reply.status)
+                .header("content-type", "application/json");
+            for (name, value) in reply.headers {
+                builder = builder.header(name, value);
+            }
+            builder.body(Body::from(reply.body)).unwrap_or_else(|e| {
+                ApiError::Internal(e.to_string()).to_response(&new_tracking_id(), origin)
+            })
+        }
+        Err(error) => {
+            let tracking_id = new_tracking_id();
+            let status = error.status().as_u16();
+            let detail = error.to_string();
+            if status >= 500 {
+                tracing::error!(
+                    operation,
+                    method,
+                    path,
+                    status,
+                    latency_ms,
+                    tenant_id = tenant,
+                    identity_id = identity,
+                    request_id,
+                    tracking_id,
+                    error = detail,
+                    "request"
+                );
+            } else {
+                tracing::info!(
+                    operation,
+                    method,
+                    path,
+                    status,
+                    latency_ms,
+                    tenant_id = tenant,
+                    identity_id = identity,
+                    request_id,
+                    tracking_id,
+                    error = detail,
+                    "request"
+                );
+            }
+            error.to_response(&tracking_id, origin)
+        }
+    }
+}
+
+/// Parses the JSON body into `T`, with a cause naming what was wrong.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "request body is required: send a JSON object",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let what = match inner.classify() {
+            serde_json::error::Category::Data => inner.to_string(),
+            serde_json::error::Category::Eof => format!("request body is incomplete JSON: {inner}"),
+            _ => format!("request body is not valid JSON: {inner}"),
+        };
+        if path == "." || path == "?" || path.is_empty() {
+            ApiError::bad_request(what)
+        } else {
+            ApiError::bad_request(format!("{path}: {what}"))
+        }
+    })?;
+    // Trailing content after the value is as malformed as a broken value.
+    de.end().map_err(|e| {
+        ApiError::bad_request(format!(
+            "request body has content after the JSON value: {e}"
+        ))
+    })?;
+    Ok(value)
+}
+
+/// Query string parameters with all their values: from the event when
+/// API Gateway decoded them, otherwise from the URI.
+pub fn query_params(req: &Request) -> BTreeMap<String, Vec<String>> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match req.query_string_parameters_ref() {
+        Some(map) if !map.is_empty() => {
+            for (k, v) in map.iter() {
+                params.entry(k.to_string()).or_default().push(v.to_string());
+            }
+        }
+        _ => {
+            if let Some(q) = req.uri().query() {
+                for (k, v) in form_urlencoded_pairs(q) {
+                    params.entry(k).or_default().push(v);
+                }
+            }
+        }
+    }
+    params
+}
+
+/// A path parameter set by API Gateway (or the local server).
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+}
+
+/// Decodes `a=1&b=x%20y` the way browsers and SDKs encode query strings.
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_else(|_| {
+        // Invalid UTF-8 after decoding: fall back to lossy per-pair decoding.
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let decode = |s: &str| {
+                    percent_encoding::percent_decode_str(&s.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned()
+                };
+                (decode(k), decode(v))
+            })
+            .collect()
+    })
+}

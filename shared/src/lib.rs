@@ -1,0 +1,14 @@
+//! The crate every access-request function shares: API models, the error
+//! envelope, authentication, domain rules, storage, and the Lambda edge.
+
+pub mod auth;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod models;
+pub mod records;
+pub mod seed;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,101 @@
+//! What a function builds once at start-up and every request shares.
+
+use std::sync::Arc;
+
+use crate::auth::{AuthConfig, Authenticator};
+use crate::seed::{SeedFile, DEMO_SEED};
+use crate::store::{DynamoStore, MemoryStore, Store};
+
+/// The HS256 secret of local runs (the local server, `sam local invoke` and
+/// the event fixtures, whose tokens it signs). Never used when a table is
+/// configured.
+pub const LOCAL_HS256_SECRET: &str = "local-development-secret-not-for-production";
+
+/// The store and the token verifier.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+}
+
+/// A start-up failure: the function cannot serve anything.
+#[derive(Debug, thiserror::Error)]
+#[error("start-up: {0}")]
+pub struct StartupError(pub String);
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, auth: Arc<Authenticator>) -> Self {
+        Self { store, auth }
+    }
+
+    /// As the SAM template configures a function: DynamoDB when `TABLE_NAME`
+    /// is set (keys from `JWT_*`, required), otherwise the in-process store
+    /// loaded from `SEED_FILE` or the demo seed, with the local secret unless
+    /// a key is configured.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = AuthConfig::from_env();
+        let has_key = config.hs256_secret.is_some()
+            || config.public_key_pem.is_some()
+            || config.jwks.is_some();
+        let auth = if has_key {
+            Authenticator::new(&config).map_err(|e| StartupError(e.to_string()))?
+        } else if table_from_env().is_some() {
+            return Err(StartupError(
+                "no JWT key configured: set JWT_HS256_SECRET, JWT_PUBLIC_KEY_PEM or JWT_JWKS"
+                    .into(),
+            ));
+        } else {
+            Authenticator::hs256(LOCAL_HS256_SECRET)
+        };
+        let seed = match std::env::var("SEED_FILE").ok().filter(|s| !s.is_empty()) {
+            Some(path) => std::fs::read_to_string(&path)
+                .map_err(|e| StartupError(format!("SEED_FILE {path}: {e}")))?,
+            None => DEMO_SEED.to_string(),
+        };
+        Ok(Self::new(store_from_env(&seed).await?, Arc::new(auth)))
+    }
+}
+
+/// The DynamoDB table the environment names (`TABLE_NAME`), if any.
+pub fn table_from_env() -> Option<String> {
+    std::env::var("TABLE_NAME")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+}
+
+/// DynamoDB when `TABLE_NAME` is set (warmed up unless `DYNAMODB_WARMUP` is
+/// off), otherwise an in-process store loaded with `seed_json`.
+pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupError> {
+    if table_from_env().is_some() {
+        let store = DynamoStore::from_env()
+            .await
+            .map_err(|e| StartupError(e.to_string()))?;
+        if warm_up_enabled() {
+            store.warm_up().await;
+        }
+        Ok(Arc::new(store))
+    } else {
+        tracing::info!("TABLE_NAME is not set: serving the in-process store with the seed data");
+        Ok(Arc::new(
+            memory_store(seed_json)
+                .await
+                .map_err(|e| StartupError(e.to_string()))?,
+        ))
+    }
+}
+
+/// An in-process store loaded with a seed.
+pub async fn memory_store(seed_json: &str) -> Result<MemoryStore, crate::seed::SeedError> {
+    let store = MemoryStore::new();
+    SeedFile::from_json(seed_json)?.load_into(&store).await?;
+    Ok(store)
+}
+
+/// `DYNAMODB_WARMUP` (default on): open the connection during init, where
+/// Lambda gives a full vCPU, instead of on the first request.
+fn warm_up_enabled() -> bool {
+    !matches!(
+        std::env::var("DYNAMODB_WARMUP").as_deref(),
+        Ok("false") | Ok("0") | Ok("off")
+    )
+}

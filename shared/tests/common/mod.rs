@@ -1,0 +1,152 @@
+//! Shared fixtures of the integration tests: the demo seed's ids, principals,
+//! and the stores every rule is checked on — the in-process store always,
+//! DynamoDB when `DYNAMODB_TEST_ENDPOINT` names a DynamoDB-compatible server
+//! (required when `REQUIRE_DYNAMODB=1`, as the test command sets it).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use shared::auth::Principal;
+use shared::seed::{SeedFile, DEMO_SEED};
+use shared::store::{DynamoStore, MemoryStore, Store};
+
+pub const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+pub const GLOBEX: &str = "9b2c1f0e-0d4e-4f7a-8e51-0c7d2f1a9e11";
+
+pub const ADMIN: &str = "2c9180835d191a86015d28455b4a0001";
+pub const MANAGER: &str = "2c9180835d191a86015d28455b4a0002";
+pub const EMPLOYEE: &str = "2c9180835d191a86015d28455b4a0003";
+pub const ENGINEER: &str = "2c9180835d191a86015d28455b4a0004";
+pub const OUTSIDER: &str = "2c9180835d191a86015d28455b4a0005";
+pub const SOURCE_ADMIN: &str = "2c9180835d191a86015d28455b4a0006";
+pub const FINANCE_GROUP: &str = "2c9180835d191a86015d28455b4a0f01";
+pub const GLOBEX_ADMIN: &str = "8a8a8a8a5d191a86015d28455b4a0001";
+
+/// Engineering Access: MANAGER + ACCESS_PROFILE_OWNER (Sam Source).
+pub const AP_ENGINEERING: &str = "2c9180835d2e5168015d32f890ca1581";
+/// Wiki Reader: no approval steps.
+pub const AP_WIKI: &str = "2c9180835d2e5168015d32f890ca1582";
+/// Break Glass: not requestable.
+pub const AP_BREAK_GLASS: &str = "2c9180835d2e5168015d32f890ca1583";
+/// Finance Analyst: MANAGER + GOVERNANCE_GROUP (Finance Approvers).
+pub const ROLE_FINANCE: &str = "2c918086771c86df0177401efcdf0001";
+/// Auditor: ROLE_OWNER (Ada Admin).
+pub const ROLE_AUDITOR: &str = "2c918086771c86df0177401efcdf0002";
+pub const ENT_GITHUB: &str = "779c6fd7171540bba1184e5946110001";
+pub const ENT_JIRA: &str = "779c6fd7171540bba1184e5946110002";
+pub const GLOBEX_ROLE: &str = "8a8a8a8a771c86df0177401efcdf0001";
+
+/// Non-employee approval items of the demo seed.
+pub const NE_ITEM_MANAGER_PENDING: &str = "2c1e388b-1e55-4b0a-ab5c-897f12040001";
+pub const NE_ITEM_GROUP_NOT_READY: &str = "2c1e388b-1e55-4b0a-ab5c-897f12040002";
+pub const NE_ITEM_GROUP_PENDING: &str = "2c1e388b-1e55-4b0a-ab5c-897f12040003";
+pub const NE_ITEM_APPROVED: &str = "2c1e388b-1e55-4b0a-ab5c-897f12040004";
+
+pub fn principal(tenant: &str, identity: Option<&str>, authorities: &[&str]) -> Principal {
+    Principal {
+        tenant_id: tenant.to_string(),
+        identity_id: identity.map(str::to_string),
+        user_name: identity.map(|i| format!("user-{}", &i[i.len() - 4..])),
+        client_id: Some("test-client".into()),
+        authorities: authorities.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+pub fn admin() -> Principal {
+    principal(ACME, Some(ADMIN), &["ORG_ADMIN"])
+}
+pub fn manager() -> Principal {
+    principal(ACME, Some(MANAGER), &["USER"])
+}
+pub fn employee() -> Principal {
+    principal(ACME, Some(EMPLOYEE), &["USER"])
+}
+pub fn engineer() -> Principal {
+    principal(ACME, Some(ENGINEER), &["USER"])
+}
+pub fn outsider() -> Principal {
+    principal(ACME, Some(OUTSIDER), &["USER"])
+}
+pub fn api_client() -> Principal {
+    principal(ACME, None, &["API"])
+}
+
+/// The DynamoDB endpoint of this test run, if any.
+pub fn dynamo_endpoint() -> Option<String> {
+    match std::env::var("DYNAMODB_TEST_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => Some(e),
+        None => {
+            assert!(
+                std::env::var("REQUIRE_DYNAMODB").as_deref() != Ok("1"),
+                "REQUIRE_DYNAMODB=1 but DYNAMODB_TEST_ENDPOINT is not set"
+            );
+            eprintln!(
+                "note: DYNAMODB_TEST_ENDPOINT is not set; checking the in-process store only"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh DynamoDB store on its own table.
+pub async fn fresh_dynamo(endpoint: &str) -> DynamoStore {
+    let client = shared::store::dynamo::local_client(endpoint, None).await;
+    let table = format!("test-{}", uuid::Uuid::new_v4().simple());
+    DynamoStore::create_table(&client, &table)
+        .await
+        .expect("create table");
+    DynamoStore::new(client, table)
+}
+
+/// Every store under test, each fresh and loaded with `seed`.
+pub async fn stores_with(seed: &str) -> Vec<(&'static str, Arc<dyn Store>)> {
+    let seed = SeedFile::from_json(seed).expect("seed parses");
+    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
+        vec![("memory", Arc::new(MemoryStore::new()))];
+    if let Some(endpoint) = dynamo_endpoint() {
+        stores.push(("dynamodb", Arc::new(fresh_dynamo(&endpoint).await)));
+    }
+    for (_, store) in &stores {
+        seed.load_into(store.as_ref()).await.expect("seed loads");
+    }
+    stores
+}
+
+/// Every store under test, loaded with the demo seed.
+pub async fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
+    stores_with(DEMO_SEED).await
+}
+
+/// A seed with `n` identities managed by MANAGER and `n` requestable
+/// entitlements approved by the manager, for limit tests (tenant ACME).
+pub fn large_seed(n: usize) -> String {
+    let mut seed: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
+    let acme = &mut seed["tenants"][0];
+    for i in 0..n {
+        acme["identities"].as_array_mut().unwrap().push(serde_json::json!({
+            "id": format!("bulk-identity-{i:03}"), "name": format!("Bulk Identity {i}"), "managerId": MANAGER
+        }));
+        acme["catalog"].as_array_mut().unwrap().push(serde_json::json!({
+            "type": "ENTITLEMENT", "id": format!("bulk-entitlement-{i:03}"), "name": format!("Bulk Entitlement {i}"),
+            "requestable": true, "ownerId": SOURCE_ADMIN, "approvalSchemes": [{"scheme": "MANAGER"}]
+        }));
+        acme["catalog"].as_array_mut().unwrap().push(serde_json::json!({
+            "type": "ACCESS_PROFILE", "id": format!("bulk-profile-{i:03}"), "name": format!("Bulk Profile {i}"),
+            "requestable": true, "ownerId": SOURCE_ADMIN, "approvalSchemes": []
+        }));
+    }
+    seed.to_string()
+}
+
+pub fn bulk_identity(i: usize) -> String {
+    format!("bulk-identity-{i:03}")
+}
+pub fn bulk_entitlement(i: usize) -> String {
+    format!("bulk-entitlement-{i:03}")
+}
+pub fn bulk_profile(i: usize) -> String {
+    format!("bulk-profile-{i:03}")
+}
