@@ -16,8 +16,8 @@ Usage (against a freshly started server loaded with the demo seed):
 
     python tests/sdk/sdk_flow.py --base-url http://127.0.0.1:3000 [--seed seed/demo.json]
 
-Prints `ok <step>` per step, then `sdk flow: N passed, 0 failed` and exits 0;
-on the first failure prints the failure and `sdk flow: N passed, 1 failed`
+Prints `ok <step>` per step, then `sdk_flow: N passed, 0 failed` and exits 0;
+on the first failure prints the failure and `sdk_flow: N passed, 1 failed`
 and exits 1.
 """
 
@@ -396,11 +396,11 @@ class Flow:
                 print(f"FAIL {name}: {type(e).__name__}: {e}")
                 if not isinstance(e, StepFailed):
                     traceback.print_exc(file=sys.stdout)
-                print(f"sdk flow: {self.passed} passed, 1 failed")
+                print(f"sdk_flow: {self.passed} passed, 1 failed")
                 return 1
             self.passed += 1
             print(f"ok {name}")
-        print(f"sdk flow: {self.passed} passed, 0 failed")
+        print(f"sdk_flow: {self.passed} passed, 0 failed")
         return 0
 
 

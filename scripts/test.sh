@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs the Python tools it needs
+# into .venv, starts moto_server (a DynamoDB-compatible server on loopback),
+# and runs
+#   1. every Rust test, each store rule on the in-process store AND DynamoDB;
+#   2. the official Python SDK flow against the local API, on the in-process
+#      store and on DynamoDB;
+#   3. the template check (routes, table definition, IAM resources).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source scripts/venv.sh
+
+echo "== template check"
+python scripts/check_template.py
+
+echo "== Rust tests (in-process store and DynamoDB via moto_server)"
+bash scripts/with-moto.sh cargo test --workspace --locked
+
+echo "== official Python SDK against the local API (in-process store)"
+bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+
+echo "== official Python SDK against the local API on DynamoDB (moto_server)"
+bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+    bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+
+echo "== all tests passed"
