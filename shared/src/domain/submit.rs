@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -26,7 +26,10 @@ pub const MAX_IDENTITIES_WITH_ENTITLEMENTS: usize = 10;
 /// ... and at most this many entitlements.
 pub const MAX_ENTITLEMENTS: usize = 25;
 /// A racing identical submission makes our claims fail; re-reading settles it.
-const ATTEMPTS: usize = 3;
+/// DynamoDB may cancel *both* of two overlapping transactions
+/// (`TransactionConflict`), so a crowd of identical submissions needs a few
+/// rounds, spread out by a jittered backoff.
+const ATTEMPTS: usize = 8;
 
 pub const APPROVAL_PHASE: &str = "APPROVAL_PHASE";
 pub const PROVISIONING_PHASE: &str = "PROVISIONING_PHASE";
@@ -77,6 +80,9 @@ pub async fn submit(
             "API tokens cannot submit access requests: use a token with a user context (identity_id)".into(),
         ));
     };
+    // Timestamps are kept, shown and filtered at millisecond precision: a
+    // `created` read from a response must compare equal to the stored one.
+    let now = now.trunc_subsecs(3);
     let request = validate(&body, &caller, now)?;
     let tenant = principal.tenant_id.as_str();
 
@@ -85,12 +91,21 @@ pub async fn submit(
             Err(SubmitError::Api(e)) => return Err(e),
             Err(SubmitError::Store(StoreError::Conflict(reason))) if attempt < ATTEMPTS => {
                 tracing::info!(attempt, reason, "submission raced another; re-reading");
+                tokio::time::sleep(backoff(attempt)).await;
             }
             Err(SubmitError::Store(e)) => return Err(e.into()),
             Ok(response) => return Ok(response),
         }
     }
     Err(ApiError::Internal("submission kept conflicting".into()))
+}
+
+/// 5 ms, 10 ms, 20 ms … (≤ 200 ms), each with up to as much again of jitter,
+/// so that racing submitters do not collide again in lockstep.
+fn backoff(attempt: usize) -> std::time::Duration {
+    let base = (5u64 << attempt.min(6)).min(200);
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % (base + 1);
+    std::time::Duration::from_millis(base + jitter)
 }
 
 enum SubmitError {
@@ -146,29 +161,20 @@ async fn try_submit(
     };
     let found = store.lookup(tenant, &lookup).await?;
 
-    // Directory: every target must exist.
-    let unknown: Vec<String> = request
+    // Directory and catalog: every target must exist; every item must exist
+    // with its type and be requestable. All such problems are reported at once.
+    let mut causes: Vec<String> = request
         .requested_for
         .iter()
         .enumerate()
         .filter(|(_, id)| !found.identities.contains_key(*id))
         .map(|(i, id)| format!("requestedFor[{i}]: identity {id} was not found in the tenant"))
         .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::BadRequest(unknown).into());
-    }
-    authorize(principal, caller, request, &found.identities)?;
-
-    // Catalog: every item must exist with its type and be requestable.
-    let mut catalog_causes = Vec::new();
+    let mut missing = Vec::new();
     for (i, item) in request.items.iter().enumerate() {
         match found.items.get(&(item.item_type, item.id.clone())) {
-            None => catalog_causes.push(format!(
-                "requestedItems[{i}]: {} {} was not found in the catalog",
-                item.item_type.as_str(),
-                item.id
-            )),
-            Some(c) if !c.requestable => catalog_causes.push(format!(
+            None => missing.push(i),
+            Some(c) if !c.requestable => causes.push(format!(
                 "requestedItems[{i}]: {} {} ({}) is not requestable",
                 item.item_type.as_str(),
                 item.id,
@@ -177,9 +183,13 @@ async fn try_submit(
             Some(_) => {}
         }
     }
-    if !catalog_causes.is_empty() {
-        return Err(ApiError::BadRequest(catalog_causes).into());
+    if !missing.is_empty() {
+        causes.extend(missing_item_causes(store, tenant, request, &missing).await?);
     }
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes).into());
+    }
+    authorize(principal, caller, request, &found.identities)?;
 
     // Duplicate guards: a claim is live while the request it names executes.
     let claimed_ids: Vec<String> = {
@@ -285,13 +295,70 @@ async fn try_submit(
     let writes = submission_write_count(&records, &claims);
     if writes > MAX_TRANSACTION_ITEMS {
         return Err(ApiError::bad_request(format!(
-            "this submission needs {writes} stored records (requests, approver assignments and duplicate guards); \
-             at most {MAX_TRANSACTION_ITEMS} can be written atomically: split it into smaller requests"
+            "requestedFor × requestedItems: {} identities × {} items need {writes} stored records \
+             (requests, approver assignments and duplicate guards); at most {MAX_TRANSACTION_ITEMS} \
+             can be written atomically: split the request into smaller ones",
+            request.requested_for.len(),
+            request.items.len()
         ))
         .into());
     }
     store.create_requests(tenant, &records, &claims).await?;
     Ok(response)
+}
+
+/// One cause per item missing from the catalog; when the id exists with
+/// another type (a common client mistake), the cause says which. Only failing
+/// submissions pay for this second read.
+async fn missing_item_causes(
+    store: &dyn Store,
+    tenant: &str,
+    request: &ValidRequest,
+    missing: &[usize],
+) -> Result<Vec<String>, StoreError> {
+    const TYPES: [ItemType; 3] = [
+        ItemType::AccessProfile,
+        ItemType::Role,
+        ItemType::Entitlement,
+    ];
+    let lookup = Lookup {
+        items: missing
+            .iter()
+            .flat_map(|&i| {
+                let item = &request.items[i];
+                TYPES
+                    .into_iter()
+                    .filter(move |t| *t != item.item_type)
+                    .map(move |t| (t, item.id.clone()))
+            })
+            .collect(),
+        ..Lookup::default()
+    };
+    let other_types = store.lookup(tenant, &lookup).await?.items;
+    Ok(missing
+        .iter()
+        .map(|&i| {
+            let item = &request.items[i];
+            let actual = TYPES
+                .into_iter()
+                .find(|t| other_types.contains_key(&(*t, item.id.clone())));
+            match actual {
+                Some(t) => format!(
+                    "requestedItems[{i}]: {} {} was not found in the catalog; {} has type {}, not {}",
+                    item.item_type.as_str(),
+                    item.id,
+                    item.id,
+                    t.as_str(),
+                    item.item_type.as_str()
+                ),
+                None => format!(
+                    "requestedItems[{i}]: {} {} was not found in the catalog",
+                    item.item_type.as_str(),
+                    item.id
+                ),
+            }
+        })
+        .collect())
 }
 
 /// Checks everything that needs no store, collecting one cause per problem.
@@ -362,11 +429,21 @@ fn validate(
             ));
         }
         if revoke && item.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
-            causes.push(format!("{at}.comment is required for REVOKE_ACCESS"));
+            let got = match &item.comment {
+                None => "it is missing".to_string(),
+                Some(c) => format!("got {c:?}"),
+            };
+            causes.push(format!(
+                "{at}.comment is required for REVOKE_ACCESS ({} {}); {got}",
+                item.item_type.as_str(),
+                item.id
+            ));
         }
         let start_date = match &item.start_date {
-            Some(_) if revoke => {
-                causes.push(format!("{at}.startDate is not allowed for REVOKE_ACCESS"));
+            Some(s) if revoke => {
+                causes.push(format!(
+                    "{at}.startDate {s:?} is not allowed for REVOKE_ACCESS; a start date only applies to GRANT_ACCESS"
+                ));
                 None
             }
             Some(s) => future_utc(&format!("{at}.startDate"), s, now)
@@ -375,9 +452,9 @@ fn validate(
             None => None,
         };
         let remove_date = match &item.remove_date {
-            Some(_) if item.item_type == ItemType::Entitlement => {
+            Some(s) if item.item_type == ItemType::Entitlement => {
                 causes.push(format!(
-                    "{at}.removeDate is not allowed on entitlements (ENTITLEMENT {})",
+                    "{at}.removeDate {s:?} is not allowed on entitlements (ENTITLEMENT {}); only roles and access profiles take a removeDate",
                     item.id
                 ));
                 None
@@ -416,7 +493,7 @@ fn validate(
         }
         if entitlements > 1 {
             causes.push(format!(
-                "REVOKE_ACCESS allows at most 1 entitlement per request; got {entitlements}"
+                "requestedItems has {entitlements} entitlements; REVOKE_ACCESS allows at most 1 entitlement per request"
             ));
         }
     } else if entitlements > 0 {
