@@ -82,10 +82,18 @@ pub fn parse_query(params: &BTreeMap<String, Vec<String>>) -> Result<StatusQuery
             ));
         }
     }
-    if regarding_identity.is_some() && (requested_for.is_some() || requested_by.is_some()) {
-        causes.push(
-            "regarding-identity cannot be combined with requested-for or requested-by".into(),
-        );
+    if let Some(regarding) = &regarding_identity {
+        for (name, value) in [
+            ("requested-for", &requested_for),
+            ("requested-by", &requested_by),
+        ] {
+            if let Some(value) = value {
+                causes.push(format!(
+                    "regarding-identity ({regarding}) cannot be combined with {name} ({value}); \
+                     regarding-identity already covers requests by and for that identity"
+                ));
+            }
+        }
     }
     let count = match count.as_deref() {
         None => false,
@@ -244,17 +252,19 @@ pub async fn list(
                 .is_none_or(|f| &r.requested_for.id == f)
         })
         .filter(|r| requested_by.as_ref().is_none_or(|b| &r.requester.id == b))
-        .filter(|r| {
-            assigned_to
-                .as_ref()
-                .is_none_or(|a| r.assignees().contains(a))
-        })
         .filter(|r| !query.executing_only || r.state == RequestState::Executing)
         .collect();
 
     let mut rows: Vec<(&AccessRequestRecord, &RequestedItemRecord)> = records
         .iter()
         .flat_map(|r| r.items.iter().map(move |i| (r, i)))
+        // `assigned-to` is about approval work items, which belong to one
+        // requested item: a request's other items are not the approver's.
+        .filter(|(_, i)| {
+            assigned_to
+                .as_deref()
+                .is_none_or(|a| i.approvals.iter().any(|ap| ap.approver.may_act(a)))
+        })
         .filter(|(r, i)| {
             query.filters.as_ref().is_none_or(|f| {
                 f.matches(&Row {
