@@ -7,7 +7,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::models::{CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
-use crate::store::{Store, StoreError};
+use crate::store::{Lookup, Store, StoreError};
 
 /// Re-reads after a lost race; the next read sees the winner's state.
 const ATTEMPTS: usize = 5;
@@ -31,14 +31,17 @@ pub async fn cancel(
     }
     let tenant = principal.tenant_id.as_str();
     let id = body.account_activity_id.trim();
+    let ids = [id.to_string()];
 
-    for _ in 0..ATTEMPTS {
-        let Some(current) = store
-            .get_requests(tenant, &[id.to_string()])
-            .await?
-            .into_iter()
-            .next()
-        else {
+    // The caller's directory name is read beside the request, not after it.
+    let (first, owner) =
+        futures::try_join!(store.get_requests(tenant, &ids), caller(store, principal))?;
+    let mut found = first.into_iter().next();
+    for attempt in 1..=ATTEMPTS {
+        if attempt > 1 {
+            found = store.get_requests(tenant, &ids).await?.into_iter().next();
+        }
+        let Some(current) = found.take() else {
             return Err(ApiError::NotFound(format!(
                 "access request {id} was not found"
             )));
@@ -48,9 +51,10 @@ pub async fn cancel(
                 "only ORG_ADMIN or the identity that submitted access request {id} may cancel it"
             )));
         }
-        let next = cancelled(&current, principal, &body.comment, now)?;
+        let next = cancelled(&current, owner.clone(), &body.comment, now)?;
         match store.update_request(tenant, &next, None).await {
             Ok(()) => return Ok(()),
+            // Someone else changed it: the next read sees their state.
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -60,10 +64,42 @@ pub async fn cancel(
     )))
 }
 
+/// The caller as the cancellation's owner: its identity with the name the
+/// directory gives it (the token's user name if the directory has none); an
+/// API-only token is named by its client id.
+async fn caller(store: &dyn Store, principal: &Principal) -> Result<NamedRef, StoreError> {
+    let Some(id) = principal.identity_id.clone() else {
+        let client = principal
+            .client_id
+            .clone()
+            .unwrap_or_else(|| "API client".to_string());
+        return Ok(NamedRef {
+            id: client.clone(),
+            name: client,
+        });
+    };
+    let found = store
+        .lookup(
+            &principal.tenant_id,
+            &Lookup {
+                identity_ids: vec![id.clone()],
+                ..Default::default()
+            },
+        )
+        .await?;
+    let name = found
+        .identities
+        .get(&id)
+        .map(|i| i.name.clone())
+        .or_else(|| principal.user_name.clone())
+        .unwrap_or_else(|| id.clone());
+    Ok(NamedRef { id, name })
+}
+
 /// The request after a cancel, or the 400 that says why it cannot be.
 pub fn cancelled(
     current: &AccessRequestRecord,
-    principal: &Principal,
+    owner: NamedRef,
     comment: &str,
     now: DateTime<Utc>,
 ) -> Result<AccessRequestRecord, ApiError> {
@@ -81,8 +117,12 @@ pub fn cancelled(
         .find(|a| a.status != WorkItemState::Pending)
     {
         return Err(ApiError::bad_request(format!(
-            "access request {} has passed the approval step ({:?} approval by {} is {:?}) and can no longer be cancelled; use close instead",
-            current.id, decided.scheme, decided.approver.name, decided.status
+            "access request {} is {} but has passed the approval step ({} approval by {} is {}) and can no longer be cancelled; use close instead",
+            current.id,
+            current.state.as_str(),
+            wire(&decided.scheme),
+            decided.approver.name,
+            wire(&decided.status)
         )));
     }
     let mut next = current.clone();
@@ -97,19 +137,18 @@ pub fn cancelled(
         phase.state = PhaseState::Cancelled;
         phase.finished = Some(now);
     }
-    let caller = principal.identity_id.clone().unwrap_or_default();
-    let name = if caller == current.requester.id {
-        current.requester.name.clone()
-    } else {
-        principal
-            .user_name
-            .clone()
-            .unwrap_or_else(|| caller.clone())
-    };
     next.cancellation = Some(CancellationRecord {
         comment: comment.to_string(),
-        owner: NamedRef { id: caller, name },
+        owner,
         modified: now,
     });
     Ok(next)
+}
+
+/// An enum value as the API writes it (`APPROVED`, `MANAGER`, ...).
+fn wire<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "UNKNOWN".to_string(),
+    }
 }

@@ -2,9 +2,9 @@
 //! any point of their life. Reads are batched, writes run with bounded
 //! parallelism, and every single transition is conditional.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
 
 use crate::auth::Principal;
@@ -44,6 +44,15 @@ struct CloseOptions {
 
 /// Closes the requests of `body`. Unknown and already-final ids do not fail
 /// the call: they are listed in the completion audit event.
+///
+/// Cost: the started event and one batched read run side by side, then the
+/// conditional writes (each with its `Provisioning Completed` event) run
+/// [`WRITE_CONCURRENCY`] at a time, then the completion event: for 500 ids
+/// about `1 + 500 / WRITE_CONCURRENCY + 1` sequential steps.
+///
+/// A dependency failure on some ids does not hide the others' outcome: the
+/// completion event still lists those ids in error, and the call then
+/// answers the failure (500, or 429 when throttled) so the client retries.
 pub async fn close(
     store: &dyn Store,
     principal: &Principal,
@@ -61,35 +70,36 @@ pub async fn close(
         id: id.clone(),
         name: principal.user_name.clone().unwrap_or_else(|| id.clone()),
     });
-    let event = |name: &str, ids: Vec<String>, errored: Vec<String>| EventRecord {
+    let event = |name: &str, created: DateTime<Utc>, errored: Vec<String>| EventRecord {
         id: new_id(),
         name: name.to_string(),
-        created: Utc::now().max(now),
+        created,
         actor: actor.clone(),
-        access_request_ids: ids,
+        access_request_ids: options.ids.clone(),
         errored_ids: errored,
-        attributes: [
-            ("message".to_string(), options.message.clone()),
-            (
-                "executionStatus".to_string(),
-                format!("{:?}", options.execution),
-            ),
-            (
-                "completionStatus".to_string(),
-                format!("{:?}", options.completion),
-            ),
-        ]
-        .into_iter()
-        .collect(),
+        attributes: options.attributes(),
     };
 
-    store
-        .put_event(
-            tenant,
-            &event(STARTED_EVENT, options.ids.clone(), Vec::new()),
-        )
-        .await?;
-    let found = store.get_requests(tenant, &options.ids).await?;
+    // Events are listed by (created, id) at millisecond precision: each
+    // stage is stamped in a later millisecond than the one before, so the
+    // trail of a call reads started, provisioning completed..., completed.
+    let started = event(STARTED_EVENT, now, Vec::new());
+    let (started_written, found) = futures::join!(
+        store.put_event(tenant, &started),
+        store.get_requests(tenant, &options.ids),
+    );
+    started_written?;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            // Nothing was closed: say so in the trail before answering the failure.
+            let completed = event(COMPLETED_EVENT, stamp_after(now).await, options.ids.clone());
+            if let Err(also) = store.put_event(tenant, &completed).await {
+                tracing::error!(error = %also, "recording the failed close failed too");
+            }
+            return Err(e.into());
+        }
+    };
     let known: HashSet<&str> = found.iter().map(|r| r.id.as_str()).collect();
     let mut outcome = CloseOutcome {
         errored: options
@@ -101,15 +111,32 @@ pub async fn close(
         ..Default::default()
     };
 
-    let results: Vec<Result<(String, bool), StoreError>> = stream::iter(found)
-        .map(|record| close_one(store, tenant, record, &options, actor.as_ref(), now))
+    let results: Vec<(String, Result<Closed, StoreError>)> = stream::iter(found)
+        .map(|record| async {
+            let id = record.id.clone();
+            let result = close_one(store, tenant, record, &options, actor.as_ref(), now).await;
+            (id, result)
+        })
         .buffer_unordered(WRITE_CONCURRENCY)
         .collect()
         .await;
-    for result in results {
-        match result? {
-            (id, true) => outcome.closed.push(id),
-            (id, false) => outcome.errored.push(id),
+    let mut last_event = now;
+    let mut failure: Option<StoreError> = None;
+    for (id, result) in results {
+        match result {
+            Ok(Closed::Now(at)) => {
+                last_event = last_event.max(at);
+                outcome.closed.push(id);
+            }
+            Ok(Closed::AlreadyFinal | Closed::Contended) => outcome.errored.push(id),
+            Err(e) => {
+                tracing::error!(access_request_id = %id, error = %e, "closing one request failed");
+                outcome.errored.push(id);
+                // Throttling is what the client can act on; report it first.
+                if !matches!(failure, Some(StoreError::Throttled(_))) {
+                    failure = Some(e);
+                }
+            }
         }
     }
     // Report in the order the client gave.
@@ -117,17 +144,53 @@ pub async fn close(
     outcome.closed.sort_by_key(position);
     outcome.errored.sort_by_key(position);
 
+    let completed_at = stamp_after(last_event).await;
     store
         .put_event(
             tenant,
-            &event(
-                COMPLETED_EVENT,
-                options.ids.clone(),
-                outcome.errored.clone(),
-            ),
+            &event(COMPLETED_EVENT, completed_at, outcome.errored.clone()),
         )
         .await?;
-    Ok(outcome)
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(outcome),
+    }
+}
+
+impl CloseOptions {
+    /// What the audit events record of the call.
+    fn attributes(&self) -> BTreeMap<String, String> {
+        [
+            ("message".to_string(), self.message.clone()),
+            (
+                "executionStatus".to_string(),
+                format!("{:?}", self.execution),
+            ),
+            (
+                "completionStatus".to_string(),
+                format!("{:?}", self.completion),
+            ),
+        ]
+        .into_iter()
+        .collect()
+    }
+}
+
+/// The wall-clock time, once it is in a later millisecond than `t` (the
+/// precision events are listed by); at most a millisecond's wait. When `t`
+/// is not the wall clock (ahead of it), the millisecond after `t`.
+async fn stamp_after(t: DateTime<Utc>) -> DateTime<Utc> {
+    let next = DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis() + 1).unwrap_or(t);
+    let real = Utc::now();
+    if real >= next {
+        return real;
+    }
+    let wait = next - real;
+    if wait > Duration::milliseconds(2) {
+        return next;
+    }
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    Utc::now().max(next)
 }
 
 fn validate(body: &CloseAccessRequest) -> Result<CloseOptions, ApiError> {
@@ -167,7 +230,18 @@ fn validate(body: &CloseAccessRequest) -> Result<CloseOptions, ApiError> {
     })
 }
 
-/// Closes one request; `Ok((id, false))` when it was already final.
+/// What became of one request.
+enum Closed {
+    /// Closed by this call; its event was stamped at this time.
+    Now(DateTime<Utc>),
+    /// Already in a final state (perhaps since a racing call): unchanged.
+    AlreadyFinal,
+    /// Changed by others on every attempt without becoming final.
+    Contended,
+}
+
+/// Closes one request with a conditional write; on a lost race it re-reads
+/// and decides again on what is stored now.
 async fn close_one(
     store: &dyn Store,
     tenant: &str,
@@ -175,10 +249,10 @@ async fn close_one(
     options: &CloseOptions,
     actor: Option<&NamedRef>,
     now: DateTime<Utc>,
-) -> Result<(String, bool), StoreError> {
+) -> Result<Closed, StoreError> {
     for _ in 0..ATTEMPTS {
         if record.state.is_final() {
-            return Ok((record.id, false));
+            return Ok(Closed::AlreadyFinal);
         }
         let next = closed(
             &record,
@@ -187,21 +261,24 @@ async fn close_one(
             &options.message,
             now,
         );
+        let created = stamp_after(now).await;
         let event = EventRecord {
             id: new_id(),
             name: PROVISIONING_COMPLETED_EVENT.to_string(),
-            created: now,
+            created,
             actor: actor.cloned(),
             access_request_ids: vec![record.id.clone()],
             errored_ids: Vec::new(),
-            attributes: [("state".to_string(), next.state.as_str().to_string())]
-                .into_iter()
-                .collect(),
+            attributes: [
+                ("state".to_string(), next.state.as_str().to_string()),
+                ("message".to_string(), options.message.clone()),
+            ]
+            .into_iter()
+            .collect(),
         };
         match store.update_request(tenant, &next, Some(&event)).await {
-            Ok(()) => return Ok((record.id, true)),
+            Ok(()) => return Ok(Closed::Now(created)),
             Err(StoreError::Conflict(_)) => {
-                // Someone else changed it: decide again on what is stored now.
                 match store
                     .get_requests(tenant, std::slice::from_ref(&record.id))
                     .await?
@@ -209,13 +286,16 @@ async fn close_one(
                     .next()
                 {
                     Some(current) => record = current,
-                    None => return Ok((record.id, false)),
+                    None => return Ok(Closed::AlreadyFinal),
                 }
             }
             Err(e) => return Err(e),
         }
     }
-    Ok((record.id, false))
+    // Only reachable if the request kept changing without reaching a final
+    // state (approval decisions racing the close): it finished in error.
+    tracing::warn!(access_request_id = %record.id, "request kept changing while being closed");
+    Ok(Closed::Contended)
 }
 
 /// The state a close leads to.
@@ -259,17 +339,26 @@ pub fn closed(
         phase.finished = Some(now);
     }
     if !terminated {
-        next.phases.push(PhaseRecord {
-            name: PROVISIONING_PHASE.into(),
-            state: PhaseState::Completed,
-            started: now,
-            finished: Some(now),
-            result: Some(if completion == CompletionStatus::Success {
-                PhaseResult::Successful
-            } else {
-                PhaseResult::Failed
-            }),
+        let result = Some(if completion == CompletionStatus::Success {
+            PhaseResult::Successful
+        } else {
+            PhaseResult::Failed
         });
+        // A provisioning phase under way is the one that completes.
+        match next
+            .phases
+            .iter_mut()
+            .find(|p| p.name == PROVISIONING_PHASE)
+        {
+            Some(phase) => phase.result = result,
+            None => next.phases.push(PhaseRecord {
+                name: PROVISIONING_PHASE.into(),
+                state: PhaseState::Completed,
+                started: now,
+                finished: Some(now),
+                result,
+            }),
+        }
     }
     next
 }

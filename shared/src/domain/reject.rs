@@ -25,10 +25,16 @@ pub async fn reject(
     body: &NonEmployeeRejectApprovalDecision,
     now: DateTime<Utc>,
 ) -> Result<NonEmployeeApprovalItem, ApiError> {
+    // Characters, not bytes: 4000 CJK characters (12000 bytes) are fine.
     let chars = body.comment.chars().count();
-    if body.comment.trim().is_empty() || chars > MAX_COMMENT_CHARS {
+    if body.comment.trim().is_empty() {
         return Err(ApiError::bad_request(format!(
-            "comment must be between 1 and {MAX_COMMENT_CHARS} characters and not blank; got {chars}"
+            "comment is required: give 1 to {MAX_COMMENT_CHARS} characters, not only blanks"
+        )));
+    }
+    if chars > MAX_COMMENT_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "comment is {chars} characters long; at most {MAX_COMMENT_CHARS} are allowed"
         )));
     }
     let id = id.trim();

@@ -1,0 +1,1083 @@
+//! `POST /beta/access-requests/close` rules (SPEC §3, §7), each checked on
+//! every store; the cost of closing 500 requests (counted store calls here,
+//! counted DynamoDB requests in `close_cost.rs`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use common::*;
+use serde_json::json;
+use shared::auth::Principal;
+use shared::domain::close::{
+    close, CloseOutcome, COMPLETED_EVENT, DEFAULT_MESSAGE, MAX_IDS, PROVISIONING_COMPLETED_EVENT,
+    STARTED_EVENT, WRITE_CONCURRENCY,
+};
+use shared::domain::{status, submit::submit};
+use shared::error::ApiError;
+use shared::models::{
+    AccessRequest, CloseAccessRequest, PhaseState, RequestState, RequestedItemStatus, WorkItemState,
+};
+use shared::records::{AccessRequestRecord, EventRecord, NonEmployeeRequestRecord, PendingClaim};
+use shared::store::{
+    Lookup, LookupResult, MemoryStore, RequestIndex, Store, StoreError, TenantRecords,
+};
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+fn body(v: serde_json::Value) -> CloseAccessRequest {
+    serde_json::from_value(v).expect("test body deserializes")
+}
+
+fn ids_body(ids: &[String]) -> CloseAccessRequest {
+    body(json!({ "accessRequestIds": ids }))
+}
+
+fn causes(e: ApiError) -> Vec<String> {
+    match e {
+        ApiError::BadRequest(c) => c,
+        other => panic!("expected 400, got {other:?}"),
+    }
+}
+
+async fn submit_one(
+    store: &dyn Store,
+    by: &Principal,
+    target: &str,
+    item_type: &str,
+    item: &str,
+) -> String {
+    let body: AccessRequest = serde_json::from_value(json!({
+        "requestedFor": [target],
+        "requestedItems": [{"type": item_type, "id": item}]
+    }))
+    .unwrap();
+    submit(store, by, body, now())
+        .await
+        .expect("submit")
+        .new_requests[0]
+        .access_request_ids[0]
+        .clone()
+}
+
+/// Eve's Engineering Access request (two PENDING approval steps).
+async fn eves_request(store: &dyn Store) -> String {
+    submit_one(
+        store,
+        &employee(),
+        EMPLOYEE,
+        "ACCESS_PROFILE",
+        AP_ENGINEERING,
+    )
+    .await
+}
+
+/// Four executing requests of distinct identities/items.
+async fn four_requests(store: &dyn Store) -> Vec<String> {
+    vec![
+        submit_one(
+            store,
+            &employee(),
+            EMPLOYEE,
+            "ACCESS_PROFILE",
+            AP_ENGINEERING,
+        )
+        .await,
+        submit_one(store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await,
+        submit_one(
+            store,
+            &engineer(),
+            ENGINEER,
+            "ACCESS_PROFILE",
+            AP_ENGINEERING,
+        )
+        .await,
+        submit_one(store, &engineer(), ENGINEER, "ENTITLEMENT", ENT_GITHUB).await,
+    ]
+}
+
+async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestRecord {
+    store
+        .get_requests(tenant, &[id.to_string()])
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("request {id} is stored"))
+}
+
+async fn status_of(store: &dyn Store, id: &str) -> Vec<RequestedItemStatus> {
+    let q = status::parse_query(
+        &[(
+            "filters".to_string(),
+            vec![format!("accessRequestId eq \"{id}\"")],
+        )]
+        .into_iter()
+        .collect(),
+    )
+    .unwrap();
+    status::list(store, &admin(), &q).await.unwrap().items
+}
+
+async fn events_named(store: &dyn Store, name: &str) -> Vec<EventRecord> {
+    store
+        .list_events(ACME)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.name == name)
+        .collect()
+}
+
+#[tokio::test]
+async fn between_1_and_500_ids() {
+    for (name, store) in stores().await {
+        for n in [0, MAX_IDS + 1] {
+            let ids: Vec<String> = (0..n).map(|i| format!("{i:032x}")).collect();
+            let c = causes(
+                close(&*store, &admin(), &ids_body(&ids), now())
+                    .await
+                    .unwrap_err(),
+            );
+            assert_eq!(c.len(), 1, "{name}: {c:?}");
+            assert!(
+                c[0].contains("accessRequestIds")
+                    && c[0].contains("500")
+                    && c[0].contains(&n.to_string()),
+                "{name}: {c:?}"
+            );
+        }
+        // Nothing was recorded for the refused calls.
+        assert!(
+            events_named(&*store, STARTED_EVENT).await.is_empty(),
+            "{name}"
+        );
+
+        let mut ids: Vec<String> = (0..MAX_IDS - 1).map(|i| format!("{i:032x}")).collect();
+        ids.push(eves_request(&*store).await);
+        let o = close(&*store, &admin(), &ids_body(&ids), now())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(o.closed, vec![ids[MAX_IDS - 1].clone()], "{name}");
+        assert_eq!(o.errored.len(), MAX_IDS - 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn blank_ids_and_a_blank_message_are_refused() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let c = causes(
+            close(
+                &*store,
+                &admin(),
+                &ids_body(&[id.clone(), "".into(), "  ".into()]),
+                now(),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!(c.len(), 2, "{name}: {c:?}");
+        assert!(c[0].contains("accessRequestIds[1]"), "{name}: {c:?}");
+        assert!(c[1].contains("accessRequestIds[2]"), "{name}: {c:?}");
+        let c = causes(
+            close(
+                &*store,
+                &admin(),
+                &body(json!({"accessRequestIds": [id], "message": " "})),
+                now(),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert!(c[0].contains("message"), "{name}: {c:?}");
+        assert_eq!(stored(&*store, ACME, &id).await.version, 1, "{name}");
+    }
+}
+
+#[test]
+fn enums_are_case_sensitive_and_null_means_default() {
+    for v in [
+        json!({"accessRequestIds": ["a"], "executionStatus": "terminated"}),
+        json!({"accessRequestIds": ["a"], "executionStatus": "TERMINATED"}),
+        json!({"accessRequestIds": ["a"], "completionStatus": "success"}),
+        json!({"accessRequestIds": ["a"], "completionStatus": "Done"}),
+    ] {
+        let req = lambda_http::Request::new(lambda_http::Body::from(v.to_string()));
+        let c = causes(shared::http::json_body::<CloseAccessRequest>(&req).unwrap_err());
+        assert!(c[0].contains("Status"), "{v} -> {c:?}");
+    }
+    let req = lambda_http::Request::new(lambda_http::Body::from(r#"{"message": "x"}"#));
+    let c = causes(shared::http::json_body::<CloseAccessRequest>(&req).unwrap_err());
+    assert!(c[0].contains("accessRequestIds"), "{c:?}");
+    let b = body(
+        json!({"accessRequestIds": ["a"], "message": null, "executionStatus": null, "completionStatus": null}),
+    );
+    assert_eq!(b, ids_body(&["a".to_string()]));
+}
+
+#[tokio::test]
+async fn only_org_admin_may_close() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let source_admin = principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"]);
+        for who in [
+            employee(),
+            manager(),
+            outsider(),
+            api_client(),
+            source_admin,
+        ] {
+            let e = close(&*store, &who, &ids_body(std::slice::from_ref(&id)), now())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, ApiError::Forbidden(_)),
+                "{name}: {who:?} -> {e:?}"
+            );
+        }
+        assert_eq!(stored(&*store, ACME, &id).await.version, 1, "{name}");
+        assert!(store.list_events(ACME).await.unwrap().is_empty(), "{name}");
+        // An API-only token with ORG_ADMIN may.
+        let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
+        let o = close(
+            &*store,
+            &api_admin,
+            &ids_body(std::slice::from_ref(&id)),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(o.closed, vec![id], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn defaults_terminate_with_the_default_message() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let at = now();
+        let o = close(&*store, &admin(), &ids_body(std::slice::from_ref(&id)), at)
+            .await
+            .unwrap();
+        assert_eq!(
+            o,
+            CloseOutcome {
+                closed: vec![id.clone()],
+                errored: vec![]
+            },
+            "{name}"
+        );
+        let r = stored(&*store, ACME, &id).await;
+        assert_eq!(r.state, RequestState::Terminated, "{name}");
+        assert_eq!(r.warnings, vec![DEFAULT_MESSAGE.to_string()], "{name}");
+        assert_eq!(r.version, 2, "{name}");
+        assert_eq!(r.modified, at, "{name}");
+        assert!(r.cancellation.is_none(), "{name}");
+        for a in r.items.iter().flat_map(|i| &i.approvals) {
+            assert_eq!(a.status, WorkItemState::Cancelled, "{name}");
+        }
+        for p in &r.phases {
+            assert_eq!(p.state, PhaseState::Cancelled, "{name}: {p:?}");
+            assert!(p.finished.is_some(), "{name}");
+        }
+        let started = &events_named(&*store, STARTED_EVENT).await[0];
+        assert_eq!(started.attributes["message"], DEFAULT_MESSAGE);
+        assert_eq!(started.attributes["executionStatus"], "Terminated");
+        assert_eq!(started.attributes["completionStatus"], "Failure");
+    }
+}
+
+#[tokio::test]
+async fn each_execution_and_completion_status_leads_to_its_state() {
+    let cases = [
+        ("Terminated", "Failure", RequestState::Terminated),
+        ("Terminated", "Success", RequestState::Terminated),
+        ("Terminated", "Incomplete", RequestState::Terminated),
+        ("Completed", "Success", RequestState::RequestCompleted),
+        (
+            "Completed",
+            "Incomplete",
+            RequestState::NotAllItemsProvisioned,
+        ),
+        ("Completed", "Failure", RequestState::ProvisioningFailed),
+    ];
+    for (name, store) in stores().await {
+        for (execution, completion, state) in cases {
+            let id = eves_request(&*store).await;
+            close(
+                &*store,
+                &admin(),
+                &body(json!({"accessRequestIds": [id], "executionStatus": execution, "completionStatus": completion})),
+                now(),
+            )
+            .await
+            .unwrap();
+            let r = stored(&*store, ACME, &id).await;
+            assert_eq!(r.state, state, "{name}: {execution}+{completion}");
+            let s = &status_of(&*store, &id).await[0];
+            assert_eq!(s.state, state, "{name}");
+            assert!(!s.cancelable, "{name}");
+            // Every phase is finished; a completed close records provisioning once.
+            let phases = s.access_request_phases.as_ref().unwrap();
+            assert!(
+                phases.iter().all(|p| p.finished.is_some()),
+                "{name}: {phases:?}"
+            );
+            let provisioning = phases
+                .iter()
+                .filter(|p| p.name == "PROVISIONING_PHASE")
+                .count();
+            assert_eq!(
+                provisioning,
+                usize::from(execution == "Completed"),
+                "{name}: {phases:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_message_is_shown_as_a_warning() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        close(
+            &*store,
+            &admin(),
+            &body(json!({"accessRequestIds": [id], "message": "Stuck since the source outage"})),
+            now(),
+        )
+        .await
+        .unwrap();
+        let s = &status_of(&*store, &id).await[0];
+        let texts: Vec<&str> = s
+            .error_messages
+            .as_ref()
+            .expect("warnings")
+            .iter()
+            .flatten()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert_eq!(texts, vec!["Stuck since the source outage"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_ids_count_once() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let unknown = "ffffffffffffffffffffffffffffffff".to_string();
+        let o = close(
+            &*store,
+            &admin(),
+            &ids_body(&[
+                id.clone(),
+                id.clone(),
+                unknown.clone(),
+                id.clone(),
+                unknown.clone(),
+            ]),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            o,
+            CloseOutcome {
+                closed: vec![id.clone()],
+                errored: vec![unknown.clone()]
+            },
+            "{name}"
+        );
+        let r = stored(&*store, ACME, &id).await;
+        assert_eq!((r.version, r.warnings.len()), (2, 1), "{name}");
+        assert_eq!(
+            events_named(&*store, PROVISIONING_COMPLETED_EVENT)
+                .await
+                .len(),
+            1,
+            "{name}"
+        );
+        let started = &events_named(&*store, STARTED_EVENT).await[0];
+        assert_eq!(
+            started.access_request_ids,
+            vec![id.clone(), unknown.clone()],
+            "{name}"
+        );
+        let completed = &events_named(&*store, COMPLETED_EVENT).await[0];
+        assert_eq!(completed.errored_ids, vec![unknown], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn final_requests_are_left_unchanged_and_counted_in_error() {
+    for (name, store) in stores().await {
+        let ids = four_requests(&*store).await;
+        let completed = submit_one(&*store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
+        shared::domain::cancel::cancel(
+            &*store,
+            &employee(),
+            &shared::models::CancelAccessRequest {
+                account_activity_id: ids[0].clone(),
+                comment: "mistake".into(),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        close(&*store, &admin(), &ids_body(&ids[1..2]), now())
+            .await
+            .unwrap();
+        let mut before = Vec::new();
+        for id in [&ids[0], &ids[1], &completed] {
+            before.push(stored(&*store, ACME, id).await);
+        }
+
+        let all = vec![
+            ids[0].clone(),
+            ids[1].clone(),
+            completed.clone(),
+            ids[2].clone(),
+        ];
+        let o = close(
+            &*store,
+            &admin(),
+            &body(json!({"accessRequestIds": all, "executionStatus": "Completed", "completionStatus": "Success"})),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.closed, vec![ids[2].clone()], "{name}");
+        assert_eq!(
+            o.errored,
+            vec![ids[0].clone(), ids[1].clone(), completed.clone()],
+            "{name}"
+        );
+        for b in before {
+            assert_eq!(
+                stored(&*store, ACME, &b.id).await,
+                b,
+                "{name}: final request changed"
+            );
+        }
+        let completed = events_named(&*store, COMPLETED_EVENT).await;
+        assert_eq!(completed.len(), 2, "{name}");
+        let last = completed
+            .iter()
+            .find(|e| e.access_request_ids == all)
+            .unwrap();
+        assert_eq!(last.errored_ids, o.errored, "{name}");
+        // The request not named stays as it was.
+        assert_eq!(
+            stored(&*store, ACME, &ids[3]).await.state,
+            RequestState::Executing
+        );
+    }
+}
+
+#[tokio::test]
+async fn close_works_after_the_approval_step_has_passed() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let mut r = stored(&*store, ACME, &id).await;
+        r.items[0].approvals[0].status = WorkItemState::Approved;
+        r.items[0].approvals[0].modified = Some(now());
+        r.version += 1;
+        store.update_request(ACME, &r, None).await.unwrap();
+        let mut pending = r.clone();
+        pending.id = "seeded00000000000000000000000002".into();
+        pending.state = RequestState::ProvisioningVerificationPending;
+        pending.version = 1;
+        // Approved, and provisioning under way.
+        pending.phases[0].state = PhaseState::Completed;
+        pending.phases[0].finished = Some(now());
+        pending.phases[0].result = Some(shared::models::PhaseResult::Successful);
+        pending.phases.push(shared::records::PhaseRecord {
+            name: "PROVISIONING_PHASE".into(),
+            state: PhaseState::Executing,
+            started: now(),
+            finished: None,
+            result: None,
+        });
+        store
+            .load_tenant(
+                ACME,
+                &TenantRecords {
+                    access_requests: vec![pending.clone()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+
+        let o = close(
+            &*store,
+            &admin(),
+            &body(json!({"accessRequestIds": [id, pending.id], "executionStatus": "Completed", "completionStatus": "Success"})),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.closed.len(), 2, "{name}: {o:?}");
+        let after = stored(&*store, ACME, &id).await;
+        assert_eq!(after.state, RequestState::RequestCompleted, "{name}");
+        assert_eq!(after.version, 3, "{name}");
+        // The decision stands; only the undecided step is cancelled.
+        let statuses: Vec<_> = after.items[0].approvals.iter().map(|a| a.status).collect();
+        assert_eq!(
+            statuses,
+            vec![WorkItemState::Approved, WorkItemState::Cancelled],
+            "{name}"
+        );
+        let closed = stored(&*store, ACME, &pending.id).await;
+        assert_eq!(closed.state, RequestState::RequestCompleted, "{name}");
+        // The provisioning phase under way is the one that completes.
+        let provisioning: Vec<_> = closed
+            .phases
+            .iter()
+            .filter(|p| p.name == "PROVISIONING_PHASE")
+            .collect();
+        assert_eq!(provisioning.len(), 1, "{name}: {:?}", closed.phases);
+        assert_eq!(provisioning[0].state, PhaseState::Completed, "{name}");
+        assert_eq!(provisioning[0].started, pending.phases[1].started, "{name}");
+        assert!(provisioning[0].finished.is_some(), "{name}");
+        assert_eq!(
+            provisioning[0].result,
+            Some(shared::models::PhaseResult::Successful),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
+    for (name, store) in stores().await {
+        let id = eves_request(&*store).await;
+        let unknown = vec![
+            "0000000000000000000000000000dead".to_string(),
+            "not-even-an-id".to_string(),
+        ];
+        let o = close(
+            &*store,
+            &admin(),
+            &ids_body(&[unknown[0].clone(), id.clone(), unknown[1].clone()]),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(o.closed, vec![id.clone()], "{name}");
+        assert_eq!(o.errored, unknown, "{name}");
+        assert_eq!(
+            events_named(&*store, COMPLETED_EVENT).await[0].errored_ids,
+            unknown,
+            "{name}"
+        );
+
+        // Only unknown ids: still accepted.
+        let o = close(&*store, &admin(), &ids_body(&unknown), now())
+            .await
+            .unwrap();
+        assert!(o.closed.is_empty(), "{name}");
+        assert_eq!(o.errored, unknown, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_unknown() {
+    for (name, store) in stores().await {
+        let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
+        let theirs = submit_one(&*store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
+        let o = close(
+            &*store,
+            &admin(),
+            &ids_body(std::slice::from_ref(&theirs)),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            o,
+            CloseOutcome {
+                closed: vec![],
+                errored: vec![theirs.clone()]
+            },
+            "{name}"
+        );
+        let r = stored(&*store, GLOBEX, &theirs).await;
+        assert_eq!((r.state, r.version), (RequestState::Executing, 1), "{name}");
+        assert!(
+            store.list_events(GLOBEX).await.unwrap().is_empty(),
+            "{name}: events leak across tenants"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_and_provisioning_events_are_recorded() {
+    for (name, store) in stores().await {
+        let ids = four_requests(&*store).await;
+        let unknown = "0000000000000000000000000000beef".to_string();
+        let mut asked = ids[..3].to_vec();
+        asked.push(unknown.clone());
+        let o = close(
+            &*store,
+            &admin(),
+            &body(json!({"accessRequestIds": asked, "message": "bulk close", "executionStatus": "Completed", "completionStatus": "Incomplete"})),
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.closed, ids[..3].to_vec(), "{name}");
+
+        let events = store.list_events(ACME).await.unwrap();
+        let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+        // Oldest first: started, one per closed request, completed.
+        assert_eq!(names.len(), 5, "{name}: {names:?}");
+        assert_eq!(names[0], STARTED_EVENT, "{name}: {names:?}");
+        assert_eq!(names[4], COMPLETED_EVENT, "{name}: {names:?}");
+        assert!(
+            names[1..4]
+                .iter()
+                .all(|n| *n == PROVISIONING_COMPLETED_EVENT),
+            "{name}: {names:?}"
+        );
+
+        let started = &events[0];
+        assert_eq!(started.access_request_ids, asked, "{name}");
+        assert!(started.errored_ids.is_empty(), "{name}");
+        assert_eq!(started.actor.as_ref().unwrap().id, ADMIN, "{name}");
+        assert_eq!(started.attributes["message"], "bulk close");
+        assert_eq!(started.attributes["executionStatus"], "Completed");
+        assert_eq!(started.attributes["completionStatus"], "Incomplete");
+        let completed = &events[4];
+        assert_eq!(completed.access_request_ids, asked, "{name}");
+        assert_eq!(completed.errored_ids, vec![unknown], "{name}");
+
+        let mut provisioned: Vec<String> = events[1..4]
+            .iter()
+            .map(|e| {
+                assert_eq!(e.access_request_ids.len(), 1, "{name}");
+                assert_eq!(e.attributes["state"], "NOT_ALL_ITEMS_PROVISIONED", "{name}");
+                e.access_request_ids[0].clone()
+            })
+            .collect();
+        provisioned.sort();
+        let mut expected = ids[..3].to_vec();
+        expected.sort();
+        assert_eq!(provisioned, expected, "{name}");
+        assert!(
+            events.windows(2).all(|w| w[0].created <= w[1].created),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn racing_closes_take_effect_once_per_request() {
+    for (name, store) in stores().await {
+        let ids = four_requests(&*store).await;
+        let barrier = Arc::new(tokio::sync::Barrier::new(8));
+        let mut tasks = Vec::new();
+        for k in 0..8 {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            let mut mine = ids.clone();
+            mine.rotate_left(k % 4);
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                close(
+                    &*store,
+                    &admin(),
+                    &body(json!({"accessRequestIds": mine, "message": format!("closer {k}")})),
+                    now(),
+                )
+                .await
+                .map(|o| (k, o))
+            }));
+        }
+        let mut winners: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut errored = 0;
+        for t in tasks {
+            let (k, o) = t.await.unwrap().unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            errored += o.errored.len();
+            for id in o.closed {
+                winners.entry(id).or_default().push(k);
+            }
+        }
+        assert_eq!(errored, 4 * 7, "{name}");
+        for id in &ids {
+            let w = &winners[id];
+            assert_eq!(w.len(), 1, "{name}: {id} closed by {w:?}");
+            let r = stored(&*store, ACME, id).await;
+            assert_eq!(r.version, 2, "{name}");
+            assert_eq!(r.warnings, vec![format!("closer {}", w[0])], "{name}");
+        }
+        assert_eq!(
+            events_named(&*store, PROVISIONING_COMPLETED_EVENT)
+                .await
+                .len(),
+            4,
+            "{name}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Cost: batched reads, bounded parallel writes
+// ---------------------------------------------------------------------------
+
+/// A store that counts the calls made through it and the most conditional
+/// writes ever in flight at once.
+struct CountingStore {
+    inner: MemoryStore,
+    calls: Mutex<BTreeMap<&'static str, usize>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// Writes of this request fail with this error.
+    fail: Option<(String, StoreError)>,
+}
+
+impl CountingStore {
+    async fn seeded(fail: Option<(String, StoreError)>) -> Self {
+        let store = CountingStore {
+            inner: MemoryStore::new(),
+            calls: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            fail,
+        };
+        shared::seed::SeedFile::from_json(shared::seed::DEMO_SEED)
+            .unwrap()
+            .load_into(&store)
+            .await
+            .unwrap();
+        store
+    }
+
+    fn count(&self, op: &'static str) {
+        *self.calls.lock().unwrap().entry(op).or_default() += 1;
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn lookup(&self, t: &str, l: &Lookup) -> Result<LookupResult, StoreError> {
+        self.count("lookup");
+        self.inner.lookup(t, l).await
+    }
+    async fn get_requests(
+        &self,
+        t: &str,
+        ids: &[String],
+    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
+        self.count("get_requests");
+        self.inner.get_requests(t, ids).await
+    }
+    async fn create_requests(
+        &self,
+        t: &str,
+        r: &[AccessRequestRecord],
+        c: &[PendingClaim],
+    ) -> Result<(), StoreError> {
+        self.count("create_requests");
+        self.inner.create_requests(t, r, c).await
+    }
+    async fn query_requests(
+        &self,
+        t: &str,
+        i: &RequestIndex,
+    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
+        self.count("query_requests");
+        self.inner.query_requests(t, i).await
+    }
+    async fn update_request(
+        &self,
+        t: &str,
+        r: &AccessRequestRecord,
+        e: Option<&EventRecord>,
+    ) -> Result<(), StoreError> {
+        self.count("update_request");
+        if let Some((id, e)) = &self.fail {
+            if *id == r.id {
+                return Err(e.clone());
+            }
+        }
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        // A round trip's worth of waiting lets the others start.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let result = self.inner.update_request(t, r, e).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+    async fn put_event(&self, t: &str, e: &EventRecord) -> Result<(), StoreError> {
+        self.count("put_event");
+        self.inner.put_event(t, e).await
+    }
+    async fn list_events(&self, t: &str) -> Result<Vec<EventRecord>, StoreError> {
+        self.inner.list_events(t).await
+    }
+    async fn get_non_employee_request(
+        &self,
+        t: &str,
+        id: &str,
+    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
+        self.count("get_non_employee_request");
+        self.inner.get_non_employee_request(t, id).await
+    }
+    async fn update_non_employee_request(
+        &self,
+        t: &str,
+        r: &NonEmployeeRequestRecord,
+    ) -> Result<(), StoreError> {
+        self.count("update_non_employee_request");
+        self.inner.update_non_employee_request(t, r).await
+    }
+    async fn load_tenant(&self, t: &str, r: &TenantRecords) -> Result<(), StoreError> {
+        self.inner.load_tenant(t, r).await
+    }
+}
+
+/// `n` executing copies of one submitted request, with fresh ids.
+pub async fn executing_copies(store: &dyn Store, n: usize) -> Vec<String> {
+    let template = stored(store, ACME, &eves_request(store).await).await;
+    let records: Vec<AccessRequestRecord> = (0..n)
+        .map(|i| {
+            let mut r = template.clone();
+            r.id = format!("bulk{i:028x}");
+            r
+        })
+        .collect();
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                access_requests: records.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    records.into_iter().map(|r| r.id).collect()
+}
+
+#[tokio::test]
+async fn closing_500_reads_once_and_writes_with_bounded_parallelism() {
+    let store = CountingStore::seeded(None).await;
+    let ids = executing_copies(&store, MAX_IDS).await;
+    store.calls.lock().unwrap().clear();
+    let started = std::time::Instant::now();
+    let o = close(&store, &admin(), &ids_body(&ids), now())
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(o.closed.len(), MAX_IDS);
+    let calls = store.calls.lock().unwrap().clone();
+    let max = store.max_in_flight.load(Ordering::SeqCst);
+    eprintln!("memory: close {MAX_IDS} ids: store calls {calls:?}, at most {max} writes in flight, {elapsed:?}");
+    assert_eq!(calls.get("get_requests"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("update_request"), Some(&MAX_IDS), "{calls:?}");
+    assert_eq!(calls.get("put_event"), Some(&2), "{calls:?}");
+    assert!(
+        max > 1 && max <= WRITE_CONCURRENCY,
+        "writes in flight: {max}"
+    );
+    // 500 writes of ~2 ms each, 50 at a time: far from 500 sequential ones.
+    assert!(
+        elapsed < std::time::Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_store_failure_on_some_ids_is_recorded_and_answered() {
+    for (failure, expected_status) in [
+        (StoreError::Unavailable("connection reset".into()), 500),
+        (
+            StoreError::Throttled("ProvisionedThroughputExceeded".into()),
+            429,
+        ),
+    ] {
+        let ids = {
+            let probe = CountingStore::seeded(None).await;
+            executing_copies(&probe, 3).await
+        };
+        let store = CountingStore::seeded(Some((ids[1].clone(), failure.clone()))).await;
+        executing_copies(&store, 3).await;
+        let e = close(&store, &admin(), &ids_body(&ids), now())
+            .await
+            .unwrap_err();
+        assert_eq!(e.status().as_u16(), expected_status, "{failure:?} -> {e:?}");
+        // The others were closed, and the trail says which one was not.
+        assert_eq!(
+            stored(&store, ACME, &ids[0]).await.state,
+            RequestState::Terminated
+        );
+        assert_eq!(
+            stored(&store, ACME, &ids[1]).await.state,
+            RequestState::Executing
+        );
+        assert_eq!(
+            stored(&store, ACME, &ids[2]).await.state,
+            RequestState::Terminated
+        );
+        let completed = events_named(&store, COMPLETED_EVENT).await;
+        assert_eq!(completed.len(), 1);
+        assert_eq!(completed[0].errored_ids, vec![ids[1].clone()]);
+        // Nothing leaks into the client's view of the error.
+        let body = e.body(
+            "0".repeat(32).as_str(),
+            shared::models::LocaleOrigin::Default,
+        );
+        assert!(!body.to_string().contains("connection reset"), "{body}");
+    }
+}
+
+/// Times every DynamoDB request attempt: how many were in flight at once,
+/// and the sum of their latencies (the integral of the in-flight count).
+#[derive(Debug, Default, Clone)]
+struct ConcurrencyProbe {
+    marks: Arc<Mutex<Vec<(std::time::Instant, i32)>>>,
+}
+
+impl ConcurrencyProbe {
+    fn mark(&self, delta: i32) {
+        self.marks
+            .lock()
+            .unwrap()
+            .push((std::time::Instant::now(), delta));
+    }
+
+    /// (most requests in flight at once, summed request latency).
+    fn profile(&self) -> (i32, std::time::Duration) {
+        let mut marks = self.marks.lock().unwrap().clone();
+        marks.sort_by_key(|(t, _)| *t);
+        let (mut in_flight, mut max, mut busy) = (0i32, 0i32, std::time::Duration::ZERO);
+        let mut last = marks.first().map(|(t, _)| *t);
+        for (t, delta) in marks {
+            if let Some(l) = last {
+                busy += (t - l) * in_flight.max(0) as u32;
+            }
+            last = Some(t);
+            in_flight += delta;
+            max = max.max(in_flight);
+        }
+        (max, busy)
+    }
+
+    fn reset(&self) {
+        self.marks.lock().unwrap().clear();
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for ConcurrencyProbe {
+    fn name(&self) -> &'static str {
+        "ConcurrencyProbe"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.mark(1);
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.mark(-1);
+        Ok(())
+    }
+}
+
+/// The figure for the README: what closing 500 requests costs on DynamoDB.
+/// Run with `bash scripts/with-moto.sh cargo test -p shared --test close
+/// closing_500_on_dynamodb -- --nocapture` to see the line it prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
+    use shared::store::dynamo::{local_client, RequestCounter};
+    use shared::store::DynamoStore;
+
+    let Some(endpoint) = dynamo_endpoint() else {
+        eprintln!("skipped: closing 500 ids is measured on DynamoDB only");
+        return;
+    };
+    let counter = RequestCounter::new();
+    let probe = ConcurrencyProbe::default();
+    let counted = local_client(&endpoint, Some(counter.clone())).await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        counted
+            .config()
+            .to_builder()
+            .interceptor(probe.clone())
+            .build(),
+    );
+    let table = format!("test-close-cost-{}", uuid::Uuid::new_v4().simple());
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    let store = DynamoStore::new(client, table);
+    shared::seed::SeedFile::from_json(shared::seed::DEMO_SEED)
+        .unwrap()
+        .load_into(&store)
+        .await
+        .unwrap();
+    let ids = executing_copies(&store, MAX_IDS).await;
+
+    counter.reset();
+    probe.reset();
+    let started = std::time::Instant::now();
+    let o = close(&store, &admin(), &ids_body(&ids), now())
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(o.closed.len(), MAX_IDS);
+    assert!(o.errored.is_empty());
+
+    let by_op = counter.by_operation();
+    let total = counter.total();
+    let batch_gets = counter.count("BatchGetItem");
+    let transactions = counter.count("TransactWriteItems");
+    let puts = counter.count("PutItem");
+    // Counted conservatively: every batch read as its own step although
+    // they run side by side, then the write waves, then the two audit writes.
+    let waves = transactions.div_ceil(WRITE_CONCURRENCY);
+    let sequential = batch_gets + waves + puts;
+    let (max_in_flight, busy) = probe.profile();
+    // Elapsed time over mean request latency: the round trips one after another.
+    let mean_latency = busy / total.max(1) as u32;
+    let measured_steps = elapsed.as_secs_f64() / mean_latency.as_secs_f64().max(1e-9);
+    println!(
+        "close {MAX_IDS} ids: {total} DynamoDB requests (by op {by_op:?}), ~{sequential} sequential steps \
+         ({batch_gets} batch reads + {waves} write waves of {WRITE_CONCURRENCY} + {puts} audit writes; \
+         measured {measured_steps:.1} mean-latency steps, {max_in_flight} in flight at most), {} ms",
+        elapsed.as_millis()
+    );
+
+    assert_eq!(batch_gets, MAX_IDS.div_ceil(100), "{by_op:?}");
+    assert_eq!(
+        transactions, MAX_IDS,
+        "one conditional write (with its event) per request: {by_op:?}"
+    );
+    assert_eq!(puts, 2, "the started and completed audit events: {by_op:?}");
+    assert_eq!(
+        total,
+        batch_gets + transactions + puts,
+        "nothing else: {by_op:?}"
+    );
+    assert!(sequential <= 25, "{sequential} sequential steps");
+    assert!(
+        max_in_flight as usize <= WRITE_CONCURRENCY + 2,
+        "{max_in_flight} in flight"
+    );
+    assert!(max_in_flight > 1, "writes ran one at a time");
+}
