@@ -1348,7 +1348,21 @@ impl Store for Recording {
 async fn status_reads_the_narrowest_index_and_the_tenant_only_for_admins() {
     use RequestIndex::*;
     for (name, inner) in stores().await {
-        populate(&*inner).await;
+        let f = populate(&*inner).await;
+        let by_ids = format!(
+            "accessRequestId in (\"{}\", \"{}\")",
+            f.r1,
+            f.r2.to_uppercase()
+        );
+        let by_ids_and = format!(
+            "created gt 2000-01-01T00:00:00Z and (accessRequestId eq \"{}\" or accessRequestId eq \"{}\")",
+            f.r1, f.r3
+        );
+        let by_prefix = format!("accessRequestId sw \"{}\"", &f.r1[..4]);
+        let by_ids_or = format!(
+            "accessRequestId eq \"{}\" or created gt 2000-01-01T00:00:00Z",
+            f.r1
+        );
         let store = Recording {
             inner,
             reads: Mutex::new(Vec::new()),
@@ -1391,7 +1405,43 @@ async fn status_reads_the_narrowest_index_and_the_tenant_only_for_admins() {
                 vec![Requester(EMPLOYEE.into()), RequestedFor(EMPLOYEE.into())],
             ),
             ("admin without parameters", admin(), vec![], vec![Tenant]),
+            // Requests named by id are read by key, not from the tenant partition.
+            (
+                "admin naming ids",
+                admin(),
+                vec![("filters", &by_ids)],
+                vec![],
+            ),
+            (
+                "admin naming ids among other conditions",
+                admin(),
+                vec![("filters", &by_ids_and)],
+                vec![],
+            ),
+            (
+                "admin with a filter that names no ids",
+                admin(),
+                vec![("filters", &by_prefix)],
+                vec![Tenant],
+            ),
+            (
+                "admin with ids or something else",
+                admin(),
+                vec![("filters", &by_ids_or)],
+                vec![Tenant],
+            ),
         ];
+        let p = page(&store, &admin(), &[("filters", &by_ids)]).await;
+        assert_eq!(
+            request_ids(&p.items),
+            sorted(&[&f.r1, &f.r2, &f.r2]),
+            "{name}"
+        );
+        let p = page(&store, &admin(), &[("filters", &by_ids_and)]).await;
+        assert_eq!(request_ids(&p.items), sorted(&[&f.r1, &f.r3]), "{name}");
+        let p = page(&store, &globex_admin(), &[("filters", &by_ids)]).await;
+        assert!(p.items.is_empty(), "{name}: another tenant's ids");
+        store.take();
         for (rule, who, pairs, expected) in cases {
             page(&store, &who, &pairs).await;
             let mut expected = expected;

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::auth::Principal;
-use crate::domain::filter::{self, Expr, Row, SortField, SortKey};
+use crate::domain::filter::{self, Expr, Field, Op, Row, SortField, SortKey, Value};
 use crate::error::ApiError;
 use crate::models::{
     AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
@@ -240,6 +240,10 @@ pub async fn list(
         store
             .query_requests(tenant, &RequestIndex::Assignee(a.clone()))
             .await?
+    } else if let Some(ids) = query.filters.as_ref().and_then(request_id_bound) {
+        // `accessRequestId eq/in` names the requests: read them by key
+        // rather than the whole tenant. The filter is still applied below.
+        store.get_requests(tenant, &ids).await?
     } else {
         store.query_requests(tenant, &RequestIndex::Tenant).await?
     };
@@ -284,6 +288,50 @@ pub async fn list(
         .map(|(r, i)| item_status(r, i))
         .collect();
     Ok(StatusPage { items, total })
+}
+
+/// The access request ids outside which `expr` cannot match, when the filter
+/// pins them (`accessRequestId eq` / `in`, and-ed with anything or or-ed with
+/// another such bound). Ids compare case-insensitively while keys are exact:
+/// each id is looked up as written and in lowercase, the form every id this
+/// service generates has.
+fn request_id_bound(expr: &Expr) -> Option<Vec<String>> {
+    /// Beyond this many keys a tenant read is no dearer than the lookups.
+    const MAX_IDS: usize = 200;
+    fn bound(expr: &Expr) -> Option<Vec<String>> {
+        match expr {
+            Expr::Cmp {
+                field: Field::AccessRequestId,
+                op: Op::Eq,
+                value: Value::Str(id),
+            } => Some(vec![id.clone()]),
+            Expr::Cmp {
+                field: Field::AccessRequestId,
+                op: Op::In,
+                value: Value::List(ids),
+            } => Some(ids.clone()),
+            Expr::And(a, b) => match (bound(a), bound(b)) {
+                (Some(a), Some(b)) => Some(if a.len() <= b.len() { a } else { b }),
+                (a, b) => a.or(b),
+            },
+            Expr::Or(a, b) => {
+                let mut ids = bound(a)?;
+                ids.extend(bound(b)?);
+                Some(ids)
+            }
+            _ => None,
+        }
+    }
+    let mut ids: Vec<String> = bound(expr)?
+        .into_iter()
+        .flat_map(|id| {
+            let lower = id.to_lowercase();
+            [id, lower]
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    (ids.len() <= MAX_IDS).then_some(ids)
 }
 
 /// Orders by the sorters, then by `accountActivityItemId` so pages are stable.
