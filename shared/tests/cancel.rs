@@ -2,6 +2,7 @@
 //! store, and the cancel/close race (SPEC §6, §7: exactly one takes effect).
 
 mod common;
+mod lost_ack;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -619,4 +620,16 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
             CANCELS_PER_REQUEST + CLOSE_CALLS
         );
     }
+}
+
+#[tokio::test]
+async fn a_cancel_whose_answer_was_lost_still_succeeds() {
+    let store = lost_ack::LostAckStore::seeded(shared::seed::DEMO_SEED).await;
+    let id = eves_request(&store).await;
+    cancel(&store, &employee(), &body(&id, "mistake"), now())
+        .await
+        .expect("the write landed: the caller is told so, not that it is CANCELLED");
+    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let r = stored(&store, ACME, &id).await;
+    assert_eq!((r.state, r.version), (RequestState::Cancelled, 2));
 }

@@ -3,6 +3,7 @@
 //! counted DynamoDB requests in `close_cost.rs`).
 
 mod common;
+mod lost_ack;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1040,8 +1041,19 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
         .await
         .unwrap();
     let elapsed = started.elapsed();
+    if !o.errored.is_empty() {
+        let found = store.get_requests(ACME, &o.errored).await.unwrap();
+        panic!(
+            "{} of {MAX_IDS} finished in error, e.g. {:?}; of those {} are stored, states {:?}, versions {:?}; by op {:?}",
+            o.errored.len(),
+            &o.errored[..o.errored.len().min(3)],
+            found.len(),
+            found.iter().map(|r| r.state).take(5).collect::<Vec<_>>(),
+            found.iter().map(|r| r.version).take(5).collect::<Vec<_>>(),
+            counter.by_operation()
+        );
+    }
     assert_eq!(o.closed.len(), MAX_IDS);
-    assert!(o.errored.is_empty());
 
     let by_op = counter.by_operation();
     let total = counter.total();
@@ -1080,4 +1092,28 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
         "{max_in_flight} in flight"
     );
     assert!(max_in_flight > 1, "writes ran one at a time");
+}
+
+#[tokio::test]
+async fn a_close_whose_answers_were_lost_still_counts_its_closes() {
+    let store = lost_ack::LostAckStore::seeded(shared::seed::DEMO_SEED).await;
+    let ids = four_requests(&store).await;
+    let o = close(&store, &admin(), &ids_body(&ids), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        o.closed, ids,
+        "not counted in error: they were closed by this call"
+    );
+    assert!(o.errored.is_empty());
+    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert!(events_named(&store, COMPLETED_EVENT).await[0]
+        .errored_ids
+        .is_empty());
+    assert_eq!(
+        events_named(&store, PROVISIONING_COMPLETED_EVENT)
+            .await
+            .len(),
+        4
+    );
 }

@@ -2,6 +2,7 @@
 //! checked on every store, and racing rejects of one request's items.
 
 mod common;
+mod lost_ack;
 
 use std::sync::Arc;
 
@@ -507,4 +508,26 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
             assert_eq!(s, expected, "{name}: {id}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_reject_whose_answer_was_lost_still_succeeds() {
+    let store = lost_ack::LostAckStore::seeded(DEMO_SEED).await;
+    let item = reject(
+        &store,
+        &manager(),
+        NE_ITEM_MANAGER_PENDING,
+        &comment("no"),
+        now(),
+    )
+    .await
+    .expect("the write landed: the caller is told so, not that it is REJECTED");
+    assert_eq!(item.approval_status, ApprovalStatus::Rejected);
+    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        request_of(&store, ACME, NE_ITEM_MANAGER_PENDING)
+            .await
+            .version,
+        2
+    );
 }

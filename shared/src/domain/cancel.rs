@@ -37,9 +37,15 @@ pub async fn cancel(
     let (first, owner) =
         futures::try_join!(store.get_requests(tenant, &ids), caller(store, principal))?;
     let mut found = first.into_iter().next();
+    let mut written: Option<AccessRequestRecord> = None;
     for attempt in 1..=ATTEMPTS {
         if attempt > 1 {
             found = store.get_requests(tenant, &ids).await?.into_iter().next();
+            // A write the store reported as failed (a retried attempt whose
+            // first try had landed) may have taken effect after all.
+            if found.is_some() && found == written {
+                return Ok(());
+            }
         }
         let Some(current) = found.take() else {
             return Err(ApiError::NotFound(format!(
@@ -55,7 +61,7 @@ pub async fn cancel(
         match store.update_request(tenant, &next, None).await {
             Ok(()) => return Ok(()),
             // Someone else changed it: the next read sees their state.
-            Err(StoreError::Conflict(_)) => continue,
+            Err(StoreError::Conflict(_)) => written = Some(next),
             Err(e) => return Err(e.into()),
         }
     }

@@ -285,6 +285,9 @@ async fn close_one(
                     .into_iter()
                     .next()
                 {
+                    // A write the store reported as failed (a retried attempt
+                    // whose first try had landed) took effect after all.
+                    Some(current) if current == next => return Ok(Closed::Now(created)),
                     Some(current) => record = current,
                     None => return Ok(Closed::AlreadyFinal),
                 }

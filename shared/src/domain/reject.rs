@@ -42,12 +42,19 @@ pub async fn reject(
         return Err(ApiError::bad_request("path parameter id is empty"));
     }
     let tenant = principal.tenant_id.as_str();
+    let mut written: Option<NonEmployeeRequestRecord> = None;
     for _ in 0..ATTEMPTS {
         let Some(current) = store.get_non_employee_request(tenant, id).await? else {
             return Err(ApiError::NotFound(format!(
                 "non-employee approval item {id} was not found"
             )));
         };
+        // A write the store reported as failed (a retried attempt whose first
+        // try had landed) may have taken effect after all.
+        if written.as_ref() == Some(&current) {
+            return approval_item(&current, id)
+                .ok_or_else(|| ApiError::Internal(format!("item {id} vanished from its request")));
+        }
         let Some(item) = current.item(id) else {
             return Err(ApiError::NotFound(format!(
                 "non-employee approval item {id} was not found"
@@ -79,7 +86,7 @@ pub async fn reject(
                     ApiError::Internal(format!("item {id} vanished from its request"))
                 })
             }
-            Err(StoreError::Conflict(_)) => continue,
+            Err(StoreError::Conflict(_)) => written = Some(next),
             Err(e) => return Err(e.into()),
         }
     }
