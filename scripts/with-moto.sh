@@ -13,6 +13,7 @@
 #   MOTO_VENV           venv location (default: <repo>/.venv)
 #   MOTO_STARTUP_SECS   how long to wait for the server (default: 60)
 #   MOTO_LOG            server log file (default: a temporary file)
+#   MOTO_SERIALIZE=0    let moto handle requests concurrently (see step 3)
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -35,9 +36,12 @@ if [ ! -x "$venv/bin/python" ]; then
     }
 fi
 if [ ! -x "$venv/bin/moto_server" ]; then
-    log "installing moto[server] into $venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'moto[server]' || {
-        log "pip install 'moto[server]' failed"
+    # The version tests/requirements.txt pins, if it pins one.
+    requirement="$(grep -Eo '^moto\[server\][^ #]*' "$repo/tests/requirements.txt" 2>/dev/null | head -n 1 || true)"
+    requirement="${requirement:-moto[server]>=5,<6}"
+    log "installing $requirement into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$requirement" || {
+        log "pip install '$requirement' failed"
         exit 1
     }
 fi
@@ -51,12 +55,112 @@ s.close()')"
 endpoint="http://127.0.0.1:$port"
 
 # 3. The server, stopped whatever happens next.
+#
+# This is `moto_server -H 127.0.0.1 -p PORT` with two changes, both because
+# moto's threaded server does not isolate concurrent writes: a conditional put
+# checks, then writes, unlocked; and a failed TransactWriteItems rolls back by
+# restoring a copy of each whole table taken when it started, which can undo
+# a write that committed meanwhile (and makes every transaction cost a copy
+# of the table: ~0.5 s at 500 items). So:
+#   1. requests are handled one at a time (connections are still accepted
+#      concurrently), so races that DynamoDB settles exactly (one winner of N
+#      conditional writes) do not make tests flaky;
+#   2. a transaction saves and restores only the items it touches.
+# MOTO_SERIALIZE=0 runs moto as it comes. If moto's layout changes so that a
+# patch cannot apply, that patch is skipped with a warning in the output.
+read -r -d '' launcher <<'PY' || true
+import copy, sys, threading
+import moto.server as server
+
+def note(text):
+    print("with-moto: " + text, file=sys.stderr, flush=True)
+
+def serialize_requests():
+    lock = threading.Lock()
+    run_simple = server.run_simple
+
+    def serialized(app):
+        def handle(environ, start_response):
+            with lock:
+                return list(app(environ, start_response))
+        return handle
+
+    server.run_simple = lambda host, port, app, **kw: run_simple(host, port, serialized(app), **kw)
+
+def cheap_transaction_rollback():
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original = DynamoDBBackend.transact_write_items
+    real_copy = models.copy
+    assert real_copy is copy
+
+    class KeepTables:
+        """`copy` as the transaction sees it: tables are not copied."""
+        @staticmethod
+        def deepcopy(value, *args):
+            return value if isinstance(value, Table) else real_copy.deepcopy(value, *args)
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        try:
+            for entry in transact_items:
+                op = next(iter(entry.values()))
+                table = self.get_table(op["TableName"])
+                if "Item" in op:
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                hash_value, range_value = self.get_keys_value(table, key)
+                current = table.get_item(hash_value, range_value)
+                saved.append((table, hash_value, range_value, real_copy.deepcopy(current)))
+        except Exception:
+            # A malformed request: moto answers it as it does.
+            return original(self, transact_items)
+        models.copy = KeepTables
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(saved):
+                if table.range_key_attr is None:
+                    if item is None:
+                        table.items.pop(hash_value, None)
+                    else:
+                        table.items[hash_value] = item
+                elif item is None:
+                    table.items[hash_value].pop(range_value, None)
+                else:
+                    table.items[hash_value][range_value] = item
+            raise
+        finally:
+            models.copy = real_copy
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+if sys.argv[1] == "0":
+    note("MOTO_SERIALIZE=0: moto handles requests concurrently, as it comes")
+else:
+    for patch in (serialize_requests, cheap_transaction_rollback):
+        try:
+            patch()
+            note("patched: " + patch.__name__)
+        except Exception as e:
+            note("WARNING: cannot apply %s (%r): concurrent writes may race" % (patch.__name__, e))
+            break
+server.main(sys.argv[2:])
+PY
 server_log="${MOTO_LOG:-$(mktemp "${TMPDIR:-/tmp}/moto-server.XXXXXX.log")}"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$server_log" 2>&1 &
+"$venv/bin/python" -c "$launcher" "${MOTO_SERIALIZE:-1}" -H 127.0.0.1 -p "$port" >"$server_log" 2>&1 &
 server_pid=$!
 
 stop_server() {
-    if kill -0 "$server_pid" 2>/dev/null; then
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        log "moto_server had stopped before the command ended; the end of its log:"
+        tail -n 40 "$server_log" >&2 || true
+    else
         kill "$server_pid" 2>/dev/null || true
         for _ in $(seq 1 50); do
             kill -0 "$server_pid" 2>/dev/null || break
@@ -106,6 +210,7 @@ if [ "$ready" -ne 1 ]; then
     exit 1
 fi
 log "moto_server ready on $endpoint (pid $server_pid)"
+grep -h "^with-moto:" "$server_log" >&2 || true
 
 # 5. The command, with the endpoint and dummy AWS settings.
 export DYNAMODB_TEST_ENDPOINT="$endpoint"

@@ -1,0 +1,1907 @@
+//! The `Store` contract, checked on both implementations: every case is an
+//! `async fn case(store: &dyn Store)` run once on `MemoryStore` (test
+//! `memory::case`) and once on `DynamoStore` (test `dynamo::case`), each on a
+//! table of its own.
+//!
+//! The DynamoDB runs need a DynamoDB-compatible server named by
+//! `DYNAMODB_TEST_ENDPOINT` (`scripts/with-moto.sh` starts one and sets it).
+//! Without it they print a note and pass, unless `REQUIRE_DYNAMODB=1`.
+//!
+//! A few DynamoDB-only tests at the end check round-trip budgets with
+//! `RequestCounter`, the paging loop, and the transaction size limit.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shared::models::{
+    AccessRequestType, ApprovalScheme, ApprovalStatus, ItemType, OwnerType, PhaseState,
+    RequestState, WorkItemState,
+};
+use shared::records::{
+    AccessRequestRecord, ApprovalRecord, ApprovalStep, Approver, CatalogItemRecord, EventRecord,
+    IdentityRecord, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord, PendingClaim,
+    PendingKey, PhaseRecord, RequestedItemRecord,
+};
+use shared::store::dynamo::{
+    local_client, submission_write_count, RequestCounter, MAX_TRANSACTION_ITEMS,
+};
+use shared::store::{
+    DynamoStore, Lookup, MemoryStore, RequestIndex, Store, StoreError, TenantRecords,
+};
+
+const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+const GLOBEX: &str = "9b2c1f0e-0d4e-4f7a-8e51-0c7d2f1a9e11";
+
+// ---------------------------------------------------------------- harness
+
+/// The DynamoDB endpoint under test, if any.
+fn dynamo_endpoint() -> Option<String> {
+    match std::env::var("DYNAMODB_TEST_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        Some(endpoint) => Some(endpoint),
+        None => {
+            assert!(
+                std::env::var("REQUIRE_DYNAMODB").as_deref() != Ok("1"),
+                "REQUIRE_DYNAMODB=1 but DYNAMODB_TEST_ENDPOINT is not set"
+            );
+            eprintln!("note: DYNAMODB_TEST_ENDPOINT is not set; skipping the DynamoDB run");
+            None
+        }
+    }
+}
+
+/// A DynamoDB store on a fresh table of its own.
+async fn fresh_table(endpoint: &str, counter: Option<RequestCounter>) -> DynamoStore {
+    let client = local_client(endpoint, counter).await;
+    let table = format!("conformance-{}", uuid::Uuid::new_v4().simple());
+    DynamoStore::create_table(&client, &table)
+        .await
+        .expect("create table");
+    // Creating twice is fine.
+    DynamoStore::create_table(&client, &table)
+        .await
+        .expect("create table again");
+    DynamoStore::new(client, table)
+}
+
+async fn dynamo_store() -> Option<DynamoStore> {
+    Some(fresh_table(&dynamo_endpoint()?, None).await)
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&super::MemoryStore::new()).await;
+                }
+            )*
+        }
+        mod dynamo {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    if let Some(store) = super::dynamo_store().await {
+                        super::$case(&store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    lookup_finds_present_and_skips_absent,
+    tenants_never_see_each_other,
+    create_with_taken_claim_writes_nothing,
+    create_with_existing_request_writes_nothing,
+    claims_are_replaced_only_as_seen,
+    empty_submission_is_a_no_op,
+    queries_follow_each_index_in_order,
+    queries_return_more_than_a_page,
+    update_checks_the_version,
+    update_with_event_is_all_or_nothing,
+    concurrent_updates_have_one_winner,
+    non_employee_requests_by_any_approval_item,
+    concurrent_non_employee_updates_have_one_winner,
+    events_are_listed_oldest_first,
+    load_tenant_then_lookup,
+    get_requests_skips_duplicates_and_unknown_ids,
+    lookup_of_many_keys,
+    records_round_trip_exactly,
+);
+
+// ---------------------------------------------------------------- fixtures
+
+fn at(ms: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap() + Duration::milliseconds(ms)
+}
+
+fn named(id: &str) -> NamedRef {
+    NamedRef {
+        id: id.to_string(),
+        name: format!("Name of {id}"),
+    }
+}
+
+fn identity(id: &str) -> IdentityRecord {
+    IdentityRecord {
+        id: id.to_string(),
+        name: format!("Identity {id}"),
+        manager_id: Some("manager".into()),
+        manager_name: Some("Mona Manager".into()),
+    }
+}
+
+fn person(id: &str) -> Approver {
+    Approver {
+        owner_type: OwnerType::Identity,
+        id: id.to_string(),
+        name: format!("Approver {id}"),
+        member_ids: Vec::new(),
+    }
+}
+
+fn group(id: &str, members: &[&str]) -> Approver {
+    Approver {
+        owner_type: OwnerType::GovernanceGroup,
+        id: id.to_string(),
+        name: format!("Group {id}"),
+        member_ids: members.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+fn catalog(item_type: ItemType, id: &str) -> CatalogItemRecord {
+    CatalogItemRecord {
+        item_type,
+        id: id.to_string(),
+        name: format!("{} {id}", item_type.as_str()),
+        description: Some("what it grants".into()),
+        requestable: true,
+        approval_steps: vec![
+            ApprovalStep {
+                scheme: ApprovalScheme::Manager,
+                approver: None,
+            },
+            ApprovalStep {
+                scheme: ApprovalScheme::GovernanceGroup,
+                approver: Some(group("approvers", &["gina", "gus"])),
+            },
+        ],
+    }
+}
+
+/// An executing GRANT_ACCESS request for one entitlement, approved by `approvers`.
+fn request(
+    id: &str,
+    requester: &str,
+    requested_for: &str,
+    created: DateTime<Utc>,
+    approvers: Vec<Approver>,
+) -> AccessRequestRecord {
+    AccessRequestRecord {
+        id: id.to_string(),
+        requester: named(requester),
+        requested_for: named(requested_for),
+        request_type: AccessRequestType::GrantAccess,
+        state: RequestState::Executing,
+        created,
+        modified: created,
+        client_metadata: Some(BTreeMap::from([("app".to_string(), "tests".to_string())])),
+        items: vec![RequestedItemRecord {
+            account_activity_item_id: format!("{id}-item"),
+            item_type: ItemType::Entitlement,
+            item_id: format!("ent-for-{id}"),
+            name: "An entitlement".into(),
+            description: None,
+            comment: Some("please".into()),
+            client_metadata: None,
+            start_date: None,
+            remove_date: Some(created + Duration::days(30)),
+            approvals: approvers
+                .into_iter()
+                .enumerate()
+                .map(|(i, approver)| ApprovalRecord {
+                    approval_id: format!("{id}-approval-{i}"),
+                    scheme: if approver.owner_type == OwnerType::GovernanceGroup {
+                        ApprovalScheme::GovernanceGroup
+                    } else {
+                        ApprovalScheme::Manager
+                    },
+                    approver,
+                    status: WorkItemState::Pending,
+                    comment: None,
+                    reviewed_by: None,
+                    modified: None,
+                })
+                .collect(),
+        }],
+        phases: vec![PhaseRecord {
+            name: "APPROVAL_PHASE".into(),
+            state: PhaseState::Executing,
+            started: created,
+            finished: None,
+            result: None,
+        }],
+        cancellation: None,
+        warnings: Vec::new(),
+        version: 1,
+    }
+}
+
+fn simple_request(id: &str, created: DateTime<Utc>) -> AccessRequestRecord {
+    request(id, "rita", "fred", created, vec![person("mona")])
+}
+
+fn pending_key(identity: &str, item: &str) -> PendingKey {
+    PendingKey {
+        identity_id: identity.to_string(),
+        item_type: ItemType::Entitlement,
+        item_id: item.to_string(),
+        request_type: AccessRequestType::GrantAccess,
+    }
+}
+
+fn claim(identity: &str, item: &str, request: &str, replaces: Option<&str>) -> PendingClaim {
+    PendingClaim {
+        key: pending_key(identity, item),
+        access_request_id: request.to_string(),
+        replaces: replaces.map(str::to_string),
+    }
+}
+
+/// The claims a request makes (as a submission writes them).
+fn claims_of(r: &AccessRequestRecord) -> Vec<PendingClaim> {
+    shared::domain::submit::pending_keys(r)
+        .into_iter()
+        .map(|key| PendingClaim {
+            key,
+            access_request_id: r.id.clone(),
+            replaces: None,
+        })
+        .collect()
+}
+
+fn non_employee(id: &str, items: &[&str]) -> NonEmployeeRequestRecord {
+    NonEmployeeRequestRecord {
+        id: id.to_string(),
+        requester: named("rita"),
+        account_name: format!("account-{id}"),
+        approval_status: ApprovalStatus::Pending,
+        created: at(0),
+        modified: at(0),
+        approval_items: items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| NonEmployeeApprovalRecord {
+                id: item.to_string(),
+                approver: if i == 0 {
+                    person("mona")
+                } else {
+                    group("approvers", &["gina"])
+                },
+                approval_order: i as f64 + 1.0,
+                approval_status: if i == 0 {
+                    ApprovalStatus::Pending
+                } else {
+                    ApprovalStatus::NotReady
+                },
+                comment: None,
+                created: at(0),
+                modified: at(0),
+            })
+            .collect(),
+        version: 1,
+    }
+}
+
+fn event(id: &str, created: DateTime<Utc>) -> EventRecord {
+    EventRecord {
+        id: id.to_string(),
+        name: "Close Identity Requests Started".into(),
+        created,
+        actor: Some(named("ada")),
+        access_request_ids: vec!["r1".into()],
+        errored_ids: Vec::new(),
+        attributes: BTreeMap::from([("reason".to_string(), "test".to_string())]),
+    }
+}
+
+fn ids(records: &[AccessRequestRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Conflict(_)))
+}
+
+async fn one(store: &dyn Store, tenant: &str, id: &str) -> Option<AccessRequestRecord> {
+    let mut found = store.get_requests(tenant, &[id.to_string()]).await.unwrap();
+    assert!(found.len() <= 1);
+    found.pop()
+}
+
+/// A successor of `r` as an update writes it.
+fn next_version(r: &AccessRequestRecord, note: &str) -> AccessRequestRecord {
+    let mut next = r.clone();
+    next.version += 1;
+    next.modified = r.modified + Duration::seconds(1);
+    next.warnings.push(note.to_string());
+    next
+}
+
+// ---------------------------------------------------------------- cases
+
+async fn lookup_finds_present_and_skips_absent(store: &dyn Store) {
+    let executing = simple_request("r-executing", at(0));
+    let mut finished = simple_request("r-finished", at(1));
+    finished.state = RequestState::RequestCompleted;
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities: vec![identity("alice"), identity("bob")],
+                catalog: vec![
+                    catalog(ItemType::Role, "role-1"),
+                    catalog(ItemType::Entitlement, "ent-1"),
+                ],
+                non_employee_requests: Vec::new(),
+                access_requests: vec![executing.clone(), finished.clone()],
+            },
+        )
+        .await
+        .unwrap();
+
+    let live = pending_key("fred", "ent-for-r-executing");
+    let finished_key = pending_key("fred", "ent-for-r-finished");
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["alice".into(), "nobody".into(), "alice".into()],
+                items: vec![
+                    (ItemType::Role, "role-1".into()),
+                    // The same id under another type is another item.
+                    (ItemType::AccessProfile, "role-1".into()),
+                    (ItemType::Entitlement, "ent-1".into()),
+                    (ItemType::Entitlement, "missing".into()),
+                ],
+                pending: vec![
+                    live.clone(),
+                    finished_key.clone(),
+                    pending_key("alice", "ent-1"),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.identities.len(), 1);
+    assert_eq!(found.identities["alice"], identity("alice"));
+    assert_eq!(found.items.len(), 2);
+    assert_eq!(
+        found.items[&(ItemType::Role, "role-1".to_string())],
+        catalog(ItemType::Role, "role-1")
+    );
+    assert_eq!(
+        found.items[&(ItemType::Entitlement, "ent-1".to_string())],
+        catalog(ItemType::Entitlement, "ent-1")
+    );
+    // Only requests that are not final hold a claim after a load.
+    assert_eq!(found.pending.len(), 1);
+    assert_eq!(found.pending[&live], "r-executing");
+
+    // Another request type is another claim.
+    let mut revoke = live.clone();
+    revoke.request_type = AccessRequestType::RevokeAccess;
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                pending: vec![revoke],
+                ..Lookup::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(found.pending.is_empty());
+
+    // An empty lookup is fine.
+    assert_eq!(
+        store.lookup(ACME, &Lookup::default()).await.unwrap(),
+        Default::default()
+    );
+}
+
+async fn tenants_never_see_each_other(store: &dyn Store) {
+    // The same ids in two tenants, with different contents.
+    for (tenant, label) in [(ACME, "acme"), (GLOBEX, "globex")] {
+        let mut i = identity("alice");
+        i.name = format!("Alice of {label}");
+        let mut c = catalog(ItemType::Role, "role-1");
+        c.name = format!("Role of {label}");
+        let mut r = simple_request("r1", at(0));
+        r.warnings = vec![label.to_string()];
+        let mut ne = non_employee("ne-1", &["ne-item-1", "ne-item-2"]);
+        ne.account_name = label.to_string();
+        store
+            .load_tenant(
+                tenant,
+                &TenantRecords {
+                    identities: vec![i],
+                    catalog: vec![c],
+                    non_employee_requests: vec![ne],
+                    access_requests: vec![r],
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .put_event(tenant, &event(&format!("e-{label}"), at(5)))
+            .await
+            .unwrap();
+    }
+    // Records only one tenant has.
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities: vec![identity("only-acme")],
+                access_requests: vec![request(
+                    "r-acme",
+                    "rita",
+                    "fred",
+                    at(1),
+                    vec![group("g", &["gina"])],
+                )],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    for (tenant, label) in [(ACME, "acme"), (GLOBEX, "globex")] {
+        let found = store
+            .lookup(
+                tenant,
+                &Lookup {
+                    identity_ids: vec!["alice".into(), "only-acme".into()],
+                    items: vec![(ItemType::Role, "role-1".into())],
+                    pending: vec![
+                        pending_key("fred", "ent-for-r1"),
+                        pending_key("fred", "ent-for-r-acme"),
+                    ],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.identities["alice"].name, format!("Alice of {label}"));
+        assert_eq!(
+            found.items[&(ItemType::Role, "role-1".to_string())].name,
+            format!("Role of {label}")
+        );
+        assert_eq!(found.pending[&pending_key("fred", "ent-for-r1")], "r1");
+        let acme = tenant == ACME;
+        assert_eq!(found.identities.contains_key("only-acme"), acme, "{label}");
+        assert_eq!(
+            found
+                .pending
+                .contains_key(&pending_key("fred", "ent-for-r-acme")),
+            acme,
+            "{label}"
+        );
+
+        let got = store
+            .get_requests(tenant, &["r1".into(), "r-acme".into()])
+            .await
+            .unwrap();
+        assert_eq!(got.len(), if acme { 2 } else { 1 }, "{label}");
+        assert!(got
+            .iter()
+            .filter(|r| r.id == "r1")
+            .all(|r| r.warnings == vec![label.to_string()]));
+
+        let expected: Vec<&str> = if acme {
+            vec!["r1", "r-acme"]
+        } else {
+            vec!["r1"]
+        };
+        for index in [
+            RequestIndex::Tenant,
+            RequestIndex::Requester("rita".into()),
+            RequestIndex::RequestedFor("fred".into()),
+        ] {
+            let found = store.query_requests(tenant, &index).await.unwrap();
+            assert_eq!(ids(&found), expected, "{label} {index:?}");
+        }
+        let gina = store
+            .query_requests(tenant, &RequestIndex::Assignee("gina".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&gina),
+            if acme { vec!["r-acme"] } else { vec![] },
+            "{label}"
+        );
+        let mona = store
+            .query_requests(tenant, &RequestIndex::Assignee("mona".into()))
+            .await
+            .unwrap();
+        assert_eq!(ids(&mona), vec!["r1"], "{label}");
+
+        let events = store.list_events(tenant).await.unwrap();
+        assert_eq!(events.len(), 1, "{label}");
+        assert_eq!(events[0].id, format!("e-{label}"));
+
+        let ne = store
+            .get_non_employee_request(tenant, "ne-item-2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ne.account_name, label);
+    }
+
+    // Writes in one tenant leave the other alone.
+    let acme_r1 = one(store, ACME, "r1").await.unwrap();
+    store
+        .update_request(ACME, &next_version(&acme_r1, "acme update"), None)
+        .await
+        .unwrap();
+    let globex_r1 = one(store, GLOBEX, "r1").await.unwrap();
+    assert_eq!(globex_r1.version, 1);
+    assert_eq!(globex_r1.warnings, vec!["globex".to_string()]);
+    // GLOBEX's r1 is at version 1, so a version-3 write conflicts there.
+    let mut acme_r1 = one(store, ACME, "r1").await.unwrap();
+    acme_r1.version += 1;
+    assert!(is_conflict(
+        &store.update_request(GLOBEX, &acme_r1, None).await
+    ));
+    // A request only ACME has cannot be updated in GLOBEX.
+    let r_acme = one(store, ACME, "r-acme").await.unwrap();
+    assert!(is_conflict(
+        &store
+            .update_request(GLOBEX, &next_version(&r_acme, "x"), None)
+            .await
+    ));
+    assert!(one(store, GLOBEX, "r-acme").await.is_none());
+
+    let mut ne = store
+        .get_non_employee_request(ACME, "ne-item-1")
+        .await
+        .unwrap()
+        .unwrap();
+    ne.version += 1;
+    ne.approval_status = ApprovalStatus::Rejected;
+    store.update_non_employee_request(ACME, &ne).await.unwrap();
+    let globex_ne = store
+        .get_non_employee_request(GLOBEX, "ne-item-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(globex_ne.approval_status, ApprovalStatus::Pending);
+    assert_eq!(globex_ne.version, 1);
+
+    // A submission in GLOBEX does not see ACME's claims and is not seen there.
+    let new = simple_request("r-new", at(9));
+    store
+        .create_requests(
+            GLOBEX,
+            std::slice::from_ref(&new),
+            &[claim("fred", "ent-for-r-acme", "r-new", None)],
+        )
+        .await
+        .unwrap();
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                pending: vec![pending_key("fred", "ent-for-r-acme")],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found.pending[&pending_key("fred", "ent-for-r-acme")],
+        "r-acme"
+    );
+    assert!(one(store, ACME, "r-new").await.is_none());
+    assert!(store
+        .get_non_employee_request(GLOBEX, "unknown")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.list_events("nobody").await.unwrap().is_empty());
+    assert!(store
+        .query_requests("nobody", &RequestIndex::Tenant)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Everything a tenant's queries and lookups can see of `requests` and `claims`.
+async fn assert_absent(
+    store: &dyn Store,
+    requests: &[AccessRequestRecord],
+    claims: &[PendingClaim],
+) {
+    let wanted: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+    assert!(
+        store.get_requests(ACME, &wanted).await.unwrap().is_empty(),
+        "requests were written"
+    );
+    for index in [
+        RequestIndex::Tenant,
+        RequestIndex::Requester("rita".into()),
+        RequestIndex::RequestedFor("fred".into()),
+        RequestIndex::Assignee("mona".into()),
+        RequestIndex::Assignee("gina".into()),
+    ] {
+        let listed = store.query_requests(ACME, &index).await.unwrap();
+        assert!(
+            listed.iter().all(|r| !wanted.contains(&r.id)),
+            "{index:?} lists a request that was not written"
+        );
+    }
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                pending: claims.iter().map(|c| c.key.clone()).collect(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for c in claims {
+        assert_ne!(
+            found.pending.get(&c.key),
+            Some(&c.access_request_id),
+            "claim was written"
+        );
+    }
+}
+
+async fn create_with_taken_claim_writes_nothing(store: &dyn Store) {
+    let first = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, std::slice::from_ref(&first), &claims_of(&first))
+        .await
+        .unwrap();
+
+    // A two-request submission whose last claim is already taken by r1.
+    let a = request(
+        "r2",
+        "rita",
+        "fred",
+        at(1),
+        vec![person("mona"), group("g", &["gina"])],
+    );
+    let b = request("r3", "rita", "fred", at(2), vec![person("mona")]);
+    let claims = vec![
+        claim("fred", "ent-for-r2", "r2", None),
+        claim("fred", "ent-for-r3", "r3", None),
+        claim("fred", "ent-for-r1", "r3", None),
+    ];
+    let result = store
+        .create_requests(ACME, &[a.clone(), b.clone()], &claims)
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert_absent(store, &[a, b], &claims[..2]).await;
+
+    // r1 and its claim are untouched.
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), first);
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                pending: vec![pending_key("fred", "ent-for-r1")],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.pending[&pending_key("fred", "ent-for-r1")], "r1");
+}
+
+async fn create_with_existing_request_writes_nothing(store: &dyn Store) {
+    let first = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, std::slice::from_ref(&first), &[])
+        .await
+        .unwrap();
+
+    let fresh = request("r2", "rita", "fred", at(1), vec![group("g", &["gina"])]);
+    let mut clash = simple_request("r1", at(5));
+    clash.requester = named("someone-else");
+    let claims = vec![
+        claim("fred", "ent-for-r2", "r2", None),
+        claim("fred", "other", "r1", None),
+    ];
+    let result = store
+        .create_requests(ACME, &[fresh.clone(), clash], &claims)
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert_absent(store, &[fresh], &claims).await;
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), first);
+    assert!(store
+        .query_requests(ACME, &RequestIndex::Requester("someone-else".into()))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// The request the claim `key` names, if any.
+async fn claim_of(store: &dyn Store, key: &PendingKey) -> Option<String> {
+    store
+        .lookup(
+            ACME,
+            &Lookup {
+                pending: vec![key.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .pending
+        .get(key)
+        .cloned()
+}
+
+async fn claims_are_replaced_only_as_seen(store: &dyn Store) {
+    let key = pending_key("fred", "ent-1");
+    let r1 = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, &[r1], &[claim("fred", "ent-1", "r1", None)])
+        .await
+        .unwrap();
+    assert_eq!(claim_of(store, &key).await.as_deref(), Some("r1"));
+
+    // Claiming as if it were absent fails.
+    let r2 = simple_request("r2", at(1));
+    let result = store
+        .create_requests(
+            ACME,
+            std::slice::from_ref(&r2),
+            &[claim("fred", "ent-1", "r2", None)],
+        )
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    // Replacing a claim other than the stored one fails.
+    let result = store
+        .create_requests(
+            ACME,
+            std::slice::from_ref(&r2),
+            &[claim("fred", "ent-1", "r2", Some("r0"))],
+        )
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert!(one(store, ACME, "r2").await.is_none());
+    assert_eq!(claim_of(store, &key).await.as_deref(), Some("r1"));
+
+    // Replacing the claim as seen succeeds.
+    store
+        .create_requests(ACME, &[r2], &[claim("fred", "ent-1", "r2", Some("r1"))])
+        .await
+        .unwrap();
+    assert_eq!(claim_of(store, &key).await.as_deref(), Some("r2"));
+
+    // A second replacement of what is no longer there fails.
+    let r3 = simple_request("r3", at(2));
+    let result = store
+        .create_requests(
+            ACME,
+            std::slice::from_ref(&r3),
+            &[claim("fred", "ent-1", "r3", Some("r1"))],
+        )
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert!(one(store, ACME, "r3").await.is_none());
+    assert_eq!(claim_of(store, &key).await.as_deref(), Some("r2"));
+
+    // Replacing a claim that does not exist fails too.
+    let result = store
+        .create_requests(ACME, &[r3], &[claim("fred", "ent-never", "r3", Some("r1"))])
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+}
+
+async fn empty_submission_is_a_no_op(store: &dyn Store) {
+    store.create_requests(ACME, &[], &[]).await.unwrap();
+    assert!(store
+        .query_requests(ACME, &RequestIndex::Tenant)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.get_requests(ACME, &[]).await.unwrap().is_empty());
+}
+
+async fn queries_follow_each_index_in_order(store: &dyn Store) {
+    let finance = group("finance", &["gina", "gus", "rita"]);
+    // Created out of order, with ties on `created` broken by id.
+    let requests = [
+        request("r-c", "rita", "fred", at(30), vec![person("mona")]),
+        request("r-a", "rita", "rita", at(10), vec![finance.clone()]),
+        request(
+            "r-b",
+            "sam",
+            "fred",
+            at(10),
+            vec![person("mona"), finance.clone()],
+        ),
+        request("r-d", "sam", "sam", at(5), vec![]),
+        request("r-e", "rita", "fred", at(20_000), vec![person("gus")]),
+    ];
+    // Two submissions through `create_requests`, one through `load_tenant`.
+    store
+        .create_requests(ACME, &requests[..2], &[])
+        .await
+        .unwrap();
+    store
+        .create_requests(ACME, &requests[2..4], &[])
+        .await
+        .unwrap();
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                access_requests: requests[4..].to_vec(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let query =
+        |index: RequestIndex| async move { store.query_requests(ACME, &index).await.unwrap() };
+    assert_eq!(
+        ids(&query(RequestIndex::Tenant).await),
+        ["r-d", "r-a", "r-b", "r-c", "r-e"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::Requester("rita".into())).await),
+        ["r-a", "r-c", "r-e"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::Requester("sam".into())).await),
+        ["r-d", "r-b"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::RequestedFor("fred".into())).await),
+        ["r-b", "r-c", "r-e"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::RequestedFor("sam".into())).await),
+        ["r-d"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::RequestedFor("rita".into())).await),
+        ["r-a"]
+    );
+    // Members of a governance group approver, and identity approvers.
+    assert_eq!(
+        ids(&query(RequestIndex::Assignee("gina".into())).await),
+        ["r-a", "r-b"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::Assignee("gus".into())).await),
+        ["r-a", "r-b", "r-e"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::Assignee("rita".into())).await),
+        ["r-a", "r-b"]
+    );
+    assert_eq!(
+        ids(&query(RequestIndex::Assignee("mona".into())).await),
+        ["r-b", "r-c"]
+    );
+    // The group itself is not an identity that acts.
+    assert!(query(RequestIndex::Assignee("finance".into()))
+        .await
+        .is_empty());
+    assert!(query(RequestIndex::Assignee("nobody".into()))
+        .await
+        .is_empty());
+    assert!(query(RequestIndex::Requester("nobody".into()))
+        .await
+        .is_empty());
+    assert!(query(RequestIndex::RequestedFor("nobody".into()))
+        .await
+        .is_empty());
+
+    // What a query returns is the stored record, updates included.
+    let b = one(store, ACME, "r-b").await.unwrap();
+    let b2 = next_version(&b, "updated");
+    store.update_request(ACME, &b2, None).await.unwrap();
+    let gina = query(RequestIndex::Assignee("gina".into())).await;
+    assert_eq!(ids(&gina), ["r-a", "r-b"]);
+    assert_eq!(gina[1], b2);
+    let tenant = query(RequestIndex::Tenant).await;
+    assert_eq!(tenant.len(), 5);
+    assert_eq!(tenant[2], b2);
+    assert_eq!(
+        query(RequestIndex::RequestedFor("fred".into())).await[0],
+        b2
+    );
+}
+
+/// Requests with a large comment each, > 1 MB in all: more than one DynamoDB page.
+fn bulky_requests(n: usize) -> Vec<AccessRequestRecord> {
+    let filler = "x".repeat(9_000);
+    (0..n)
+        .map(|i| {
+            // Created in an order unlike the ids.
+            let mut r = request(
+                &format!("bulk-{i:03}"),
+                if i.is_multiple_of(2) { "rita" } else { "sam" },
+                "fred",
+                at(((i * 7919) % n) as i64),
+                vec![person("mona")],
+            );
+            r.items[0].description = Some(filler.clone());
+            r
+        })
+        .collect()
+}
+
+async fn queries_return_more_than_a_page(store: &dyn Store) {
+    let requests = bulky_requests(130);
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                access_requests: requests.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut expected = requests.clone();
+    expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+
+    let all = store
+        .query_requests(ACME, &RequestIndex::Tenant)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 130);
+    assert_eq!(all, expected);
+    let fred = store
+        .query_requests(ACME, &RequestIndex::RequestedFor("fred".into()))
+        .await
+        .unwrap();
+    assert_eq!(fred, expected);
+    let mona = store
+        .query_requests(ACME, &RequestIndex::Assignee("mona".into()))
+        .await
+        .unwrap();
+    assert_eq!(mona, expected);
+    let rita = store
+        .query_requests(ACME, &RequestIndex::Requester("rita".into()))
+        .await
+        .unwrap();
+    let expected_rita: Vec<_> = expected
+        .iter()
+        .filter(|r| r.requester.id == "rita")
+        .cloned()
+        .collect();
+    assert_eq!(rita.len(), 65);
+    assert_eq!(rita, expected_rita);
+
+    let all_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(store.get_requests(ACME, &all_ids).await.unwrap().len(), 130);
+}
+
+async fn update_checks_the_version(store: &dyn Store) {
+    let r = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, std::slice::from_ref(&r), &[])
+        .await
+        .unwrap();
+
+    // Not the next version: stale, the same, or skipping one.
+    for version in [0, 1, 3] {
+        let mut stale = next_version(&r, "stale");
+        stale.version = version;
+        let result = store.update_request(ACME, &stale, None).await;
+        assert!(is_conflict(&result), "version {version}: {result:?}");
+    }
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), r);
+
+    let r2 = next_version(&r, "second");
+    store.update_request(ACME, &r2, None).await.unwrap();
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), r2);
+    // The same write again is now stale.
+    assert!(is_conflict(&store.update_request(ACME, &r2, None).await));
+    let mut r3 = next_version(&r2, "third");
+    r3.state = RequestState::Cancelled;
+    store.update_request(ACME, &r3, None).await.unwrap();
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), r3);
+    // Still listed once in each index.
+    assert_eq!(
+        store
+            .query_requests(ACME, &RequestIndex::Tenant)
+            .await
+            .unwrap(),
+        vec![r3.clone()]
+    );
+    assert_eq!(
+        store
+            .query_requests(ACME, &RequestIndex::Requester("rita".into()))
+            .await
+            .unwrap(),
+        vec![r3.clone()]
+    );
+
+    // A request that does not exist cannot be updated (nor is it created).
+    let ghost = next_version(&simple_request("ghost", at(0)), "x");
+    assert!(is_conflict(&store.update_request(ACME, &ghost, None).await));
+    assert!(one(store, ACME, "ghost").await.is_none());
+}
+
+async fn update_with_event_is_all_or_nothing(store: &dyn Store) {
+    let r = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, std::slice::from_ref(&r), &[])
+        .await
+        .unwrap();
+
+    let mut stale = next_version(&r, "stale");
+    stale.version = 5;
+    let result = store
+        .update_request(ACME, &stale, Some(&event("e-failed", at(1))))
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert!(store.list_events(ACME).await.unwrap().is_empty());
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), r);
+
+    let r2 = next_version(&r, "closed");
+    let e = event("e-ok", at(2));
+    store.update_request(ACME, &r2, Some(&e)).await.unwrap();
+    assert_eq!(store.list_events(ACME).await.unwrap(), vec![e.clone()]);
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), r2);
+
+    // Replaying the same update with another event changes nothing.
+    let result = store
+        .update_request(ACME, &r2, Some(&event("e-replay", at(3))))
+        .await;
+    assert!(is_conflict(&result), "{result:?}");
+    assert_eq!(store.list_events(ACME).await.unwrap(), vec![e]);
+}
+
+async fn concurrent_updates_have_one_winner(store: &dyn Store) {
+    let r = simple_request("r1", at(0));
+    store
+        .create_requests(ACME, std::slice::from_ref(&r), &[])
+        .await
+        .unwrap();
+    let candidates: Vec<AccessRequestRecord> = (0..20)
+        .map(|i| next_version(&r, &format!("writer {i}")))
+        .collect();
+    let results =
+        futures::future::join_all(candidates.iter().enumerate().map(|(i, c)| async move {
+            // Half of them with an event, so that both write paths race.
+            if i.is_multiple_of(2) {
+                store.update_request(ACME, c, None).await
+            } else {
+                store
+                    .update_request(ACME, c, Some(&event(&format!("e-{i}"), at(i as i64))))
+                    .await
+            }
+        }))
+        .await;
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (i, result) in results.iter().enumerate() {
+        if i != winners[0] {
+            assert!(is_conflict(result), "writer {i}: {result:?}");
+        }
+    }
+    let winner = winners[0];
+    assert_eq!(one(store, ACME, "r1").await.unwrap(), candidates[winner]);
+    let events = store.list_events(ACME).await.unwrap();
+    if winner.is_multiple_of(2) {
+        assert!(events.is_empty(), "{events:?}");
+    } else {
+        assert_eq!(ids_of_events(&events), vec![format!("e-{winner}")]);
+    }
+}
+
+fn ids_of_events(events: &[EventRecord]) -> Vec<String> {
+    events.iter().map(|e| e.id.clone()).collect()
+}
+
+async fn non_employee_requests_by_any_approval_item(store: &dyn Store) {
+    let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
+    let other = non_employee("ne-2", &["item-9"]);
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                non_employee_requests: vec![ne.clone(), other.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for item in ["item-1", "item-2", "item-3"] {
+        assert_eq!(
+            store.get_non_employee_request(ACME, item).await.unwrap(),
+            Some(ne.clone())
+        );
+    }
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "item-9")
+            .await
+            .unwrap(),
+        Some(other.clone())
+    );
+    assert_eq!(
+        store.get_non_employee_request(ACME, "ne-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "nothing")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A stale version changes nothing.
+    let mut rejected = ne.clone();
+    rejected.approval_status = ApprovalStatus::Rejected;
+    rejected.approval_items[0].approval_status = ApprovalStatus::Rejected;
+    rejected.approval_items[0].comment = Some("no".into());
+    rejected.approval_items[1].approval_status = ApprovalStatus::Cancelled;
+    rejected.approval_items[2].approval_status = ApprovalStatus::Cancelled;
+    for version in [0, 1, 3] {
+        let mut stale = rejected.clone();
+        stale.version = version;
+        let result = store.update_non_employee_request(ACME, &stale).await;
+        assert!(is_conflict(&result), "version {version}: {result:?}");
+    }
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "item-2")
+            .await
+            .unwrap(),
+        Some(ne.clone())
+    );
+
+    // The next version changes the request as every item sees it.
+    rejected.version = 2;
+    store
+        .update_non_employee_request(ACME, &rejected)
+        .await
+        .unwrap();
+    for item in ["item-1", "item-2", "item-3"] {
+        assert_eq!(
+            store.get_non_employee_request(ACME, item).await.unwrap(),
+            Some(rejected.clone())
+        );
+    }
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "item-9")
+            .await
+            .unwrap(),
+        Some(other)
+    );
+    assert!(is_conflict(
+        &store.update_non_employee_request(ACME, &rejected).await
+    ));
+
+    // An unknown request cannot be updated.
+    let mut ghost = non_employee("ghost", &["ghost-item"]);
+    ghost.version = 2;
+    assert!(is_conflict(
+        &store.update_non_employee_request(ACME, &ghost).await
+    ));
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "ghost-item")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn concurrent_non_employee_updates_have_one_winner(store: &dyn Store) {
+    let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                non_employee_requests: vec![ne.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let candidates: Vec<NonEmployeeRequestRecord> = (0..20)
+        .map(|i| {
+            let mut c = ne.clone();
+            c.version = 2;
+            c.approval_status = ApprovalStatus::Rejected;
+            c.approval_items[i % 3].comment = Some(format!("rejected by writer {i}"));
+            c
+        })
+        .collect();
+    let results = futures::future::join_all(
+        candidates
+            .iter()
+            .map(|c| store.update_non_employee_request(ACME, c)),
+    )
+    .await;
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (i, result) in results.iter().enumerate() {
+        if i != winners[0] {
+            assert!(is_conflict(result), "writer {i}: {result:?}");
+        }
+    }
+    // Every item shows the winner's write: never a mix.
+    for item in ["item-1", "item-2", "item-3"] {
+        assert_eq!(
+            store.get_non_employee_request(ACME, item).await.unwrap(),
+            Some(candidates[winners[0]].clone()),
+            "{item}"
+        );
+    }
+}
+
+async fn events_are_listed_oldest_first(store: &dyn Store) {
+    let events = vec![
+        event("e-3", at(3_000)),
+        event("e-1", at(1)),
+        event("e-2b", at(2)),
+        event("e-2a", at(2)),
+        event("e-0", at(-60_000)),
+    ];
+    for e in &events {
+        store.put_event(ACME, e).await.unwrap();
+    }
+    store
+        .put_event(GLOBEX, &event("e-globex", at(0)))
+        .await
+        .unwrap();
+    let listed = store.list_events(ACME).await.unwrap();
+    assert_eq!(
+        ids_of_events(&listed),
+        ["e-0", "e-1", "e-2a", "e-2b", "e-3"]
+    );
+    assert_eq!(listed[1], events[1]);
+    assert_eq!(
+        ids_of_events(&store.list_events(GLOBEX).await.unwrap()),
+        ["e-globex"]
+    );
+}
+
+async fn load_tenant_then_lookup(store: &dyn Store) {
+    let mut cancelled = request("r-cancelled", "rita", "fred", at(0), vec![person("mona")]);
+    cancelled.state = RequestState::Cancelled;
+    let mut verifying = request("r-verifying", "rita", "fred", at(1), vec![person("mona")]);
+    verifying.state = RequestState::ProvisioningVerificationPending;
+    let executing = request(
+        "r-executing",
+        "rita",
+        "sam",
+        at(2),
+        vec![group("g", &["gina"])],
+    );
+    let records = TenantRecords {
+        identities: vec![identity("alice"), identity("bob"), identity("carol")],
+        catalog: vec![
+            catalog(ItemType::AccessProfile, "ap-1"),
+            catalog(ItemType::Role, "role-1"),
+            catalog(ItemType::Entitlement, "ent-1"),
+        ],
+        non_employee_requests: vec![non_employee("ne-1", &["ne-item-1"])],
+        access_requests: vec![cancelled.clone(), verifying.clone(), executing.clone()],
+    };
+    store.load_tenant(ACME, &records).await.unwrap();
+
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["alice".into(), "bob".into(), "carol".into()],
+                items: vec![
+                    (ItemType::AccessProfile, "ap-1".into()),
+                    (ItemType::Role, "role-1".into()),
+                    (ItemType::Entitlement, "ent-1".into()),
+                ],
+                pending: vec![
+                    pending_key("fred", "ent-for-r-cancelled"),
+                    pending_key("fred", "ent-for-r-verifying"),
+                    pending_key("sam", "ent-for-r-executing"),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.identities.len(), 3);
+    assert_eq!(found.items.len(), 3);
+    assert_eq!(
+        found.pending,
+        [
+            (
+                pending_key("fred", "ent-for-r-verifying"),
+                "r-verifying".to_string()
+            ),
+            (
+                pending_key("sam", "ent-for-r-executing"),
+                "r-executing".to_string()
+            ),
+        ]
+        .into_iter()
+        .collect()
+    );
+    // Final requests are still listed everywhere, assignee included.
+    assert_eq!(
+        ids(&store
+            .query_requests(ACME, &RequestIndex::Assignee("mona".into()))
+            .await
+            .unwrap()),
+        ["r-cancelled", "r-verifying"]
+    );
+    assert_eq!(
+        ids(&store
+            .query_requests(ACME, &RequestIndex::Assignee("gina".into()))
+            .await
+            .unwrap()),
+        ["r-executing"]
+    );
+    assert_eq!(
+        store
+            .get_non_employee_request(ACME, "ne-item-1")
+            .await
+            .unwrap(),
+        Some(non_employee("ne-1", &["ne-item-1"]))
+    );
+
+    // Loading again replaces records with the same ids.
+    let mut alice = identity("alice");
+    alice.name = "Alice Renamed".into();
+    alice.manager_id = None;
+    alice.manager_name = None;
+    let mut ap = catalog(ItemType::AccessProfile, "ap-1");
+    ap.requestable = false;
+    ap.approval_steps.clear();
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities: vec![alice.clone()],
+                catalog: vec![ap.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["alice".into(), "bob".into()],
+                items: vec![(ItemType::AccessProfile, "ap-1".into())],
+                pending: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.identities["alice"], alice);
+    assert_eq!(found.identities["bob"], identity("bob"));
+    assert_eq!(
+        found.items[&(ItemType::AccessProfile, "ap-1".to_string())],
+        ap
+    );
+
+    // Duplicate ids within one load: the last one wins.
+    let mut first = identity("dora");
+    first.name = "first".into();
+    let mut last = identity("dora");
+    last.name = "last".into();
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities: vec![first, last.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let found = store
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["dora".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.identities["dora"], last);
+}
+
+async fn get_requests_skips_duplicates_and_unknown_ids(store: &dyn Store) {
+    let a = simple_request("r-a", at(0));
+    let b = simple_request("r-b", at(1));
+    store
+        .create_requests(ACME, &[a.clone(), b.clone()], &[])
+        .await
+        .unwrap();
+    let wanted: Vec<String> = ["r-b", "nope", "r-a", "r-b", "r-a", "also-nope"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut found = store.get_requests(ACME, &wanted).await.unwrap();
+    found.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(found, vec![a, b]);
+    assert!(store
+        .get_requests(ACME, &["nope".to_string()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .get_requests(GLOBEX, &wanted)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// 150 identities, 80 catalog items and 20 claims (and as many absent keys).
+async fn load_many(store: &dyn Store) -> Lookup {
+    let identities: Vec<IdentityRecord> =
+        (0..150).map(|i| identity(&format!("id-{i:03}"))).collect();
+    let catalog_items: Vec<CatalogItemRecord> = (0..80)
+        .map(|i| catalog(ItemType::Entitlement, &format!("ent-{i:03}")))
+        .collect();
+    let requests: Vec<AccessRequestRecord> = (0..20)
+        .map(|i| simple_request(&format!("r-{i:02}"), at(i)))
+        .collect();
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities,
+                catalog: catalog_items,
+                non_employee_requests: Vec::new(),
+                access_requests: requests,
+            },
+        )
+        .await
+        .unwrap();
+    Lookup {
+        identity_ids: (0..150).map(|i| format!("id-{i:03}")).collect(),
+        items: (0..80)
+            .map(|i| (ItemType::Entitlement, format!("ent-{i:03}")))
+            .collect(),
+        pending: (0..20)
+            .map(|i| pending_key("fred", &format!("ent-for-r-{i:02}")))
+            .collect(),
+    }
+}
+
+async fn lookup_of_many_keys(store: &dyn Store) {
+    let wanted = load_many(store).await;
+    let found = store.lookup(ACME, &wanted).await.unwrap();
+    assert_eq!(found.identities.len(), 150);
+    assert_eq!(found.items.len(), 80);
+    assert_eq!(found.pending.len(), 20);
+    assert_eq!(found.identities["id-149"], identity("id-149"));
+    assert_eq!(found.pending[&pending_key("fred", "ent-for-r-07")], "r-07");
+
+    // Absent keys mixed in (more than 100 of them).
+    let mut mixed = wanted.clone();
+    mixed
+        .identity_ids
+        .extend((150..300).map(|i| format!("id-{i:03}")));
+    mixed
+        .pending
+        .extend((20..40).map(|i| pending_key("fred", &format!("ent-for-r-{i:02}"))));
+    let found = store.lookup(ACME, &mixed).await.unwrap();
+    assert_eq!(found.identities.len(), 150);
+    assert_eq!(found.pending.len(), 20);
+}
+
+async fn records_round_trip_exactly(store: &dyn Store) {
+    // Sub-millisecond times, optional fields set and unset, empty strings.
+    let mut r = request(
+        "r-full",
+        "rita",
+        "fred",
+        at(0) + Duration::nanoseconds(123_456),
+        vec![person("mona"), group("g", &["gina", "gus"])],
+    );
+    r.items[0].description = Some(String::new());
+    r.items[0].start_date = Some(at(1));
+    r.items[0].client_metadata = Some(BTreeMap::from([("k".to_string(), String::new())]));
+    r.items[0].approvals[0].status = WorkItemState::Approved;
+    r.items[0].approvals[0].reviewed_by = Some(named("mona"));
+    r.items[0].approvals[0].modified = Some(at(5));
+    r.items.push(RequestedItemRecord {
+        account_activity_item_id: "second".into(),
+        item_type: ItemType::Role,
+        item_id: "role-1".into(),
+        name: "Röle ✓".into(),
+        description: None,
+        comment: None,
+        client_metadata: None,
+        start_date: None,
+        remove_date: None,
+        approvals: Vec::new(),
+    });
+    r.cancellation = Some(shared::records::CancellationRecord {
+        comment: "changed my mind".into(),
+        owner: named("rita"),
+        modified: at(9),
+    });
+    r.warnings = vec!["w1".into(), "w2".into()];
+    r.client_metadata = None;
+    r.version = 1;
+    store
+        .create_requests(ACME, std::slice::from_ref(&r), &claims_of(&r))
+        .await
+        .unwrap();
+    assert_eq!(one(store, ACME, "r-full").await.unwrap(), r);
+    assert_eq!(
+        store
+            .query_requests(ACME, &RequestIndex::Assignee("gus".into()))
+            .await
+            .unwrap(),
+        vec![r.clone()]
+    );
+
+    let mut e = event("e-full", at(0) + Duration::nanoseconds(1));
+    e.actor = None;
+    e.errored_ids = vec!["x".into()];
+    e.attributes.clear();
+    store.put_event(ACME, &e).await.unwrap();
+    assert_eq!(store.list_events(ACME).await.unwrap(), vec![e]);
+}
+
+// ---------------------------------------------------------------- DynamoDB only
+
+/// The number of calls each store method costs.
+#[tokio::test]
+async fn dynamo_round_trip_budgets() {
+    let Some(endpoint) = dynamo_endpoint() else {
+        return;
+    };
+    let counter = RequestCounter::default();
+    let store = fresh_table(&endpoint, Some(counter.clone())).await;
+    let wanted = load_many(&store).await;
+    assert!(
+        counter.count("BatchWriteItem") >= 11,
+        "{:?}",
+        counter.by_operation()
+    );
+
+    // 250 keys: three BatchGetItem calls, nothing else.
+    counter.reset();
+    let found = store.lookup(ACME, &wanted).await.unwrap();
+    assert_eq!(
+        found.identities.len() + found.items.len() + found.pending.len(),
+        250
+    );
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("BatchGetItem".to_string(), 3)])
+    );
+    assert_eq!(counter.total(), 3);
+
+    // A small lookup is one call.
+    counter.reset();
+    store
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["id-001".into()],
+                items: vec![(ItemType::Entitlement, "ent-001".into())],
+                pending: vec![pending_key("fred", "ent-for-r-01")],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("BatchGetItem".to_string(), 1)])
+    );
+
+    // A submission of three requests (with assignments) and claims: one transaction.
+    let requests = vec![
+        request(
+            "new-1",
+            "rita",
+            "fred",
+            at(100),
+            vec![person("mona"), group("g", &["gina", "gus"])],
+        ),
+        request("new-2", "rita", "sam", at(100), vec![person("mona")]),
+        request("new-3", "rita", "alice", at(100), vec![]),
+    ];
+    let claims: Vec<PendingClaim> = requests.iter().flat_map(claims_of).collect();
+    assert_eq!(submission_write_count(&requests, &claims), 3 + 4 + 3);
+    counter.reset();
+    store
+        .create_requests(ACME, &requests, &claims)
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("TransactWriteItems".to_string(), 1)])
+    );
+
+    // A failed submission is one call too.
+    counter.reset();
+    assert!(is_conflict(
+        &store.create_requests(ACME, &requests, &claims).await
+    ));
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("TransactWriteItems".to_string(), 1)])
+    );
+
+    // Updates: one PutItem, or one transaction with an event.
+    let r = store
+        .get_requests(ACME, &["new-1".into()])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    counter.reset();
+    let r2 = next_version(&r, "a");
+    store.update_request(ACME, &r2, None).await.unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("PutItem".to_string(), 1)])
+    );
+    counter.reset();
+    store
+        .update_request(ACME, &next_version(&r2, "b"), Some(&event("e", at(1))))
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("TransactWriteItems".to_string(), 1)])
+    );
+
+    // Queries of one page: one Query (the assignee index adds one batch read).
+    counter.reset();
+    store
+        .query_requests(ACME, &RequestIndex::Requester("rita".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("Query".to_string(), 1)])
+    );
+    counter.reset();
+    let gina = store
+        .query_requests(ACME, &RequestIndex::Assignee("gina".into()))
+        .await
+        .unwrap();
+    assert_eq!(ids(&gina), ["new-1"]);
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)])
+    );
+
+    // Reject: one GetItem, one transaction.
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                non_employee_requests: vec![non_employee("ne", &["a", "b", "c"])],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    counter.reset();
+    let mut ne = store
+        .get_non_employee_request(ACME, "b")
+        .await
+        .unwrap()
+        .unwrap();
+    ne.version += 1;
+    store.update_non_employee_request(ACME, &ne).await.unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([
+            ("GetItem".to_string(), 1),
+            ("TransactWriteItems".to_string(), 1)
+        ])
+    );
+
+    // Warm-up: one cheap call, and it never fails loudly.
+    counter.reset();
+    store.warm_up().await;
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("GetItem".to_string(), 1)])
+    );
+    DynamoStore::new(store.client().clone(), "no-such-table")
+        .warm_up()
+        .await;
+}
+
+/// Queries follow `LastEvaluatedKey`: with 1 MB pages (bulky records) and
+/// with a small page limit.
+#[tokio::test]
+async fn dynamo_queries_follow_every_page() {
+    let Some(endpoint) = dynamo_endpoint() else {
+        return;
+    };
+    let counter = RequestCounter::default();
+    let store = fresh_table(&endpoint, Some(counter.clone())).await;
+    let requests = bulky_requests(130);
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                access_requests: requests.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut expected = requests.clone();
+    expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+
+    counter.reset();
+    assert_eq!(
+        store
+            .query_requests(ACME, &RequestIndex::Tenant)
+            .await
+            .unwrap(),
+        expected
+    );
+    let pages = counter.count("Query");
+    eprintln!("1 MB pages: {pages} Query calls for 130 requests of ~9 KB");
+    assert!(
+        pages >= 2,
+        "a > 1 MB result took {pages} page(s): the server does not page by size"
+    );
+
+    let small = DynamoStore::new(store.client().clone(), store.table()).with_query_page_limit(7);
+    for index in [
+        RequestIndex::Tenant,
+        RequestIndex::RequestedFor("fred".into()),
+        RequestIndex::Assignee("mona".into()),
+    ] {
+        counter.reset();
+        assert_eq!(
+            small.query_requests(ACME, &index).await.unwrap(),
+            expected,
+            "{index:?}"
+        );
+        assert!(
+            counter.count("Query") >= 130 / 7,
+            "{index:?}: {:?}",
+            counter.by_operation()
+        );
+    }
+    for i in 0..10 {
+        small
+            .put_event(ACME, &event(&format!("e-{i}"), at(10 - i)))
+            .await
+            .unwrap();
+    }
+    let events = small.list_events(ACME).await.unwrap();
+    assert_eq!(events.len(), 10);
+    assert_eq!(events[0].id, "e-9");
+}
+
+/// A submission of exactly `MAX_TRANSACTION_ITEMS` writes goes through; one
+/// more is refused without writing anything.
+#[tokio::test]
+async fn dynamo_transaction_size_limit() {
+    let Some(endpoint) = dynamo_endpoint() else {
+        return;
+    };
+    let store = fresh_table(&endpoint, None).await;
+    // 25 requests, each with one assignee and two claims: 100 writes.
+    let make = |n: usize, prefix: &str| {
+        let requests: Vec<AccessRequestRecord> = (0..n)
+            .map(|i| simple_request(&format!("{prefix}-{i:02}"), at(i as i64)))
+            .collect();
+        let claims: Vec<PendingClaim> = requests
+            .iter()
+            .flat_map(|r| {
+                vec![
+                    claim("fred", &format!("{}-a", r.id), &r.id, None),
+                    claim("fred", &format!("{}-b", r.id), &r.id, None),
+                ]
+            })
+            .collect();
+        (requests, claims)
+    };
+    let (requests, claims) = make(25, "fits");
+    assert_eq!(
+        submission_write_count(&requests, &claims),
+        MAX_TRANSACTION_ITEMS
+    );
+    store
+        .create_requests(ACME, &requests, &claims)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .query_requests(ACME, &RequestIndex::Tenant)
+            .await
+            .unwrap()
+            .len(),
+        25
+    );
+
+    let (mut requests, mut claims) = make(25, "over");
+    claims.push(claim("fred", "one-more", &requests[0].id, None));
+    assert_eq!(
+        submission_write_count(&requests, &claims),
+        MAX_TRANSACTION_ITEMS + 1
+    );
+    let result = store.create_requests(ACME, &requests, &claims).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    requests.truncate(1);
+    assert!(store
+        .get_requests(ACME, &[requests[0].id.clone()])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Errors map to `StoreError` without panicking.
+#[tokio::test]
+async fn dynamo_errors_are_mapped() {
+    let Some(endpoint) = dynamo_endpoint() else {
+        return;
+    };
+    let client = local_client(&endpoint, None).await;
+    let missing = DynamoStore::new(client, "no-such-table");
+    let result = missing
+        .lookup(
+            ACME,
+            &Lookup {
+                identity_ids: vec!["a".into()],
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    let result = missing.query_requests(ACME, &RequestIndex::Tenant).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+
+    // Nothing listening: unavailable, not a panic.
+    let nowhere = DynamoStore::new(local_client("http://127.0.0.1:9", None).await, "t");
+    let result = nowhere.get_non_employee_request(ACME, "x").await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    nowhere.warm_up().await;
+}
