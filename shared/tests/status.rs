@@ -1012,6 +1012,9 @@ async fn items_show_names_approvals_phases_and_metadata() {
 
         // Names and descriptions from the directory and catalog.
         let r1 = one(&f.r1, "Engineering Access");
+        // id, name and type describe the requested object.
+        assert_eq!(r1.id, AP_ENGINEERING);
+        assert_ne!(r1.account_activity_item_id, AP_ENGINEERING);
         assert_eq!(r1.requester.id, EMPLOYEE);
         assert_eq!(r1.requester.name, "Eve Employee");
         assert_eq!(r1.requested_for.name, "Eve Employee");

@@ -433,7 +433,9 @@ pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> Requeste
         })
         .collect();
     RequestedItemStatus {
-        id: i.account_activity_item_id.clone(),
+        // `id`, `name` and `type` describe the requested object (as the
+        // service returns them), not the request.
+        id: i.item_id.clone(),
         name: Some(i.name.clone()),
         item_type: Some(i.item_type),
         cancelled_request_details: r.cancellation.as_ref().map(|c| CancelledRequestDetails {
