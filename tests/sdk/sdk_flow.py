@@ -274,6 +274,38 @@ class Flow:
         check(ids[0] != self.employee_request_id, "manager's request reuses the employee's id")
         self.manager_request_id = ids[0]
 
+    def step_admin_lists_and_pages(self):
+        """An admin lists the whole tenant with count, filters by accessRequestId
+        in (...), sorts by -created and pages with limit/offset consistently."""
+        api = self.v3_requests("acme-admin")
+        full = api.list_access_request_status_with_http_info(count=True, sorters="-created")
+        eq(full.status_code, 200, "status code")
+        total = int(header(full.headers, "X-Total-Count") or -1)
+        everything = full.data or []
+        eq(total, len(everything), "X-Total-Count of the unpaged listing")
+        check(total >= 2, f"tenant listing has {total} items")
+        created = [i.created for i in everything]
+        check(created == sorted(created, reverse=True), "items not sorted by -created")
+        paged = []
+        for offset in range(0, total, 2):
+            page = api.list_access_request_status_with_http_info(
+                count=True, limit=2, offset=offset, sorters="-created")
+            eq(header(page.headers, "X-Total-Count"), str(total), f"X-Total-Count at offset {offset}")
+            paged.extend(page.data or [])
+        eq([i.account_activity_item_id for i in paged],
+           [i.account_activity_item_id for i in everything], "pages concatenated")
+        ids = [self.employee_request_id, self.manager_request_id]
+        flt = 'accessRequestId in ("%s","%s")' % tuple(ids)
+        both = api.list_access_request_status_with_http_info(count=True, filters=flt, sorters="-created")
+        eq(header(both.headers, "X-Total-Count"), "2", "X-Total-Count of the filtered listing")
+        # Same order as in the full listing (newest first, ties on accountActivityItemId).
+        expected = [i.access_request_id for i in everything if i.access_request_id in ids]
+        eq([i.access_request_id for i in both.data], expected, "filtered ids in listing order")
+        eq(sorted(expected), sorted(ids), "filtered ids")
+        first = api.list_access_request_status(filters=flt, sorters="-created", limit=1, offset=0)
+        second = api.list_access_request_status(filters=flt, sorters="-created", limit=1, offset=1)
+        eq([first[0].access_request_id, second[0].access_request_id], expected, "filtered pages of one")
+
     def step_status_v3(self):
         item = self.status(self.v3_requests("acme-employee"), self.employee_request_id)
         self.check_pending_item(item, v3, self.employee_request_id)
@@ -370,6 +402,7 @@ class Flow:
         ("create v3 employee self", step_create_employee_self),
         ("create v3 duplicate -> existingRequests", step_create_duplicate),
         ("create v3 manager for report", step_create_manager_for_report),
+        ("status v3 admin lists, filters, sorts and pages", step_admin_lists_and_pages),
         ("status v3 employee", step_status_v3),
         ("status beta employee", step_status_beta),
         ("cancel v3 employee", step_cancel),
