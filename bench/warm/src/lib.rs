@@ -1,0 +1,191 @@
+//! What the warm-path benchmarks (`benches/handlers.rs`) share: the requests
+//! they send (built from the API Gateway fixtures under `events/`), the
+//! stores they run on, and the handlers by function name.
+//!
+//! Each benchmark runs one handler end to end, as a warm Lambda does after
+//! `lambda_http` has decoded the event: token verification, parameter and
+//! body parsing, validation, the domain work on the in-process store,
+//! serialization, and the one JSON log line (formatted, written to a sink).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use shared::auth::Authenticator;
+use shared::seed::DEMO_SEED;
+use shared::state::{memory_store, AppState, LOCAL_HS256_SECRET};
+
+/// One success case per function: `(function, fixture case)`.
+pub const CASES: [(&str, &str); 5] = [
+    ("create-access-request", "grant-self"),
+    ("cancel-access-request", "cancel-own-pending"),
+    ("close-access-request", "close-defaults"),
+    ("reject-non-employee-request", "approver-rejects"),
+    ("list-access-request-status", "requested-for-me"),
+];
+
+/// The identity whose status the 250-item page lists (initech's Peter, the
+/// subject of `list-access-request-status/requested-for-me`).
+pub const STATUS_IDENTITY: &str = "7c9180835d191a86015d28455b4b0002";
+const INITECH: &str = "5d2f8a9c-1b3e-4c6d-9e8f-7a6b5c4d3e2f";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("bench/warm is two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// The fixture `events/<function>/<case>.json` as JSON.
+pub fn fixture(function: &str, case: &str) -> Value {
+    let path = workspace_root()
+        .join("events")
+        .join(function)
+        .join(format!("{case}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A `lambda_http::Request` from an API Gateway event, as the runtime builds it.
+pub fn request(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string())
+        .unwrap_or_else(|e| panic!("not an API Gateway event: {e}"))
+}
+
+/// The status fixture asking for one page of `limit` items.
+pub fn status_event(limit: usize) -> Value {
+    let mut event = fixture("list-access-request-status", "requested-for-me");
+    let limit = limit.to_string();
+    event["queryStringParameters"] = json!({ "requested-for": "me", "limit": limit });
+    event["multiValueQueryStringParameters"] = json!({ "requested-for": ["me"], "limit": [limit] });
+    event
+}
+
+/// The demo seed with `extra` more access requests for [`STATUS_IDENTITY`]
+/// (copies of the seed's first initech request with their own ids and
+/// creation times).
+pub fn seed_with_status_requests(extra: usize) -> String {
+    let mut seed: Value = serde_json::from_str(DEMO_SEED).expect("the demo seed is JSON");
+    let tenant = seed["tenants"]
+        .as_array_mut()
+        .expect("tenants")
+        .iter_mut()
+        .find(|t| t["tenantId"] == INITECH)
+        .expect("the demo seed has the initech tenant");
+    let requests = tenant["accessRequests"]
+        .as_array_mut()
+        .expect("initech has access requests");
+    let template = requests
+        .iter()
+        .find(|r| r["requestedFor"]["id"] == STATUS_IDENTITY)
+        .expect("an access request for Peter")
+        .clone();
+    for n in 0..extra {
+        let mut r = template.clone();
+        let created = format!(
+            "2026-10-{:02}T{:02}:{:02}:00.000Z",
+            1 + n / 1440 % 28,
+            n / 60 % 24,
+            n % 60
+        );
+        r["id"] = json!(format!("be0c4000000000000000000000{n:06x}"));
+        r["created"] = json!(created);
+        r["modified"] = json!(created);
+        for (i, item) in r["items"]
+            .as_array_mut()
+            .expect("items")
+            .iter_mut()
+            .enumerate()
+        {
+            item["accountActivityItemId"] = json!(format!("be0c4100000000000000{i:06x}{n:06x}"));
+            for approval in item["approvals"].as_array_mut().into_iter().flatten() {
+                approval["approvalId"] = json!(format!("be0c4200000000000000{i:06x}{n:06x}"));
+            }
+        }
+        requests.push(r);
+    }
+    seed.to_string()
+}
+
+/// A function's state on a fresh in-process store loaded with `seed`.
+pub async fn state(seed: &str) -> AppState {
+    let store = memory_store(seed).await.expect("the seed loads");
+    AppState::new(
+        Arc::new(store),
+        Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
+    )
+}
+
+/// A function's handler, by crate name.
+pub async fn dispatch(function: &str, state: &AppState, req: Request) -> Response<Body> {
+    match function {
+        "create-access-request" => create_access_request::handler(state, req).await,
+        "cancel-access-request" => cancel_access_request::handler(state, req).await,
+        "close-access-request" => close_access_request::handler(state, req).await,
+        "list-access-request-status" => list_access_request_status::handler(state, req).await,
+        "reject-non-employee-request" => reject_non_employee_request::handler(state, req).await,
+        other => panic!("unknown function {other}"),
+    }
+}
+
+/// Installs the functions' JSON log format, written to a sink, so the
+/// benchmarks pay for the log line each request writes as Lambda does.
+pub fn install_sink_logger() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::sink)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(response: Response<Body>) -> (u16, Value) {
+        let status = response.status().as_u16();
+        let body = match response.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Body::Empty => String::new(),
+            _ => String::new(),
+        };
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// Every benchmarked request succeeds on a fresh store, so the benches
+    /// measure the success path and not an error envelope.
+    #[tokio::test]
+    async fn each_benchmarked_request_succeeds() {
+        for (function, case) in CASES {
+            let state = state(DEMO_SEED).await;
+            let response = dispatch(function, &state, request(&fixture(function, case))).await;
+            let (status, body) = body_json(response);
+            assert!(
+                (200..300).contains(&status),
+                "{function}/{case}: {status} {body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_status_page_holds_250_items() {
+        let state = state(&seed_with_status_requests(260)).await;
+        let response = dispatch(
+            "list-access-request-status",
+            &state,
+            request(&status_event(250)),
+        )
+        .await;
+        let (status, body) = body_json(response);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body.as_array().map(Vec::len), Some(250));
+    }
+}
