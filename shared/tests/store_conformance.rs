@@ -374,6 +374,7 @@ async fn lookup_finds_present_and_skips_absent(store: &dyn Store) {
                     finished_key.clone(),
                     pending_key("alice", "ent-1"),
                 ],
+                requests: vec!["r-finished".into(), "r-unknown".into()],
             },
         )
         .await
@@ -392,6 +393,9 @@ async fn lookup_finds_present_and_skips_absent(store: &dyn Store) {
     // Only requests that are not final hold a claim after a load.
     assert_eq!(found.pending.len(), 1);
     assert_eq!(found.pending[&live], "r-executing");
+    // Requests come back whole; unknown ids are simply absent.
+    assert_eq!(found.requests.len(), 1);
+    assert_eq!(found.requests["r-finished"], finished);
 
     // Another request type is another claim.
     let mut revoke = live.clone();
@@ -473,6 +477,7 @@ async fn tenants_never_see_each_other(store: &dyn Store) {
                         pending_key("fred", "ent-for-r1"),
                         pending_key("fred", "ent-for-r-acme"),
                     ],
+                    requests: Vec::new(),
                 },
             )
             .await
@@ -1329,6 +1334,7 @@ async fn load_tenant_then_lookup(store: &dyn Store) {
                     pending_key("fred", "ent-for-r-verifying"),
                     pending_key("sam", "ent-for-r-executing"),
                 ],
+                requests: Vec::new(),
             },
         )
         .await
@@ -1399,6 +1405,7 @@ async fn load_tenant_then_lookup(store: &dyn Store) {
                 identity_ids: vec!["alice".into(), "bob".into()],
                 items: vec![(ItemType::AccessProfile, "ap-1".into())],
                 pending: Vec::new(),
+                requests: Vec::new(),
             },
         )
         .await
@@ -1494,6 +1501,7 @@ async fn load_many(store: &dyn Store) -> Lookup {
         pending: (0..20)
             .map(|i| pending_key("fred", &format!("ent-for-r-{i:02}")))
             .collect(),
+        requests: Vec::new(),
     }
 }
 
@@ -1614,6 +1622,7 @@ async fn dynamo_round_trip_budgets() {
                 identity_ids: vec!["id-001".into()],
                 items: vec![(ItemType::Entitlement, "ent-001".into())],
                 pending: vec![pending_key("fred", "ent-for-r-01")],
+                requests: Vec::new(),
             },
         )
         .await

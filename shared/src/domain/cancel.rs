@@ -7,7 +7,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::models::{CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
-use crate::store::{Lookup, Store, StoreError};
+use crate::store::{Lookup, LookupResult, Store, StoreError};
 
 /// Re-reads after a lost race; the next read sees the winner's state.
 const ATTEMPTS: usize = 5;
@@ -33,10 +33,19 @@ pub async fn cancel(
     let id = body.account_activity_id.trim();
     let ids = [id.to_string()];
 
-    // The caller's directory name is read beside the request, not after it.
-    let (first, owner) =
-        futures::try_join!(store.get_requests(tenant, &ids), caller(store, principal))?;
-    let mut found = first.into_iter().next();
+    // One batch reads the request and the caller's directory entry.
+    let first = store
+        .lookup(
+            tenant,
+            &Lookup {
+                identity_ids: principal.identity_id.iter().cloned().collect(),
+                requests: ids.to_vec(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let owner = owner(principal, &first);
+    let mut found = first.requests.get(id).cloned();
     let mut written: Option<AccessRequestRecord> = None;
     for attempt in 1..=ATTEMPTS {
         if attempt > 1 {
@@ -73,33 +82,24 @@ pub async fn cancel(
 /// The caller as the cancellation's owner: its identity with the name the
 /// directory gives it (the token's user name if the directory has none); an
 /// API-only token is named by its client id.
-async fn caller(store: &dyn Store, principal: &Principal) -> Result<NamedRef, StoreError> {
+fn owner(principal: &Principal, found: &LookupResult) -> NamedRef {
     let Some(id) = principal.identity_id.clone() else {
         let client = principal
             .client_id
             .clone()
             .unwrap_or_else(|| "API client".to_string());
-        return Ok(NamedRef {
+        return NamedRef {
             id: client.clone(),
             name: client,
-        });
+        };
     };
-    let found = store
-        .lookup(
-            &principal.tenant_id,
-            &Lookup {
-                identity_ids: vec![id.clone()],
-                ..Default::default()
-            },
-        )
-        .await?;
     let name = found
         .identities
         .get(&id)
         .map(|i| i.name.clone())
         .or_else(|| principal.user_name.clone())
         .unwrap_or_else(|| id.clone());
-    Ok(NamedRef { id, name })
+    NamedRef { id, name }
 }
 
 /// The request after a cancel, or the 400 that says why it cannot be.

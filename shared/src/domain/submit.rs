@@ -158,6 +158,7 @@ async fn try_submit(
             .map(|i| (i.item_type, i.id.clone()))
             .collect(),
         pending: pending.clone(),
+        requests: Vec::new(),
     };
     let found = store.lookup(tenant, &lookup).await?;
 

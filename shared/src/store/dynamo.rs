@@ -731,6 +731,7 @@ enum Wanted {
     Identity(String),
     Item(ItemType, String),
     Claim(PendingKey),
+    Request(String),
 }
 
 #[async_trait]
@@ -763,6 +764,9 @@ impl Store for DynamoStore {
         for key in &lookup.pending {
             want(keys::pending(tenant, key), Wanted::Claim(key.clone()), true);
         }
+        for id in &lookup.requests {
+            want(keys::request(tenant, id), Wanted::Request(id.clone()), true);
+        }
 
         let mut result = LookupResult::default();
         for item in self.batch_get(batch).await? {
@@ -785,6 +789,11 @@ impl Store for DynamoStore {
                         StoreError::Corrupt(format!("{pk}: no {ACCESS_REQUEST_ID}"))
                     })?;
                     result.pending.insert(key, request_id);
+                }
+                Some(Wanted::Request(id)) => {
+                    result
+                        .requests
+                        .insert(id, decode::<AccessRequestRecord>(item)?);
                 }
                 None => {}
             }

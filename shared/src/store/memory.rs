@@ -67,6 +67,11 @@ impl Store for MemoryStore {
                 result.pending.insert(key.clone(), request_id.clone());
             }
         }
+        for id in &lookup.requests {
+            if let Some(request) = t.requests.get(id) {
+                result.requests.insert(id.clone(), request.clone());
+            }
+        }
         Ok(result)
     }
 

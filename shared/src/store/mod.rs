@@ -39,12 +39,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Everything a submission reads, fetched in one batch.
+/// Everything an operation reads up front, fetched in one batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Lookup {
     pub identity_ids: Vec<String>,
     pub items: Vec<(ItemType, String)>,
     pub pending: Vec<PendingKey>,
+    /// Access requests, read consistently (they guard writes).
+    pub requests: Vec<String>,
 }
 
 /// What [`Store::lookup`] found; absent keys are simply missing.
@@ -54,6 +56,7 @@ pub struct LookupResult {
     pub items: HashMap<(ItemType, String), CatalogItemRecord>,
     /// Duplicate guards found, with the access request id each names.
     pub pending: HashMap<PendingKey, String>,
+    pub requests: HashMap<String, AccessRequestRecord>,
 }
 
 /// Which access requests a status query reads.
@@ -80,7 +83,7 @@ pub struct TenantRecords {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Identities, catalog items and duplicate guards, in one batch read.
+    /// Identities, catalog items, duplicate guards and requests, in one batch read.
     async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError>;
 
     /// The access requests with these ids that exist (in any order).
