@@ -5,7 +5,9 @@
 #   1. every Rust test, each store rule on the in-process store AND DynamoDB;
 #   2. the official Python SDK flow against the local API, on the in-process
 #      store and on DynamoDB;
-#   3. the template check (routes, table definition, IAM resources).
+#   3. the template check (routes, table definition, IAM resources);
+#   4. the real function binaries under cargo-lambda's Runtime API emulator,
+#      invoked with the event fixtures.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,5 +25,8 @@ bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_
 echo "== official Python SDK against the local API on DynamoDB (moto_server)"
 bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
     bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+
+echo "== function binaries under the Lambda Runtime API emulator (cargo lambda watch)"
+bash scripts/emulator_test.sh
 
 echo "== all tests passed"
