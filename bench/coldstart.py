@@ -2,17 +2,23 @@
 """Cold-start harness: starts each function's release binary as Lambda would
 and times it against a bare `lambda_http` function (the floor) in the same run.
 
-A small Lambda Runtime API server on loopback hands each new process one
-API Gateway event (the function's success fixture from events/) and records,
-per start:
+A small Lambda Runtime API server on loopback (a fresh one per start) hands
+each new process an API Gateway event (the function's success fixture from
+events/) and records, per start:
 
   init            process start -> first GET /2018-06-01/runtime/invocation/next
   first response  process start -> the response POSTed for that event
   peak RSS        VmHWM of /proc/<pid>/status, read after the first response
+  handler         the handler's own time for that request (store calls
+                  included), from the `latency_ms` of the function's log line
+  warm response   the same event once more (table restored first), from
+                  handing it out to its response: what the request costs a
+                  warm process, i.e. mostly its store round trips
 
 then kills the process. Starts are interleaved (one round = every binary
-once, in a shuffled order) so that load drifting on the machine touches every
-binary alike; the report gives medians over the rounds. Each round runs twice:
+once, in a shuffled order, after one discarded warm-up round) so that load
+drifting on the machine touches every binary alike; the report gives medians
+over the rounds (the floor's over all its starts). Each round runs twice:
 with DYNAMODB_WARMUP=false (the figure the targets are about: nothing but
 start-up before the first `next`) and with the warm-up on (the deployed
 configuration: one GetItem during init).
@@ -20,8 +26,14 @@ configuration: one GetItem during init).
 The functions run on DynamoDB as deployed, here a moto_server: the caller
 exports AWS_ENDPOINT_URL_DYNAMODB (scripts/with-moto.sh does), and the harness
 creates and seeds a table with the local server (`local-api --init-table`),
-snapshots it, and puts it back after every start, so every start of a write
-(submit, cancel, close, reject) takes its success path.
+snapshots it, and puts it back after every request, so every start of a write
+(submit, cancel, close, reject) takes its success path. The environment is
+the one Lambda gives a provided.al2023 function plus the function's
+configuration from template.yaml, with the fixtures' HS256 secret.
+
+--compare-dir DIR and --compare-env NAME=VALUE add variants (an earlier
+build, an extra variable) to the same interleaved rounds, for before/after
+measurements that share the machine's load.
 
     bash scripts/with-moto.sh python3 bench/coldstart.py --starts 15
     python3 bench/coldstart.py --help
@@ -530,6 +542,12 @@ def main() -> int:
                     help="DYNAMODB_WARMUP modes to run, 'off', 'on' or 'off,on' (default)")
     ap.add_argument("--json", type=Path, default=ROOT / "target/bench/coldstart.json",
                     help="where to write the results (default target/bench/coldstart.json)")
+    ap.add_argument("--compare-dir", type=Path, action="append", default=[], metavar="DIR",
+                    help="also start the functions' binaries in DIR (e.g. a copy of an earlier "
+                    "build), in the same rounds, as '<function> [DIR name]'; repeatable")
+    ap.add_argument("--compare-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="also start every function with this extra variable, in the same "
+                    "rounds, as '<function> [NAME=VALUE]'; repeatable")
     ap.add_argument("--discard", type=int, default=1,
                     help="untimed rounds first (page cache, moto), default 1")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -551,7 +569,16 @@ def main() -> int:
     unknown = [f for f in args.functions if f not in FUNCTIONS]
     if unknown:
         raise SystemExit(f"coldstart: unknown functions {unknown}; known: {list(FUNCTIONS)}")
-    binaries = {name: args.bin_dir / name for name in [FLOOR, *args.functions]}
+    # label -> (function, binary, extra environment)
+    entries = {name: (name, args.bin_dir / name, {}) for name in [FLOOR, *args.functions]}
+    for d in args.compare_dir:
+        for f in args.functions:
+            entries[f"{f} [{d.name}]"] = (f, d / f, {})
+    for e in args.compare_env:
+        name, _, value = e.partition("=")
+        for f in args.functions:
+            entries[f"{f} [{e}]"] = (f, args.bin_dir / f, {name: value})
+    binaries = {label: path for label, (_, path, _) in entries.items()}
     missing = [str(p) for p in binaries.values() if not p.is_file()]
     if missing:
         raise SystemExit(f"coldstart: build first (cargo build --release ...): missing {missing}")
@@ -586,7 +613,8 @@ def main() -> int:
     }
     log_dir = args.json.parent / "coldstart-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    logs = {name: open(log_dir / f"{name}.log", "wb") for name in binaries}
+    logs = {name: open(log_dir / f"{re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)}.log", "wb")
+            for name in binaries}
 
     load_before = os.getloadavg()
     rng = random.Random(args.seed)
@@ -599,9 +627,11 @@ def main() -> int:
             order = list(binaries)
             rng.shuffle(order)
             for name in order:
-                restore = None if name == FLOOR else snapshot.restore
-                result = run_start(name, binaries[name], events[name],
-                                   {**config, "DYNAMODB_WARMUP": "true" if mode == "on" else "false"},
+                function, binary, extra = entries[name]
+                restore = None if function == FLOOR else snapshot.restore
+                warmup = "true" if mode == "on" else "false"
+                result = run_start(function, binary, events[function],
+                                   {**config, **extra, "DYNAMODB_WARMUP": warmup},
                                    logs[name], between=restore)
                 if round_no >= 0:
                     samples[mode][name].append(result)
@@ -609,8 +639,13 @@ def main() -> int:
                     log(f"{name} (warm-up {mode}): {result['error']}")
                 if name != FLOOR:
                     snapshot.restore()
-        log(f"round {round_no + 1}/{args.starts} done ({time.monotonic() - began:.0f} s)")
+        what = f"round {round_no + 1}/{args.starts}" if round_no >= 0 else "warm-up round"
+        log(f"{what} done ({time.monotonic() - began:.0f} s)")
     load_after = os.getloadavg()
+    # The floor does not read DYNAMODB_WARMUP: one reference from all its starts.
+    floor_starts = [r for m in modes for r in samples[m][FLOOR]]
+    for m in modes:
+        samples[m][FLOOR] = floor_starts
     for f in logs.values():
         f.close()
 
@@ -657,7 +692,8 @@ def main() -> int:
                   f"{fmt('first_response_ms', 12)} {fmt('handler_ms', 11)} "
                   f"{fmt('warm_response_ms', 13)} {rss:>7} {s['failed']}")
     print(f"\nwrote {args.json}")
-    failed = sum(results["functions"][n][f"warmup_{m}"]["failed"] for n in binaries for m in modes)
+    failed = sum(results["functions"][n][f"warmup_{m}"]["failed"] for n in binaries for m in modes
+                 if n != FLOOR) + results["functions"][FLOOR][f"warmup_{modes[0]}"]["failed"]
     return 1 if failed else 0
 
 

@@ -31,8 +31,19 @@ fn main() {
         steps.push(("auth_from_env", t.elapsed().as_micros()));
         drop(auth);
 
+        // INIT_STEPS_ENV_CREDENTIALS=1: credentials from the environment only
+        // (what Lambda provides) instead of the default provider chain.
+        let env_credentials = std::env::var_os("INIT_STEPS_ENV_CREDENTIALS").is_some();
         let t = Instant::now();
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let loader = if env_credentials {
+            loader.credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            )
+        } else {
+            loader
+        };
+        let sdk = loader.load().await;
         steps.push(("aws_config_load", t.elapsed().as_micros()));
 
         let t = Instant::now();
