@@ -2,8 +2,17 @@
 
 use lambda_http::{run, service_fn, Error};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // Before any thread exists: it may set an environment variable.
+    shared::state::prefer_ca_bundle_file();
+    // One invocation at a time: a single-threaded runtime starts sooner.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
     shared::telemetry::init();
     let state = shared::state::AppState::from_env().await?;
     let state = &state;
