@@ -253,6 +253,13 @@ pub struct NonEmployeeRequestRecord {
     pub version: u64,
 }
 
+impl EventRecord {
+    /// The order events are listed in: time, then stage, then id.
+    pub fn chronological_order(&self) -> (DateTime<Utc>, u32, &str) {
+        (self.created, self.sequence, self.id.as_str())
+    }
+}
+
 impl NonEmployeeRequestRecord {
     pub fn item(&self, id: &str) -> Option<&NonEmployeeApprovalRecord> {
         self.approval_items.iter().find(|i| i.id == id)
@@ -266,6 +273,11 @@ pub struct EventRecord {
     pub id: String,
     pub name: String,
     pub created: DateTime<Utc>,
+    /// Orders events stamped in the same millisecond (the precision they
+    /// are stored at): the stage of the call that recorded them, e.g. a
+    /// close's started (0), provisioning (1) and completed (2) events.
+    #[serde(default)]
+    pub sequence: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<NamedRef>,
     /// The requests the event is about.

@@ -679,6 +679,40 @@ async fn audit_and_provisioning_events_are_recorded() {
     }
 }
 
+#[tokio::test]
+async fn events_of_one_millisecond_still_read_in_stage_order() {
+    for (name, store) in stores().await {
+        let ids = four_requests(&*store).await;
+        // A `now` ahead of the wall clock: every event of the call carries
+        // the same millisecond, so only their stage orders them.
+        let ahead = now() + chrono::Duration::minutes(1);
+        close(
+            &*store,
+            &admin(),
+            &body(json!({"accessRequestIds": ids[..2].to_vec()})),
+            ahead,
+        )
+        .await
+        .unwrap();
+        let events = store.list_events(ACME).await.unwrap();
+        assert!(
+            events.iter().all(|e| e.created == ahead),
+            "{name}: {events:?}"
+        );
+        let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                STARTED_EVENT,
+                PROVISIONING_COMPLETED_EVENT,
+                PROVISIONING_COMPLETED_EVENT,
+                COMPLETED_EVENT
+            ],
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn racing_closes_take_effect_once_per_request() {
     for (name, store) in stores().await {

@@ -306,6 +306,7 @@ fn event(id: &str, created: DateTime<Utc>) -> EventRecord {
         actor: Some(named("ada")),
         access_request_ids: vec!["r1".into()],
         errored_ids: Vec::new(),
+        sequence: 0,
         attributes: BTreeMap::from([("reason".to_string(), "test".to_string())]),
     }
 }
@@ -1272,8 +1273,16 @@ async fn events_are_listed_oldest_first(store: &dyn Store) {
     let events = vec![
         event("e-3", at(3_000)),
         event("e-1", at(1)),
-        event("e-2b", at(2)),
-        event("e-2a", at(2)),
+        EventRecord {
+            sequence: 1,
+            ..event("e-2b", at(2))
+        },
+        EventRecord {
+            sequence: 1,
+            ..event("e-2a", at(2))
+        },
+        // Same millisecond, earlier stage: first, whatever its id.
+        event("e-2z", at(2)),
         event("e-0", at(-60_000)),
     ];
     for e in &events {
@@ -1286,7 +1295,7 @@ async fn events_are_listed_oldest_first(store: &dyn Store) {
     let listed = store.list_events(ACME).await.unwrap();
     assert_eq!(
         ids_of_events(&listed),
-        ["e-0", "e-1", "e-2a", "e-2b", "e-3"]
+        ["e-0", "e-1", "e-2z", "e-2a", "e-2b", "e-3"]
     );
     assert_eq!(listed[1], events[1]);
     assert_eq!(

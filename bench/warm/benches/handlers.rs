@@ -9,12 +9,6 @@
 //! (a second submit of the same item is a duplicate, a second cancel finds a
 //! final state), so each of their iterations gets a fresh store, built
 //! outside the measured time.
-//!
-//! Close waits, by design, until the wall clock is in a later millisecond
-//! before it stamps each audit event (`domain::close::stamp_after`), so its
-//! time is mostly those waits (tokio's timer ticks in milliseconds).
-//! `close-access-request-paused-clock` runs it again on a paused tokio clock,
-//! where the waits take no time: what is left is the handler's own work.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -58,26 +52,6 @@ fn handlers(c: &mut Criterion) {
             )
         });
     }
-
-    // Close without its millisecond waits: on a paused clock, tokio advances
-    // time as soon as the runtime idles, so a sleep returns at once.
-    let paused = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .expect("a paused tokio runtime");
-    let event = fixture("close-access-request", "close-defaults");
-    group.bench_function("close-access-request-paused-clock", |b| {
-        b.iter_batched(
-            || (paused.block_on(state(DEMO_SEED)), request(&event)),
-            |(state, req)| {
-                let response = paused.block_on(dispatch("close-access-request", &state, req));
-                assert!(response.status().is_success());
-                (black_box(response), state)
-            },
-            BatchSize::SmallInput,
-        )
-    });
 
     // Read-only: one store with 260 of the identity's requests, one page of 250.
     let state = rt.block_on(state(&seed_with_status_requests(STATUS_PAGE + 10)));

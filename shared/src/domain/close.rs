@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
 use crate::auth::Principal;
@@ -25,6 +25,11 @@ pub const PROVISIONING_COMPLETED_EVENT: &str = "Provisioning Completed";
 /// Conditional writes in flight at once: 500 ids cost ~10 sequential steps.
 pub const WRITE_CONCURRENCY: usize = 50;
 const ATTEMPTS: usize = 5;
+/// The `sequence` of each stage's events: orders a call's events stamped in
+/// the same millisecond.
+const STAGE_STARTED: u32 = 0;
+const STAGE_PROVISIONING: u32 = 1;
+const STAGE_COMPLETED: u32 = 2;
 
 /// What a close did: the ids it closed and those that finished in error.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -70,20 +75,24 @@ pub async fn close(
         id: id.clone(),
         name: principal.user_name.clone().unwrap_or_else(|| id.clone()),
     });
-    let event = |name: &str, created: DateTime<Utc>, errored: Vec<String>| EventRecord {
-        id: new_id(),
-        name: name.to_string(),
-        created,
-        actor: actor.clone(),
-        access_request_ids: options.ids.clone(),
-        errored_ids: errored,
-        attributes: options.attributes(),
-    };
+    let event =
+        |name: &str, stage: u32, created: DateTime<Utc>, errored: Vec<String>| EventRecord {
+            id: new_id(),
+            name: name.to_string(),
+            created,
+            sequence: stage,
+            actor: actor.clone(),
+            access_request_ids: options.ids.clone(),
+            errored_ids: errored,
+            attributes: options.attributes(),
+        };
 
-    // Events are listed by (created, id) at millisecond precision: each
-    // stage is stamped in a later millisecond than the one before, so the
-    // trail of a call reads started, provisioning completed..., completed.
-    let started = event(STARTED_EVENT, now, Vec::new());
+    // Events are listed by (created, sequence, id) at millisecond
+    // precision: each stage is stamped no earlier than the one before and
+    // carries its stage as the sequence, so the trail of a call reads
+    // started, provisioning completed..., completed without waiting for the
+    // clock to tick.
+    let started = event(STARTED_EVENT, STAGE_STARTED, now, Vec::new());
     let (started_written, found) = futures::join!(
         store.put_event(tenant, &started),
         store.get_requests(tenant, &options.ids),
@@ -93,7 +102,12 @@ pub async fn close(
         Ok(found) => found,
         Err(e) => {
             // Nothing was closed: say so in the trail before answering the failure.
-            let completed = event(COMPLETED_EVENT, stamp_after(now).await, options.ids.clone());
+            let completed = event(
+                COMPLETED_EVENT,
+                STAGE_COMPLETED,
+                stamp_after(now),
+                options.ids.clone(),
+            );
             if let Err(also) = store.put_event(tenant, &completed).await {
                 tracing::error!(error = %also, "recording the failed close failed too");
             }
@@ -144,11 +158,16 @@ pub async fn close(
     outcome.closed.sort_by_key(position);
     outcome.errored.sort_by_key(position);
 
-    let completed_at = stamp_after(last_event).await;
+    let completed_at = stamp_after(last_event);
     store
         .put_event(
             tenant,
-            &event(COMPLETED_EVENT, completed_at, outcome.errored.clone()),
+            &event(
+                COMPLETED_EVENT,
+                STAGE_COMPLETED,
+                completed_at,
+                outcome.errored.clone(),
+            ),
         )
         .await?;
     match failure {
@@ -176,21 +195,10 @@ impl CloseOptions {
     }
 }
 
-/// The wall-clock time, once it is in a later millisecond than `t` (the
-/// precision events are listed by); at most a millisecond's wait. When `t`
-/// is not the wall clock (ahead of it), the millisecond after `t`.
-async fn stamp_after(t: DateTime<Utc>) -> DateTime<Utc> {
-    let next = DateTime::<Utc>::from_timestamp_millis(t.timestamp_millis() + 1).unwrap_or(t);
-    let real = Utc::now();
-    if real >= next {
-        return real;
-    }
-    let wait = next - real;
-    if wait > Duration::milliseconds(2) {
-        return next;
-    }
-    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
-    Utc::now().max(next)
+/// The wall-clock time, or `t` when the clock is behind it (a clock step,
+/// or a `t` that is not the wall clock): never earlier than `t`.
+fn stamp_after(t: DateTime<Utc>) -> DateTime<Utc> {
+    Utc::now().max(t)
 }
 
 fn validate(body: &CloseAccessRequest) -> Result<CloseOptions, ApiError> {
@@ -261,11 +269,12 @@ async fn close_one(
             &options.message,
             now,
         );
-        let created = stamp_after(now).await;
+        let created = stamp_after(now);
         let event = EventRecord {
             id: new_id(),
             name: PROVISIONING_COMPLETED_EVENT.to_string(),
             created,
+            sequence: STAGE_PROVISIONING,
             actor: actor.cloned(),
             access_request_ids: vec![record.id.clone()],
             errored_ids: Vec::new(),

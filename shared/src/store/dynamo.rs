@@ -12,7 +12,7 @@
 //! | access request | `T#{t}#AR#{id}` | | `GSI1PK T#{t}#REQUESTER#{id}`, `GSI2PK T#{t}#FOR#{id}`, `GSI3PK T#{t}#AR`, `GSI{1,2,3}SK {created}#{id}` |
 //! | assignment | `T#{t}#ASSIGNEE#{identity}` | `{created}#{request}` | `accessRequestId` |
 //! | non-employee request | `T#{t}#NEAPPROVAL#{approvalItem}` | | one full copy per approval item |
-//! | event | `T#{t}#EVENTS` | `{created}#{id}` | |
+//! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
 //!
 //! No method scans: reads are BatchGetItem on keys or Query on one partition.
 
@@ -124,6 +124,16 @@ mod keys {
     pub fn chronological(created: &DateTime<Utc>, id: &str) -> String {
         format!("{}#{id}", crate::time::format(created))
     }
+    /// `{created}#{sequence}#{id}`, the sequence zero-padded: sorts as
+    /// [`crate::records::EventRecord::chronological_order`].
+    pub fn event(event: &crate::records::EventRecord) -> String {
+        format!(
+            "{}#{:010}#{}",
+            crate::time::format(&event.created),
+            event.sequence,
+            event.id
+        )
+    }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -206,11 +216,7 @@ fn claim_item(tenant: &str, key: &PendingKey, access_request_id: &str) -> Item {
 }
 
 fn event_item(tenant: &str, event: &EventRecord) -> Result<Item, StoreError> {
-    record_item(
-        event,
-        keys::events(tenant),
-        keys::chronological(&event.created, &event.id),
-    )
+    record_item(event, keys::events(tenant), keys::event(event))
 }
 
 fn non_employee_items(
@@ -956,7 +962,7 @@ impl Store for DynamoStore {
             .into_iter()
             .map(decode)
             .collect::<Result<_, _>>()?;
-        sort_chronologically(&mut events, |e| (e.created, e.id.as_str()));
+        events.sort_by(|a, b| a.chronological_order().cmp(&b.chronological_order()));
         Ok(events)
     }
 

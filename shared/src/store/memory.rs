@@ -193,7 +193,7 @@ impl Store for MemoryStore {
             .get(tenant)
             .map(|t| t.events.clone())
             .unwrap_or_default();
-        events.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        events.sort_by(|a, b| a.chronological_order().cmp(&b.chronological_order()));
         Ok(events)
     }
 
