@@ -65,7 +65,14 @@ endpoint="http://127.0.0.1:$port"
 #   1. requests are handled one at a time (connections are still accepted
 #      concurrently), so races that DynamoDB settles exactly (one winner of N
 #      conditional writes) do not make tests flaky;
-#   2. a transaction saves and restores only the items it touches.
+#   2. a transaction saves and restores only the items it touches;
+#   3. a Query reads only its partition: moto answers every Query (of the
+#      table or of an index) by iterating every item of the table, so the
+#      time of one identity's Query grows with unrelated items, which
+#      DynamoDB's does not (the scale test in shared/tests/round_trips.rs
+#      measures it). Each table keeps, per index, its items by partition
+#      key, built on the first Query after any write request; moto's own
+#      code still checks every key condition on those candidates.
 # MOTO_SERIALIZE=0 runs moto as it comes. If moto's layout changes so that a
 # patch cannot apply, that patch is skipped with a warning in the output.
 read -r -d '' launcher <<'PY' || true
@@ -75,14 +82,30 @@ import moto.server as server
 def note(text):
     print("with-moto: " + text, file=sys.stderr, flush=True)
 
+# Bumped by every request that may write: partition caches older than it
+# are rebuilt (see indexed_queries).
+generation = [0]
+READ_ONLY_ACTIONS = {
+    "BatchGetItem", "DescribeContinuousBackups", "DescribeTable",
+    "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource",
+    "Query", "Scan",
+}
+
 def serialize_requests():
     lock = threading.Lock()
     run_simple = server.run_simple
 
     def serialized(app):
         def handle(environ, start_response):
+            action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
             with lock:
-                return list(app(environ, start_response))
+                if action not in READ_ONLY_ACTIONS:
+                    generation[0] += 1
+                try:
+                    return list(app(environ, start_response))
+                finally:
+                    if action not in READ_ONLY_ACTIONS:
+                        generation[0] += 1
         return handle
 
     server.run_simple = lambda host, port, app, **kw: run_simple(host, port, serialized(app), **kw)
@@ -140,10 +163,61 @@ def cheap_transaction_rollback():
 
     DynamoDBBackend.transact_write_items = transact_write_items
 
+def indexed_queries():
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+
+    def partitions(table, index_name, hash_attrs):
+        cache = table.__dict__.get("_partitions")
+        if cache is None or cache[0] != generation[0]:
+            cache = (generation[0], {})
+            table.__dict__["_partitions"] = cache
+        by_key = cache[1].get(index_name)
+        if by_key is None:
+            by_key = {}
+            for item in table.all_items():
+                values = tuple(item.attrs.get(a) for a in hash_attrs)
+                if all(v is not None for v in values):
+                    by_key.setdefault(values, []).append(item)
+            cache[1][index_name] = by_key
+        return by_key
+
+    def candidates(table, hash_key, index_name, hash_key_conditions):
+        if not index_name:
+            if hash_key is None:
+                return None
+            found = table.items.get(hash_key)
+            if found is None:
+                return []
+            return list(found.values()) if table.range_key_attr else [found]
+        index = {i.name: i for i in table.all_indexes()}.get(index_name)
+        if index is None:
+            return None  # moto's own validation error
+        hash_attrs = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        given = dict(hash_key_conditions or [])
+        if not hash_attrs or any(a not in given for a in hash_attrs):
+            return None
+        key = tuple(given[a] for a in hash_attrs)
+        return list(partitions(table, index_name, hash_attrs).get(key, []))
+
+    def query(self, hash_key, *args, **kwargs):
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        narrowed = candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        if narrowed is None:
+            return original(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: narrowed
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query
+
 if sys.argv[1] == "0":
     note("MOTO_SERIALIZE=0: moto handles requests concurrently, as it comes")
 else:
-    for patch in (serialize_requests, cheap_transaction_rollback):
+    for patch in (serialize_requests, cheap_transaction_rollback, indexed_queries):
         try:
             patch()
             note("patched: " + patch.__name__)

@@ -1,7 +1,8 @@
 //! DynamoDB round-trip budgets of each operation, counted by an SDK
 //! interceptor, and the scale bound of status: one identity's listing reads
-//! the same whether the table holds none or 10,000 unrelated requests.
-//! DynamoDB only (the in-process store has no round trips).
+//! the same whether the table holds none or 10,000 unrelated requests, and
+//! takes at most 1.2x the time. DynamoDB only (the in-process store has no
+//! round trips).
 
 mod common;
 
@@ -196,6 +197,10 @@ fn unrelated(i: usize, now: chrono::DateTime<Utc>) -> AccessRequestRecord {
     }
 }
 
+/// Issue 6: the same query with 10,000 unrelated requests within 1.2x.
+const SCALE_BOUND: f64 = 1.2;
+const SCALE_ROUNDS: usize = 3;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -237,24 +242,35 @@ async fn one_identitys_status_reads_the_same_with_10000_unrelated_requests() {
         }
     }
     let q = query(&[("requested-for", EMPLOYEE), ("count", "true")]);
-    let mut times = (Vec::new(), Vec::new());
-    for _ in 0..15 {
-        for (store, counter, into) in [
-            (&empty, &empty_counter, &mut times.0),
-            (&big, &big_counter, &mut times.1),
-        ] {
-            counter.reset();
-            let started = Instant::now();
-            let page = status::list(store, &admin(), &q).await.unwrap();
-            into.push(started.elapsed().as_secs_f64() * 1000.0);
-            assert_eq!(page.total, 6);
-            // The work is the same: one key-condition query, no scan.
-            assert_eq!(counter.by_operation(), ops(&[("Query", 1)]));
+    // Medians of interleaved calls, so load on the machine touches both
+    // tables alike; a noisy round is measured again (a query that grows
+    // with the table is ~3x slower at 10,000 items, every round).
+    let mut ratios = Vec::new();
+    for _round in 0..SCALE_ROUNDS {
+        let mut times = (Vec::new(), Vec::new());
+        for _ in 0..15 {
+            for (store, counter, into) in [
+                (&empty, &empty_counter, &mut times.0),
+                (&big, &big_counter, &mut times.1),
+            ] {
+                counter.reset();
+                let started = Instant::now();
+                let page = status::list(store, &admin(), &q).await.unwrap();
+                into.push(started.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(page.total, 6);
+                // The work is the same: one key-condition query, no scan.
+                assert_eq!(counter.by_operation(), ops(&[("Query", 1)]));
+            }
+        }
+        let (small, large) = (median(times.0), median(times.1));
+        let ratio = large / small;
+        println!(
+            "status of one identity: {small:.2} ms median with no other requests, {large:.2} ms with 10,000 unrelated ({ratio:.2}x)"
+        );
+        ratios.push(ratio);
+        if ratio <= SCALE_BOUND {
+            return;
         }
     }
-    let (small, large) = (median(times.0), median(times.1));
-    println!(
-        "status of one identity: {small:.2} ms median with no other requests, {large:.2} ms with 10,000 unrelated ({:.2}x)",
-        large / small
-    );
+    panic!("status of one identity slows down with unrelated requests: {ratios:.2?} (bound {SCALE_BOUND}x)");
 }
