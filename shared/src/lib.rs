@@ -5,6 +5,7 @@ pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod lambda;
 pub mod models;
 pub mod records;
 pub mod seed;
