@@ -19,9 +19,10 @@ then kills the process. Starts are interleaved (one round = every binary
 once, in a shuffled order, after one discarded warm-up round) so that load
 drifting on the machine touches every binary alike; the report gives medians
 over the rounds (the floor's over all its starts). Each round runs twice:
-with DYNAMODB_WARMUP=false (the figure the targets are about: nothing but
-start-up before the first `next`) and with the warm-up on (the deployed
-configuration: one GetItem during init).
+with DYNAMODB_WARMUP unset (the default and the template's setting: the
+DynamoDB client is built on the first request) and with DYNAMODB_WARMUP=true
+(the client built and one GetItem sent during init), to show what the
+warm-up costs and saves.
 
 The functions run on DynamoDB as deployed, here a moto_server: the caller
 exports AWS_ENDPOINT_URL_DYNAMODB (scripts/with-moto.sh does), and the harness

@@ -187,8 +187,9 @@ def main() -> int:
         + ". Init = process start → first `GET /runtime/invocation/next`; first response = "
         "process start → the response to the function's success fixture; its store round trips = "
         "the same request again on the now-warm process (table restored), from event to "
-        "response; peak RSS = VmHWM after the first response. The first columns are with `DYNAMODB_WARMUP=false`; the last two with the "
-        "warm-up on (the deployed setting: one GetItem during init). Warm median: the handler end "
+        "response; peak RSS = VmHWM after the first response. The first columns are as deployed (`DYNAMODB_WARMUP` unset: the "
+        "DynamoDB client is built on the first request); the last two with `DYNAMODB_WARMUP=true` (the "
+        "client built and one GetItem sent during init). Warm median: the handler end "
         "to end on the in-process store (criterion, `cargo bench -p bench-warm`).",
         "",
         *table,

@@ -14,9 +14,11 @@
 # 4. prints one table (bench/report.py) and writes it to bench/results.md.
 #
 # Knobs: COLDSTART_STARTS (starts per binary and mode, default 15),
-# BENCH_SKIP_WARM=1 / BENCH_SKIP_COLD=1 (reuse the last results of a step).
+# BENCH_SKIP_WARM=1 / BENCH_SKIP_COLD=1 (reuse the last results of a step),
+# BENCH_LAMBDA_BUILD=1 (first run scripts/lambda_build.sh, the arm64 build).
 # Zipped sizes come from target/lambda/<fn>/bootstrap (cargo lambda build
-# --release --arm64) when present. Timings move with machine load: the table
+# --release --arm64) when present; the table flags one older than the release
+# binary. Timings move with machine load: the table
 # notes the load average.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +37,10 @@ for f in "${functions[@]}" lambda-floor; do packages+=(-p "$f"); done
 
 echo "== release build: ${functions[*]} lambda-floor"
 cargo build --release "${packages[@]}"
+if [ "${BENCH_LAMBDA_BUILD:-0}" = 1 ]; then
+    echo "== arm64 Lambda build (zipped sizes)"
+    bash scripts/lambda_build.sh
+fi
 echo "== local-api (creates and seeds the table)"
 cargo build -p local-api
 

@@ -79,7 +79,6 @@ def expected_env(table_id: str) -> dict:
         "JWT_JWKS": ("Ref", "JwtJwks"),
         "JWT_ISSUER": ("Ref", "JwtIssuer"),
         "JWT_AUDIENCE": ("Ref", "JwtAudience"),
-        "DYNAMODB_WARMUP": "true",
         "RUST_LOG": "info",
     }
 

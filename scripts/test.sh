@@ -6,7 +6,8 @@
 #   2. the official Python SDK flow against the local API, on the in-process
 #      store and on DynamoDB;
 #   3. the template check (routes, table definition, IAM resources);
-#   4. the real function binaries under cargo-lambda's Runtime API emulator,
+#   4. the DynamoDB client over TLS (every other test uses plain HTTP);
+#   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +19,10 @@ python scripts/check_template.py
 
 echo "== Rust tests (in-process store and DynamoDB via moto_server)"
 bash scripts/with-moto.sh cargo test --workspace --locked
+
+echo "== DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)"
+cargo build -p local-api --locked
+python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"
 
 echo "== official Python SDK against the local API (in-process store)"
 bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'

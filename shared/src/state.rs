@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::{AuthConfig, Authenticator};
 use crate::seed::{SeedFile, DEMO_SEED};
-use crate::store::{DynamoStore, MemoryStore, Store};
+use crate::store::{DynamoStore, LazyStore, MemoryStore, Store};
 
 /// The HS256 secret of local runs (the local server, `sam local invoke` and
 /// the event fixtures, whose tokens it signs). Never used when a table is
@@ -100,17 +100,28 @@ pub fn table_from_env() -> Option<String> {
         .filter(|t| !t.trim().is_empty())
 }
 
-/// DynamoDB when `TABLE_NAME` is set (warmed up unless `DYNAMODB_WARMUP` is
-/// off), otherwise an in-process store loaded with `seed_json`.
+/// DynamoDB when `TABLE_NAME` is set, otherwise an in-process store loaded
+/// with `seed_json`.
+///
+/// The DynamoDB client is built on the first request, not during init, when
+/// the region comes from the environment (as in Lambda): building it (TLS
+/// roots, endpoint rules) is most of a function's start-up, and the first
+/// request needs it no sooner. Without a region in the environment the
+/// client is built at once, so a region from a profile is found and a
+/// missing one stops the start. `DYNAMODB_WARMUP=true` builds it and opens
+/// the connection during init instead.
 pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupError> {
     if table_from_env().is_some() {
-        let store = DynamoStore::from_env()
-            .await
-            .map_err(|e| StartupError(e.to_string()))?;
-        if warm_up_enabled() {
-            store.warm_up().await;
+        if warm_up_enabled() || !region_in_env() {
+            let store = DynamoStore::from_env()
+                .await
+                .map_err(|e| StartupError(e.to_string()))?;
+            if warm_up_enabled() {
+                store.warm_up().await;
+            }
+            return Ok(Arc::new(store));
         }
-        Ok(Arc::new(store))
+        Ok(Arc::new(LazyStore::new(DynamoStore::from_env)))
     } else {
         tracing::info!("TABLE_NAME is not set: serving the in-process store with the seed data");
         Ok(Arc::new(
@@ -128,11 +139,20 @@ pub async fn memory_store(seed_json: &str) -> Result<MemoryStore, crate::seed::S
     Ok(store)
 }
 
-/// `DYNAMODB_WARMUP` (default on): open the connection during init, where
-/// Lambda gives a full vCPU, instead of on the first request.
+/// `DYNAMODB_WARMUP` (default off): build the client and open the
+/// connection during init (one GetItem) instead of in the first request.
+/// Measured with `bench/coldstart.py`, it costs init more than it saves the
+/// first request; it may pay where init runs faster than requests do.
 fn warm_up_enabled() -> bool {
-    !matches!(
+    matches!(
         std::env::var("DYNAMODB_WARMUP").as_deref(),
-        Ok("false") | Ok("0") | Ok("off")
+        Ok("true") | Ok("1") | Ok("on")
     )
+}
+
+/// Whether aws-config will find the region in the environment.
+fn region_in_env() -> bool {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }

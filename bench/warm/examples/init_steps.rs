@@ -1,5 +1,6 @@
 //! Times each step of a function's start-up path in a fresh process, in the
-//! order `main` and `AppState::from_env` run them, to see where init goes:
+//! order `main`, `AppState::from_env` and the first store call run them, to
+//! see where init and the first request go:
 //!
 //!     cargo build --release -p bench-warm --example init_steps
 //!     for i in $(seq 15); do TABLE_NAME=t AWS_REGION=us-east-1 \
@@ -15,7 +16,7 @@ use std::time::Instant;
 fn main() {
     let mut steps: Vec<(&str, u128)> = Vec::new();
     let t = Instant::now();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
@@ -31,18 +32,15 @@ fn main() {
         steps.push(("auth_from_env", t.elapsed().as_micros()));
         drop(auth);
 
-        // INIT_STEPS_ENV_CREDENTIALS=1: credentials from the environment only
-        // (what Lambda provides) instead of the default provider chain.
-        let env_credentials = std::env::var_os("INIT_STEPS_ENV_CREDENTIALS").is_some();
+        // As DynamoStore::from_env builds it (which the first request runs).
         let t = Instant::now();
-        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        let loader = if env_credentials {
-            loader.credentials_provider(
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(shared::store::dynamo::https_client());
+        if shared::store::dynamo::env_credentials_present() {
+            loader = loader.credentials_provider(
                 aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-            )
-        } else {
-            loader
-        };
+            );
+        }
         let sdk = loader.load().await;
         steps.push(("aws_config_load", t.elapsed().as_micros()));
 

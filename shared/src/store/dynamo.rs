@@ -77,6 +77,25 @@ pub fn submission_write_count(requests: &[AccessRequestRecord], claims: &[Pendin
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The HTTP client of every DynamoDB (and STS) call: the SDK's hyper client
+/// with rustls on the `ring` provider and the system's root certificates.
+/// The SDK's default client would bring aws-lc, whose C library weighs
+/// about a megabyte in each bootstrap.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Whether the environment holds static credentials (Lambda sets them).
+pub fn env_credentials_present() -> bool {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")
+}
+
 /// Key construction: the only place that knows the key layout.
 mod keys {
     use chrono::{DateTime, Utc};
@@ -362,13 +381,27 @@ impl DynamoStore {
     }
 
     /// From the environment as Lambda has it: `TABLE_NAME` (required), and
-    /// the region and `AWS_ENDPOINT_URL_DYNAMODB` as aws-config reads them.
+    /// the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` as aws-config
+    /// reads them.
+    ///
+    /// With both `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` set (always
+    /// so in Lambda) the credentials are taken from the environment directly:
+    /// the default chain would pick them first anyway, but building it also
+    /// builds an STS client for web-identity tokens, which costs more than
+    /// the DynamoDB client itself.
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .ok()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| StoreError::Unavailable("TABLE_NAME is not set".into()))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
+        if env_credentials_present() {
+            loader = loader.credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            );
+        }
+        let config = loader.load().await;
         if config.region().is_none() {
             return Err(StoreError::Unavailable(
                 "no AWS region configured (set AWS_REGION)".into(),
@@ -1159,6 +1192,7 @@ pub async fn local_client(endpoint: &str, counter: Option<RequestCounter>) -> Cl
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new(region))
+        .http_client(https_client())
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "local",

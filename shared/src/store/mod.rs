@@ -16,9 +16,11 @@ use crate::records::{
 };
 
 pub mod dynamo;
+pub mod lazy;
 pub mod memory;
 
 pub use dynamo::DynamoStore;
+pub use lazy::LazyStore;
 pub use memory::MemoryStore;
 
 /// Why a store call failed.
