@@ -176,8 +176,8 @@ def main() -> int:
         "Produced by `bash bench/run.sh` "
         f"on {datetime.date.today().isoformat()}, commit {git_commit()}, "
         f"{platform.machine()} with {cold.get('cpus') or os.cpu_count()} CPUs"
-        + (f", load average {load[0]:.1f} before the cold starts and {load_after[0]:.1f} after "
-           "(other builds were running)" if load and load_after else "")
+        + (f", 1-minute load average {load[0]:.1f} before the cold starts and "
+           f"{load_after[0]:.1f} after" if load and load_after else "")
         + ".",
         "",
         f"Cold starts: median of {cold.get('starts', 'n/a')} starts per binary, interleaved with the "

@@ -4,7 +4,8 @@
 #   bash bench/run.sh
 #
 # 1. builds the five functions and the floor (a bare lambda_http function,
-#    bench/lambda-floor) with the release profile, and the local server that
+#    bench/lambda-floor) with the release profile, the arm64 Lambda bundle
+#    (scripts/lambda_build.sh: the zipped sizes), and the local server that
 #    seeds the table;
 # 2. runs the warm-path benches (criterion: each handler end to end on the
 #    in-process store; bench/warm/benches/handlers.rs);
@@ -15,7 +16,8 @@
 #
 # Knobs: COLDSTART_STARTS (starts per binary and mode, default 15),
 # BENCH_SKIP_WARM=1 / BENCH_SKIP_COLD=1 (reuse the last results of a step),
-# BENCH_LAMBDA_BUILD=1 (first run scripts/lambda_build.sh, the arm64 build).
+# BENCH_LAMBDA_BUILD=0 (skip scripts/lambda_build.sh, the arm64 build that
+# gives the zipped sizes; reuse the last one).
 # Zipped sizes come from target/lambda/<fn>/bootstrap (cargo lambda build
 # --release --arm64) when present; the table flags one older than the release
 # binary. Timings move with machine load: the table
@@ -37,7 +39,7 @@ for f in "${functions[@]}" lambda-floor; do packages+=(-p "$f"); done
 
 echo "== release build: ${functions[*]} lambda-floor"
 cargo build --release "${packages[@]}"
-if [ "${BENCH_LAMBDA_BUILD:-0}" = 1 ]; then
+if [ "${BENCH_LAMBDA_BUILD:-1}" = 1 ]; then
     echo "== arm64 Lambda build (zipped sizes)"
     bash scripts/lambda_build.sh
 fi
