@@ -95,7 +95,7 @@ echo "== cargo lambda watch on 127.0.0.1:$port (log: $log)"
 setsid env -u TABLE_NAME -u SEED_FILE -u JWT_HS256_SECRET -u JWT_PUBLIC_KEY_PEM -u JWT_JWKS \
     -u JWT_ISSUER -u JWT_AUDIENCE \
     cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" \
-    --env-var AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true,DYNAMODB_WARMUP=false,RUST_LOG=info \
+    --env-var AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true,RUST_LOG=info \
     >"$log" 2>&1 &
 watch_pid=$!
 ready=""

@@ -12,13 +12,11 @@ use common::*;
 use serde_json::json;
 use shared::auth::Principal;
 use shared::domain::close::{close, CloseOutcome, COMPLETED_EVENT, PROVISIONING_COMPLETED_EVENT};
-use shared::domain::{cancel::cancel, status, submit::submit};
+use shared::domain::{cancel::cancel, submit::submit};
 use shared::error::ApiError;
 use shared::models::{
-    AccessRequest, CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState,
-    RequestedItemStatus, WorkItemState,
+    AccessRequest, CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState,
 };
-use shared::records::AccessRequestRecord;
 use shared::store::{Store, TenantRecords};
 
 /// Millisecond precision: what every store keeps of a timestamp.
@@ -67,30 +65,6 @@ async fn eves_request(store: &dyn Store) -> String {
         AP_ENGINEERING,
     )
     .await
-}
-
-async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestRecord {
-    store
-        .get_requests(tenant, &[id.to_string()])
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("request {id} is stored"))
-}
-
-/// The status entries of request `id`, as an admin sees them.
-async fn status_of(store: &dyn Store, id: &str) -> Vec<RequestedItemStatus> {
-    let q = status::parse_query(
-        &[(
-            "filters".to_string(),
-            vec![format!("accessRequestId eq \"{id}\"")],
-        )]
-        .into_iter()
-        .collect(),
-    )
-    .unwrap();
-    status::list(store, &admin(), &q).await.unwrap().items
 }
 
 /// Marks the first approval step of request `id` APPROVED (an approver's
@@ -631,12 +605,15 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
 
 #[tokio::test]
 async fn a_cancel_whose_answer_was_lost_still_succeeds() {
-    let store = lost_ack::LostAckStore::seeded(shared::seed::DEMO_SEED).await;
+    let store = lost_ack::lost_ack_store(shared::seed::DEMO_SEED).await;
     let id = eves_request(&store).await;
     cancel(&store, &employee(), &body(&id, "mistake"), now())
         .await
         .expect("the write landed: the caller is told so, not that it is CANCELLED");
-    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        store.hooks.lost.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
     let r = stored(&store, ACME, &id).await;
     assert_eq!((r.state, r.version), (RequestState::Cancelled, 2));
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
+use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::json;
 use shared::auth::Principal;
@@ -18,15 +19,11 @@ use shared::domain::close::{
     close, CloseOutcome, COMPLETED_EVENT, DEFAULT_MESSAGE, MAX_IDS, PROVISIONING_COMPLETED_EVENT,
     STARTED_EVENT, WRITE_CONCURRENCY,
 };
-use shared::domain::{status, submit::submit};
+use shared::domain::submit::submit;
 use shared::error::ApiError;
-use shared::models::{
-    AccessRequest, CloseAccessRequest, PhaseState, RequestState, RequestedItemStatus, WorkItemState,
-};
-use shared::records::{AccessRequestRecord, EventRecord, NonEmployeeRequestRecord, PendingClaim};
-use shared::store::{
-    Lookup, LookupResult, MemoryStore, RequestIndex, Store, StoreError, TenantRecords,
-};
+use shared::models::{AccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState};
+use shared::records::{AccessRequestRecord, EventRecord};
+use shared::store::{Store, StoreError, TenantRecords};
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
@@ -101,29 +98,6 @@ async fn four_requests(store: &dyn Store) -> Vec<String> {
         .await,
         submit_one(store, &engineer(), ENGINEER, "ENTITLEMENT", ENT_GITHUB).await,
     ]
-}
-
-async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestRecord {
-    store
-        .get_requests(tenant, &[id.to_string()])
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("request {id} is stored"))
-}
-
-async fn status_of(store: &dyn Store, id: &str) -> Vec<RequestedItemStatus> {
-    let q = status::parse_query(
-        &[(
-            "filters".to_string(),
-            vec![format!("accessRequestId eq \"{id}\"")],
-        )]
-        .into_iter()
-        .collect(),
-    )
-    .unwrap();
-    status::list(store, &admin(), &q).await.unwrap().items
 }
 
 async fn events_named(store: &dyn Store, name: &str) -> Vec<EventRecord> {
@@ -766,10 +740,10 @@ async fn racing_closes_take_effect_once_per_request() {
 // Cost: batched reads, bounded parallel writes
 // ---------------------------------------------------------------------------
 
-/// A store that counts the calls made through it and the most conditional
-/// writes ever in flight at once.
-struct CountingStore {
-    inner: MemoryStore,
+/// Counts the calls made through a store and the most conditional writes
+/// ever in flight at once; the writes of one request can be made to fail.
+#[derive(Default)]
+struct Counting {
     calls: Mutex<BTreeMap<&'static str, usize>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -777,105 +751,42 @@ struct CountingStore {
     fail: Option<(String, StoreError)>,
 }
 
-impl CountingStore {
-    async fn seeded(fail: Option<(String, StoreError)>) -> Self {
-        let store = CountingStore {
-            inner: MemoryStore::new(),
-            calls: Mutex::default(),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight: AtomicUsize::new(0),
-            fail,
-        };
-        shared::seed::SeedFile::from_json(shared::seed::DEMO_SEED)
-            .unwrap()
-            .load_into(&store)
-            .await
-            .unwrap();
-        store
+#[async_trait]
+impl Hooks for Counting {
+    async fn before(&self, call: &Call<'_>) -> Result<(), StoreError> {
+        *self.calls.lock().unwrap().entry(call.name()).or_default() += 1;
+        if let Call::UpdateRequest(r) = call {
+            if let Some((id, e)) = &self.fail {
+                if *id == r.id {
+                    return Err(e.clone());
+                }
+            }
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            // A round trip's worth of waiting lets the others start.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        Ok(())
     }
 
-    fn count(&self, op: &'static str) {
-        *self.calls.lock().unwrap().entry(op).or_default() += 1;
+    async fn after(&self, call: &Call<'_>, _ok: bool) -> Result<(), StoreError> {
+        if let Call::UpdateRequest(_) = call {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+        Ok(())
     }
 }
 
-#[async_trait]
-impl Store for CountingStore {
-    async fn lookup(&self, t: &str, l: &Lookup) -> Result<LookupResult, StoreError> {
-        self.count("lookup");
-        self.inner.lookup(t, l).await
-    }
-    async fn get_requests(
-        &self,
-        t: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.count("get_requests");
-        self.inner.get_requests(t, ids).await
-    }
-    async fn create_requests(
-        &self,
-        t: &str,
-        r: &[AccessRequestRecord],
-        c: &[PendingClaim],
-    ) -> Result<(), StoreError> {
-        self.count("create_requests");
-        self.inner.create_requests(t, r, c).await
-    }
-    async fn query_requests(
-        &self,
-        t: &str,
-        i: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.count("query_requests");
-        self.inner.query_requests(t, i).await
-    }
-    async fn update_request(
-        &self,
-        t: &str,
-        r: &AccessRequestRecord,
-        e: Option<&EventRecord>,
-    ) -> Result<(), StoreError> {
-        self.count("update_request");
-        if let Some((id, e)) = &self.fail {
-            if *id == r.id {
-                return Err(e.clone());
-            }
-        }
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        // A round trip's worth of waiting lets the others start.
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        let result = self.inner.update_request(t, r, e).await;
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-    async fn put_event(&self, t: &str, e: &EventRecord) -> Result<(), StoreError> {
-        self.count("put_event");
-        self.inner.put_event(t, e).await
-    }
-    async fn list_events(&self, t: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.inner.list_events(t).await
-    }
-    async fn get_non_employee_request(
-        &self,
-        t: &str,
-        id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        self.count("get_non_employee_request");
-        self.inner.get_non_employee_request(t, id).await
-    }
-    async fn update_non_employee_request(
-        &self,
-        t: &str,
-        r: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError> {
-        self.count("update_non_employee_request");
-        self.inner.update_non_employee_request(t, r).await
-    }
-    async fn load_tenant(&self, t: &str, r: &TenantRecords) -> Result<(), StoreError> {
-        self.inner.load_tenant(t, r).await
-    }
+/// The demo seed on the in-process store, counted.
+async fn counting_store(fail: Option<(String, StoreError)>) -> Hooked<Counting> {
+    Hooked::seeded(
+        shared::seed::DEMO_SEED,
+        Counting {
+            fail,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// `n` executing copies of one submitted request, with fresh ids.
@@ -903,17 +814,17 @@ pub async fn executing_copies(store: &dyn Store, n: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn closing_500_reads_once_and_writes_with_bounded_parallelism() {
-    let store = CountingStore::seeded(None).await;
+    let store = counting_store(None).await;
     let ids = executing_copies(&store, MAX_IDS).await;
-    store.calls.lock().unwrap().clear();
+    store.hooks.calls.lock().unwrap().clear();
     let started = std::time::Instant::now();
     let o = close(&store, &admin(), &ids_body(&ids), now())
         .await
         .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(o.closed.len(), MAX_IDS);
-    let calls = store.calls.lock().unwrap().clone();
-    let max = store.max_in_flight.load(Ordering::SeqCst);
+    let calls = store.hooks.calls.lock().unwrap().clone();
+    let max = store.hooks.max_in_flight.load(Ordering::SeqCst);
     eprintln!("memory: close {MAX_IDS} ids: store calls {calls:?}, at most {max} writes in flight, {elapsed:?}");
     assert_eq!(calls.get("get_requests"), Some(&1), "{calls:?}");
     assert_eq!(calls.get("update_request"), Some(&MAX_IDS), "{calls:?}");
@@ -939,10 +850,10 @@ async fn a_store_failure_on_some_ids_is_recorded_and_answered() {
         ),
     ] {
         let ids = {
-            let probe = CountingStore::seeded(None).await;
+            let probe = counting_store(None).await;
             executing_copies(&probe, 3).await
         };
-        let store = CountingStore::seeded(Some((ids[1].clone(), failure.clone()))).await;
+        let store = counting_store(Some((ids[1].clone(), failure.clone()))).await;
         executing_copies(&store, 3).await;
         let e = close(&store, &admin(), &ids_body(&ids), now())
             .await
@@ -1118,7 +1029,7 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
 
 #[tokio::test]
 async fn a_close_whose_answers_were_lost_still_counts_its_closes() {
-    let store = lost_ack::LostAckStore::seeded(shared::seed::DEMO_SEED).await;
+    let store = lost_ack::lost_ack_store(shared::seed::DEMO_SEED).await;
     let ids = four_requests(&store).await;
     let o = close(&store, &admin(), &ids_body(&ids), now())
         .await
@@ -1128,7 +1039,10 @@ async fn a_close_whose_answers_were_lost_still_counts_its_closes() {
         "not counted in error: they were closed by this call"
     );
     assert!(o.errored.is_empty());
-    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(
+        store.hooks.lost.load(std::sync::atomic::Ordering::SeqCst),
+        4
+    );
     assert!(events_named(&store, COMPLETED_EVENT).await[0]
         .errored_ids
         .is_empty());

@@ -512,7 +512,7 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
 
 #[tokio::test]
 async fn a_reject_whose_answer_was_lost_still_succeeds() {
-    let store = lost_ack::LostAckStore::seeded(DEMO_SEED).await;
+    let store = lost_ack::lost_ack_store(DEMO_SEED).await;
     let item = reject(
         &store,
         &manager(),
@@ -523,7 +523,10 @@ async fn a_reject_whose_answer_was_lost_still_succeeds() {
     .await
     .expect("the write landed: the caller is told so, not that it is REJECTED");
     assert_eq!(item.approval_status, ApprovalStatus::Rejected);
-    assert_eq!(store.lost.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        store.hooks.lost.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
     assert_eq!(
         request_of(&store, ACME, NE_ITEM_MANAGER_PENDING)
             .await

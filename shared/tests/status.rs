@@ -5,10 +5,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::{json, Value};
 use shared::auth::Principal;
@@ -20,8 +21,8 @@ use shared::models::{
     AccessRequest, AccessRequestType, ApprovalScheme, CancelAccessRequest, OwnerType, PhaseResult,
     PhaseState, RequestState, RequestedItemStatus, WorkItemState,
 };
-use shared::records::{AccessRequestRecord, EventRecord, NamedRef, NonEmployeeRequestRecord};
-use shared::store::{Lookup, LookupResult, RequestIndex, Store, StoreError, TenantRecords};
+use shared::records::{AccessRequestRecord, NamedRef};
+use shared::store::{RequestIndex, Store, StoreError};
 
 // ---------------------------------------------------------------- helpers
 
@@ -1272,9 +1273,9 @@ async fn created_as_shown_is_the_created_that_filters_compare() {
 
 // ---------------------------------------------------------------- data access (SPEC §9)
 
-/// A store that records which request indexes status reads.
+/// Records which request indexes status reads.
+#[derive(Default)]
 struct Recording {
-    inner: Arc<dyn Store>,
     reads: Mutex<Vec<RequestIndex>>,
 }
 
@@ -1287,63 +1288,12 @@ impl Recording {
 }
 
 #[async_trait]
-impl Store for Recording {
-    async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError> {
-        self.inner.lookup(tenant, lookup).await
-    }
-    async fn get_requests(
-        &self,
-        tenant: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.inner.get_requests(tenant, ids).await
-    }
-    async fn create_requests(
-        &self,
-        tenant: &str,
-        requests: &[AccessRequestRecord],
-        claims: &[shared::records::PendingClaim],
-    ) -> Result<(), StoreError> {
-        self.inner.create_requests(tenant, requests, claims).await
-    }
-    async fn query_requests(
-        &self,
-        tenant: &str,
-        index: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.reads.lock().unwrap().push(index.clone());
-        self.inner.query_requests(tenant, index).await
-    }
-    async fn update_request(
-        &self,
-        tenant: &str,
-        record: &AccessRequestRecord,
-        event: Option<&EventRecord>,
-    ) -> Result<(), StoreError> {
-        self.inner.update_request(tenant, record, event).await
-    }
-    async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError> {
-        self.inner.put_event(tenant, event).await
-    }
-    async fn list_events(&self, tenant: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.inner.list_events(tenant).await
-    }
-    async fn get_non_employee_request(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        self.inner.get_non_employee_request(tenant, id).await
-    }
-    async fn update_non_employee_request(
-        &self,
-        tenant: &str,
-        record: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError> {
-        self.inner.update_non_employee_request(tenant, record).await
-    }
-    async fn load_tenant(&self, tenant: &str, records: &TenantRecords) -> Result<(), StoreError> {
-        self.inner.load_tenant(tenant, records).await
+impl Hooks for Recording {
+    async fn before(&self, call: &Call<'_>) -> Result<(), StoreError> {
+        if let Call::QueryRequests(index) = call {
+            self.reads.lock().unwrap().push((*index).clone());
+        }
+        Ok(())
     }
 }
 
@@ -1366,10 +1316,7 @@ async fn status_reads_the_narrowest_index_and_the_tenant_only_for_admins() {
             "accessRequestId eq \"{}\" or created gt 2000-01-01T00:00:00Z",
             f.r1
         );
-        let store = Recording {
-            inner,
-            reads: Mutex::new(Vec::new()),
-        };
+        let store = Hooked::new(inner, Recording::default());
         let cases: Vec<Row<Vec<RequestIndex>>> = vec![
             (
                 "requested-for",
@@ -1444,16 +1391,16 @@ async fn status_reads_the_narrowest_index_and_the_tenant_only_for_admins() {
         assert_eq!(request_ids(&p.items), sorted(&[&f.r1, &f.r3]), "{name}");
         let p = page(&store, &globex_admin(), &[("filters", &by_ids)]).await;
         assert!(p.items.is_empty(), "{name}: another tenant's ids");
-        store.take();
+        store.hooks.take();
         for (rule, who, pairs, expected) in cases {
             page(&store, &who, &pairs).await;
             let mut expected = expected;
             expected.sort_by_key(|i| format!("{i:?}"));
-            assert_eq!(store.take(), expected, "{name}: {rule}");
+            assert_eq!(store.hooks.take(), expected, "{name}: {rule}");
         }
         // Refused queries read nothing.
         let _ = list(&store, &employee(), &[("requested-for", MANAGER)]).await;
         let _ = list(&store, &employee(), &[("limit", "-1")]).await;
-        assert!(store.take().is_empty(), "{name}");
+        assert!(store.hooks.take().is_empty(), "{name}");
     }
 }

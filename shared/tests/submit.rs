@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::{json, Value};
 use shared::auth::Principal;
@@ -16,8 +17,7 @@ use shared::models::{
     AccessRequest, AccessRequestResponse, CancelAccessRequest, ItemType, RequestState,
     RequestedItemStatus,
 };
-use shared::records::{AccessRequestRecord, EventRecord, NonEmployeeRequestRecord, PendingClaim};
-use shared::store::{Lookup, LookupResult, RequestIndex, Store, StoreError, TenantRecords};
+use shared::store::{Store, StoreError};
 
 /// Millisecond precision: what every store keeps of a timestamp.
 fn now() -> DateTime<Utc> {
@@ -842,71 +842,17 @@ async fn a_submission_mixing_gated_and_ungated_items_tracks_both_requests() {
     }
 }
 
-/// Holds every read for a while before answering, so that concurrent
+/// Holds every lookup for a while before answering, so that concurrent
 /// submissions all read before any of them writes: the race at its widest.
-struct SlowReads {
-    inner: Arc<dyn Store>,
-}
+struct SlowReads;
 
 #[async_trait]
-impl Store for SlowReads {
-    async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError> {
-        let found = self.inner.lookup(tenant, lookup).await;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        found
-    }
-    async fn get_requests(
-        &self,
-        tenant: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.inner.get_requests(tenant, ids).await
-    }
-    async fn create_requests(
-        &self,
-        tenant: &str,
-        requests: &[AccessRequestRecord],
-        claims: &[PendingClaim],
-    ) -> Result<(), StoreError> {
-        self.inner.create_requests(tenant, requests, claims).await
-    }
-    async fn query_requests(
-        &self,
-        tenant: &str,
-        index: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.inner.query_requests(tenant, index).await
-    }
-    async fn update_request(
-        &self,
-        tenant: &str,
-        record: &AccessRequestRecord,
-        event: Option<&EventRecord>,
-    ) -> Result<(), StoreError> {
-        self.inner.update_request(tenant, record, event).await
-    }
-    async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError> {
-        self.inner.put_event(tenant, event).await
-    }
-    async fn list_events(&self, tenant: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.inner.list_events(tenant).await
-    }
-    async fn get_non_employee_request(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        self.inner.get_non_employee_request(tenant, id).await
-    }
-    async fn update_non_employee_request(
-        &self,
-        tenant: &str,
-        record: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError> {
-        self.inner.update_non_employee_request(tenant, record).await
-    }
-    async fn load_tenant(&self, tenant: &str, records: &TenantRecords) -> Result<(), StoreError> {
-        self.inner.load_tenant(tenant, records).await
+impl Hooks for SlowReads {
+    async fn after(&self, call: &Call<'_>, _ok: bool) -> Result<(), StoreError> {
+        if let Call::Lookup = call {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok(())
     }
 }
 
@@ -918,7 +864,7 @@ async fn concurrent_identical_submissions_store_exactly_one_request() {
             ("as they come", store.clone()),
             (
                 "all reading first",
-                Arc::new(SlowReads { inner: store }) as Arc<dyn Store>,
+                Arc::new(Hooked::new(store, SlowReads)) as Arc<dyn Store>,
             ),
         ] {
             // Each round asks for a different item, so it starts from nothing.

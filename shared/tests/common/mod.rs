@@ -4,9 +4,14 @@
 //! (required when `REQUIRE_DYNAMODB=1`, as the test command sets it).
 #![allow(dead_code)]
 
+pub mod hooked;
+
 use std::sync::Arc;
 
 use shared::auth::Principal;
+use shared::domain::status;
+use shared::models::RequestedItemStatus;
+use shared::records::AccessRequestRecord;
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::store::{DynamoStore, MemoryStore, Store};
 
@@ -149,4 +154,29 @@ pub fn bulk_entitlement(i: usize) -> String {
 }
 pub fn bulk_profile(i: usize) -> String {
     format!("bulk-profile-{i:03}")
+}
+
+/// The stored request `id` (which must exist).
+pub async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestRecord {
+    store
+        .get_requests(tenant, &[id.to_string()])
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("request {id} is stored"))
+}
+
+/// The status entries of request `id`, as an admin sees them.
+pub async fn status_of(store: &dyn Store, id: &str) -> Vec<RequestedItemStatus> {
+    let q = status::parse_query(
+        &[(
+            "filters".to_string(),
+            vec![format!("accessRequestId eq \"{id}\"")],
+        )]
+        .into_iter()
+        .collect(),
+    )
+    .unwrap();
+    status::list(store, &admin(), &q).await.unwrap().items
 }
