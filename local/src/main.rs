@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lambda_http::RequestExt;
+use local_api::Function;
 use serde_json::json;
 use shared::auth::{claims_for, TokenIssuer};
 use shared::error::{locale_origin, new_tracking_id, ApiError};
@@ -35,15 +36,6 @@ struct Local {
     app: AppState,
     seed: Arc<SeedFile>,
     issuer: TokenIssuer,
-}
-
-#[derive(Clone, Copy)]
-enum Function {
-    Create,
-    Cancel,
-    Close,
-    Status,
-    Reject,
 }
 
 struct Options {
@@ -219,15 +211,7 @@ async fn invoke(
     if let Some(id) = id {
         request = request.with_path_parameters(HashMap::from([("id".to_string(), id)]));
     }
-    let state = &local.app;
-    let response = match function {
-        Function::Create => create_access_request::handler(state, request).await,
-        Function::Cancel => cancel_access_request::handler(state, request).await,
-        Function::Close => close_access_request::handler(state, request).await,
-        Function::Status => list_access_request_status::handler(state, request).await,
-        Function::Reject => reject_non_employee_request::handler(state, request).await,
-    };
-    lambda_to_axum(response)
+    lambda_to_axum(function.handle(&local.app, request).await)
 }
 
 fn lambda_to_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {

@@ -17,22 +17,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use local_api::Function;
 use serde_json::Value;
-use shared::auth::Authenticator;
 use shared::seed::DEMO_SEED;
-use shared::state::{memory_store, AppState, LOCAL_HS256_SECRET};
+use shared::state::{AppState, LOCAL_HS256_SECRET};
 
 /// The function crates, which are also the folder names under `events/`.
-const FUNCTIONS: [&str; 5] = [
-    "create-access-request",
-    "cancel-access-request",
-    "close-access-request",
-    "list-access-request-status",
-    "reject-non-employee-request",
-];
+fn functions() -> [&'static str; 5] {
+    Function::ALL.map(Function::name)
+}
 /// Files allowed directly under `events/`.
 const TOP_LEVEL_FILES: [&str; 2] = ["README.md", "env.json"];
 /// The stage the template deploys by default (`StageName`).
@@ -51,25 +46,10 @@ fn events_dir() -> PathBuf {
     workspace_root().join("events")
 }
 
-async fn dispatch(function: &str, state: &AppState, req: Request) -> Response<Body> {
-    match function {
-        "create-access-request" => create_access_request::handler(state, req).await,
-        "cancel-access-request" => cancel_access_request::handler(state, req).await,
-        "close-access-request" => close_access_request::handler(state, req).await,
-        "list-access-request-status" => list_access_request_status::handler(state, req).await,
-        "reject-non-employee-request" => reject_non_employee_request::handler(state, req).await,
-        other => panic!("no handler for {other}"),
-    }
-}
-
 async fn fresh_state() -> AppState {
-    let store = memory_store(DEMO_SEED)
+    AppState::local(DEMO_SEED)
         .await
-        .expect("the demo seed loads into the in-process store");
-    AppState::new(
-        Arc::new(store),
-        Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
-    )
+        .expect("the demo seed loads into the in-process store")
 }
 
 // ---------------------------------------------------------------- discovery
@@ -103,11 +83,12 @@ fn discover() -> (Vec<Case>, Vec<String>) {
     for path in entries {
         let name = file_name(&path);
         if path.is_dir() {
-            if FUNCTIONS.contains(&name.as_str()) {
+            if functions().contains(&name.as_str()) {
                 discover_function(&path, &name, &mut cases, &mut problems);
             } else {
                 problems.push(format!(
-                    "events/{name}/: not a function crate (expected one of {FUNCTIONS:?})"
+                    "events/{name}/: not a function crate (expected one of {:?})",
+                    functions()
                 ));
             }
         } else if !TOP_LEVEL_FILES.contains(&name.as_str()) {
@@ -116,7 +97,7 @@ fn discover() -> (Vec<Case>, Vec<String>) {
             ));
         }
     }
-    for f in FUNCTIONS {
+    for f in functions() {
         if !cases.iter().any(|c: &Case| c.function == f) {
             problems.push(format!("events/{f}/: no fixtures for this function"));
         }
@@ -461,7 +442,10 @@ async fn replay(case: &Case) -> Result<Actual, String> {
         .map_err(|e| format!("lambda_http cannot parse the event: {e}"))?;
     let state = fresh_state().await;
     Ok(Actual::from_response(
-        dispatch(&case.function, &state, request).await,
+        Function::from_name(&case.function)
+            .unwrap_or_else(|| panic!("no handler for {}", case.function))
+            .handle(&state, request)
+            .await,
     ))
 }
 
@@ -669,7 +653,7 @@ fn emulator_responses() {
     let mut seen = BTreeSet::new();
     let mut failures = Vec::new();
     let mut checked = 0;
-    for function in FUNCTIONS {
+    for function in functions() {
         let Ok(entries) = std::fs::read_dir(dir.join(function)) else {
             continue;
         };
@@ -707,7 +691,7 @@ fn emulator_responses() {
     }
     // The default run covers every function; a run of chosen cases may not.
     if std::env::var_os("EMULATOR_PARTIAL").is_none() {
-        for function in FUNCTIONS {
+        for function in functions() {
             if !seen.contains(function) {
                 failures.push(format!("{function}: no response captured"));
             }
@@ -772,7 +756,7 @@ fn template_routes() -> BTreeMap<String, Vec<(String, String)>> {
             }
         }
     }
-    for f in FUNCTIONS {
+    for f in functions() {
         assert!(
             by_binary.get(f).is_some_and(|r| !r.is_empty()),
             "template.yaml: no routes found for Binary: {f}"

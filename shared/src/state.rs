@@ -28,6 +28,15 @@ impl AppState {
         Self { store, auth }
     }
 
+    /// What a function serves with nothing configured: a fresh in-process
+    /// store loaded with `seed_json`, tokens signed with the local secret.
+    pub async fn local(seed_json: &str) -> Result<Self, crate::seed::SeedError> {
+        Ok(Self::new(
+            Arc::new(memory_store(seed_json).await?),
+            Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
+        ))
+    }
+
     /// As the SAM template configures a function: DynamoDB when `TABLE_NAME`
     /// is set (keys from `JWT_*`, required), otherwise the in-process store
     /// loaded from `SEED_FILE` or the demo seed, with the local secret unless

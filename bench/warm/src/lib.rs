@@ -8,13 +8,12 @@
 //! serialization, and the one JSON log line (formatted, written to a sink).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
+use local_api::Function;
 use serde_json::{json, Value};
-use shared::auth::Authenticator;
 use shared::seed::DEMO_SEED;
-use shared::state::{memory_store, AppState, LOCAL_HS256_SECRET};
+use shared::state::AppState;
 
 /// One success case per function: `(function, fixture case)`.
 pub const CASES: [(&str, &str); 5] = [
@@ -112,23 +111,15 @@ pub fn seed_with_status_requests(extra: usize) -> String {
 
 /// A function's state on a fresh in-process store loaded with `seed`.
 pub async fn state(seed: &str) -> AppState {
-    let store = memory_store(seed).await.expect("the seed loads");
-    AppState::new(
-        Arc::new(store),
-        Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
-    )
+    AppState::local(seed).await.expect("the seed loads")
 }
 
 /// A function's handler, by crate name.
 pub async fn dispatch(function: &str, state: &AppState, req: Request) -> Response<Body> {
-    match function {
-        "create-access-request" => create_access_request::handler(state, req).await,
-        "cancel-access-request" => cancel_access_request::handler(state, req).await,
-        "close-access-request" => close_access_request::handler(state, req).await,
-        "list-access-request-status" => list_access_request_status::handler(state, req).await,
-        "reject-non-employee-request" => reject_non_employee_request::handler(state, req).await,
-        other => panic!("unknown function {other}"),
-    }
+    Function::from_name(function)
+        .unwrap_or_else(|| panic!("unknown function {function}"))
+        .handle(state, req)
+        .await
 }
 
 /// Installs the functions' JSON log format, written to a sink, so the
