@@ -125,15 +125,7 @@ pub async fn dispatch(function: &str, state: &AppState, req: Request) -> Respons
 /// Installs the functions' JSON log format, written to a sink, so the
 /// benchmarks pay for the log line each request writes as Lambda does.
 pub fn install_sink_logger() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-        .with_writer(std::io::sink)
-        .try_init();
+    shared::telemetry::init_with(tracing_subscriber::EnvFilter::new("info"), std::io::sink);
 }
 
 #[cfg(test)]
