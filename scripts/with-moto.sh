@@ -99,8 +99,6 @@ def serialize_requests():
         def handle(environ, start_response):
             action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
             with lock:
-                if action not in READ_ONLY_ACTIONS:
-                    generation[0] += 1
                 try:
                     return list(app(environ, start_response))
                 finally:
