@@ -8,6 +8,7 @@ pub mod http;
 pub mod lambda;
 pub mod models;
 pub mod records;
+pub mod retry;
 pub mod seed;
 pub mod state;
 pub mod store;

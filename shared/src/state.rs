@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::{AuthConfig, Authenticator};
 use crate::seed::{SeedFile, DEMO_SEED};
-use crate::store::{DynamoStore, LazyStore, MemoryStore, Store};
+use crate::store::{DynamoStore, LazyStore, Store};
 
 /// The HS256 secret of local runs (the local server, `sam local invoke` and
 /// the event fixtures, whose tokens it signs). Never used when a table is
@@ -14,7 +14,7 @@ pub const LOCAL_HS256_SECRET: &str = "local-development-secret-not-for-productio
 /// The store and the token verifier.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub auth: Arc<Authenticator>,
 }
 
@@ -24,7 +24,7 @@ pub struct AppState {
 pub struct StartupError(pub String);
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, auth: Arc<Authenticator>) -> Self {
+    pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
         Self { store, auth }
     }
 
@@ -32,7 +32,7 @@ impl AppState {
     /// store loaded with `seed_json`, tokens signed with the local secret.
     pub async fn local(seed_json: &str) -> Result<Self, crate::seed::SeedError> {
         Ok(Self::new(
-            Arc::new(memory_store(seed_json).await?),
+            memory_store(seed_json).await?,
             Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
         ))
     }
@@ -119,7 +119,7 @@ pub fn table_from_env() -> Option<String> {
 /// client is built at once, so a region from a profile is found and a
 /// missing one stops the start. `DYNAMODB_WARMUP=true` builds it and opens
 /// the connection during init instead.
-pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupError> {
+pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
         if warm_up_enabled() || !region_in_env() {
             let store = DynamoStore::from_env()
@@ -128,22 +128,20 @@ pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupEr
             if warm_up_enabled() {
                 store.warm_up().await;
             }
-            return Ok(Arc::new(store));
+            return Ok(Store::new(Arc::new(store)));
         }
-        Ok(Arc::new(LazyStore::new(DynamoStore::from_env)))
+        Ok(Store::new(Arc::new(LazyStore::new(DynamoStore::from_env))))
     } else {
         tracing::info!("TABLE_NAME is not set: serving the in-process store with the seed data");
-        Ok(Arc::new(
-            memory_store(seed_json)
-                .await
-                .map_err(|e| StartupError(e.to_string()))?,
-        ))
+        memory_store(seed_json)
+            .await
+            .map_err(|e| StartupError(e.to_string()))
     }
 }
 
 /// An in-process store loaded with a seed.
-pub async fn memory_store(seed_json: &str) -> Result<MemoryStore, crate::seed::SeedError> {
-    let store = MemoryStore::new();
+pub async fn memory_store(seed_json: &str) -> Result<Store, crate::seed::SeedError> {
+    let store = Store::memory();
     SeedFile::from_json(seed_json)?.load_into(&store).await?;
     Ok(store)
 }

@@ -1,5 +1,5 @@
 //! The `Store` contract, checked on both implementations: every case is an
-//! `async fn case(store: &dyn Store)` run once on `MemoryStore` (test
+//! `async fn case(store: &Store)` run once on `MemoryStore` (test
 //! `memory::case`) and once on `DynamoStore` (test `dynamo::case`), each on a
 //! table of its own.
 //!
@@ -11,6 +11,7 @@
 //! `RequestCounter`, the paging loop, and the transaction size limit.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::models::{
@@ -22,11 +23,9 @@ use shared::records::{
     IdentityRecord, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord, PendingClaim,
     PendingKey, PhaseRecord, RequestedItemRecord,
 };
-use shared::store::dynamo::{
-    local_client, submission_write_count, RequestCounter, MAX_TRANSACTION_ITEMS,
-};
+use shared::store::testing::{local_client, RequestCounter};
 use shared::store::{
-    DynamoStore, Lookup, MemoryStore, RequestIndex, Store, StoreError, TenantRecords,
+    DynamoStore, Lookup, RequestIndex, Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS,
 };
 
 const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
@@ -56,18 +55,23 @@ fn dynamo_endpoint() -> Option<String> {
 async fn fresh_table(endpoint: &str, counter: Option<RequestCounter>) -> DynamoStore {
     let client = local_client(endpoint, counter).await;
     let table = format!("conformance-{}", uuid::Uuid::new_v4().simple());
-    DynamoStore::create_table(&client, &table)
+    shared::store::dynamo::create_table(&client, &table)
         .await
         .expect("create table");
     // Creating twice is fine.
-    DynamoStore::create_table(&client, &table)
+    shared::store::dynamo::create_table(&client, &table)
         .await
         .expect("create table again");
     DynamoStore::new(client, table)
 }
 
-async fn dynamo_store() -> Option<DynamoStore> {
-    Some(fresh_table(&dynamo_endpoint()?, None).await)
+async fn dynamo_store() -> Option<Store> {
+    Some(typed(fresh_table(&dynamo_endpoint()?, None).await))
+}
+
+/// The typed store on a DynamoDB backend.
+fn typed(dynamo: DynamoStore) -> Store {
+    Store::new(Arc::new(dynamo))
 }
 
 macro_rules! conformance {
@@ -76,7 +80,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    super::$case(&super::MemoryStore::new()).await;
+                    super::$case(&super::Store::memory()).await;
                 }
             )*
         }
@@ -255,7 +259,7 @@ fn claim(identity: &str, item: &str, request: &str, replaces: Option<&str>) -> P
 
 /// The claims a request makes (as a submission writes them).
 fn claims_of(r: &AccessRequestRecord) -> Vec<PendingClaim> {
-    shared::domain::submit::pending_keys(r)
+    shared::records::pending_keys(r)
         .into_iter()
         .map(|key| PendingClaim {
             key,
@@ -319,7 +323,7 @@ fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::Conflict(_)))
 }
 
-async fn one(store: &dyn Store, tenant: &str, id: &str) -> Option<AccessRequestRecord> {
+async fn one(store: &Store, tenant: &str, id: &str) -> Option<AccessRequestRecord> {
     let mut found = store.get_requests(tenant, &[id.to_string()]).await.unwrap();
     assert!(found.len() <= 1);
     found.pop()
@@ -336,7 +340,7 @@ fn next_version(r: &AccessRequestRecord, note: &str) -> AccessRequestRecord {
 
 // ---------------------------------------------------------------- cases
 
-async fn lookup_finds_present_and_skips_absent(store: &dyn Store) {
+async fn lookup_finds_present_and_skips_absent(store: &Store) {
     let executing = simple_request("r-executing", at(0));
     let mut finished = simple_request("r-finished", at(1));
     finished.state = RequestState::RequestCompleted;
@@ -420,7 +424,7 @@ async fn lookup_finds_present_and_skips_absent(store: &dyn Store) {
     );
 }
 
-async fn tenants_never_see_each_other(store: &dyn Store) {
+async fn tenants_never_see_each_other(store: &Store) {
     // The same ids in two tenants, with different contents.
     for (tenant, label) in [(ACME, "acme"), (GLOBEX, "globex")] {
         let mut i = identity("alice");
@@ -628,11 +632,7 @@ async fn tenants_never_see_each_other(store: &dyn Store) {
 }
 
 /// Everything a tenant's queries and lookups can see of `requests` and `claims`.
-async fn assert_absent(
-    store: &dyn Store,
-    requests: &[AccessRequestRecord],
-    claims: &[PendingClaim],
-) {
+async fn assert_absent(store: &Store, requests: &[AccessRequestRecord], claims: &[PendingClaim]) {
     let wanted: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
     assert!(
         store.get_requests(ACME, &wanted).await.unwrap().is_empty(),
@@ -670,7 +670,7 @@ async fn assert_absent(
     }
 }
 
-async fn create_with_taken_claim_writes_nothing(store: &dyn Store) {
+async fn create_with_taken_claim_writes_nothing(store: &Store) {
     let first = simple_request("r1", at(0));
     store
         .create_requests(ACME, std::slice::from_ref(&first), &claims_of(&first))
@@ -712,7 +712,7 @@ async fn create_with_taken_claim_writes_nothing(store: &dyn Store) {
     assert_eq!(found.pending[&pending_key("fred", "ent-for-r1")], "r1");
 }
 
-async fn create_with_existing_request_writes_nothing(store: &dyn Store) {
+async fn create_with_existing_request_writes_nothing(store: &Store) {
     let first = simple_request("r1", at(0));
     store
         .create_requests(ACME, std::slice::from_ref(&first), &[])
@@ -740,7 +740,7 @@ async fn create_with_existing_request_writes_nothing(store: &dyn Store) {
 }
 
 /// The request the claim `key` names, if any.
-async fn claim_of(store: &dyn Store, key: &PendingKey) -> Option<String> {
+async fn claim_of(store: &Store, key: &PendingKey) -> Option<String> {
     store
         .lookup(
             ACME,
@@ -756,7 +756,7 @@ async fn claim_of(store: &dyn Store, key: &PendingKey) -> Option<String> {
         .cloned()
 }
 
-async fn claims_are_replaced_only_as_seen(store: &dyn Store) {
+async fn claims_are_replaced_only_as_seen(store: &Store) {
     let key = pending_key("fred", "ent-1");
     let r1 = simple_request("r1", at(0));
     store
@@ -814,7 +814,7 @@ async fn claims_are_replaced_only_as_seen(store: &dyn Store) {
     assert!(is_conflict(&result), "{result:?}");
 }
 
-async fn empty_submission_is_a_no_op(store: &dyn Store) {
+async fn empty_submission_is_a_no_op(store: &Store) {
     store.create_requests(ACME, &[], &[]).await.unwrap();
     assert!(store
         .query_requests(ACME, &RequestIndex::Tenant)
@@ -824,7 +824,7 @@ async fn empty_submission_is_a_no_op(store: &dyn Store) {
     assert!(store.get_requests(ACME, &[]).await.unwrap().is_empty());
 }
 
-async fn queries_follow_each_index_in_order(store: &dyn Store) {
+async fn queries_follow_each_index_in_order(store: &Store) {
     let finance = group("finance", &["gina", "gus", "rita"]);
     // Created out of order, with ties on `created` broken by id.
     let requests = [
@@ -952,7 +952,7 @@ fn bulky_requests(n: usize) -> Vec<AccessRequestRecord> {
         .collect()
 }
 
-async fn queries_return_more_than_a_page(store: &dyn Store) {
+async fn queries_return_more_than_a_page(store: &Store) {
     let requests = bulky_requests(130);
     store
         .load_tenant(
@@ -999,7 +999,7 @@ async fn queries_return_more_than_a_page(store: &dyn Store) {
     assert_eq!(store.get_requests(ACME, &all_ids).await.unwrap().len(), 130);
 }
 
-async fn update_checks_the_version(store: &dyn Store) {
+async fn update_checks_the_version(store: &Store) {
     let r = simple_request("r1", at(0));
     store
         .create_requests(ACME, std::slice::from_ref(&r), &[])
@@ -1046,7 +1046,7 @@ async fn update_checks_the_version(store: &dyn Store) {
     assert!(one(store, ACME, "ghost").await.is_none());
 }
 
-async fn update_with_event_is_all_or_nothing(store: &dyn Store) {
+async fn update_with_event_is_all_or_nothing(store: &Store) {
     let r = simple_request("r1", at(0));
     store
         .create_requests(ACME, std::slice::from_ref(&r), &[])
@@ -1076,7 +1076,7 @@ async fn update_with_event_is_all_or_nothing(store: &dyn Store) {
     assert_eq!(store.list_events(ACME).await.unwrap(), vec![e]);
 }
 
-async fn concurrent_updates_have_one_winner(store: &dyn Store) {
+async fn concurrent_updates_have_one_winner(store: &Store) {
     let r = simple_request("r1", at(0));
     store
         .create_requests(ACME, std::slice::from_ref(&r), &[])
@@ -1123,7 +1123,7 @@ fn ids_of_events(events: &[EventRecord]) -> Vec<String> {
     events.iter().map(|e| e.id.clone()).collect()
 }
 
-async fn non_employee_requests_by_any_approval_item(store: &dyn Store) {
+async fn non_employee_requests_by_any_approval_item(store: &Store) {
     let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
     let other = non_employee("ne-2", &["item-9"]);
     store
@@ -1220,7 +1220,7 @@ async fn non_employee_requests_by_any_approval_item(store: &dyn Store) {
     );
 }
 
-async fn concurrent_non_employee_updates_have_one_winner(store: &dyn Store) {
+async fn concurrent_non_employee_updates_have_one_winner(store: &Store) {
     let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
     store
         .load_tenant(
@@ -1269,7 +1269,7 @@ async fn concurrent_non_employee_updates_have_one_winner(store: &dyn Store) {
     }
 }
 
-async fn events_are_listed_oldest_first(store: &dyn Store) {
+async fn events_are_listed_oldest_first(store: &Store) {
     let events = vec![
         event("e-3", at(3_000)),
         event("e-1", at(1)),
@@ -1304,7 +1304,7 @@ async fn events_are_listed_oldest_first(store: &dyn Store) {
     );
 }
 
-async fn load_tenant_then_lookup(store: &dyn Store) {
+async fn load_tenant_then_lookup(store: &Store) {
     let mut cancelled = request("r-cancelled", "rita", "fred", at(0), vec![person("mona")]);
     cancelled.state = RequestState::Cancelled;
     let mut verifying = request("r-verifying", "rita", "fred", at(1), vec![person("mona")]);
@@ -1454,7 +1454,7 @@ async fn load_tenant_then_lookup(store: &dyn Store) {
     assert_eq!(found.identities["dora"], last);
 }
 
-async fn get_requests_skips_duplicates_and_unknown_ids(store: &dyn Store) {
+async fn get_requests_skips_duplicates_and_unknown_ids(store: &Store) {
     let a = simple_request("r-a", at(0));
     let b = simple_request("r-b", at(1));
     store
@@ -1481,7 +1481,7 @@ async fn get_requests_skips_duplicates_and_unknown_ids(store: &dyn Store) {
 }
 
 /// 150 identities, 80 catalog items and 20 claims (and as many absent keys).
-async fn load_many(store: &dyn Store) -> Lookup {
+async fn load_many(store: &Store) -> Lookup {
     let identities: Vec<IdentityRecord> =
         (0..150).map(|i| identity(&format!("id-{i:03}"))).collect();
     let catalog_items: Vec<CatalogItemRecord> = (0..80)
@@ -1514,7 +1514,7 @@ async fn load_many(store: &dyn Store) -> Lookup {
     }
 }
 
-async fn lookup_of_many_keys(store: &dyn Store) {
+async fn lookup_of_many_keys(store: &Store) {
     let wanted = load_many(store).await;
     let found = store.lookup(ACME, &wanted).await.unwrap();
     assert_eq!(found.identities.len(), 150);
@@ -1536,7 +1536,7 @@ async fn lookup_of_many_keys(store: &dyn Store) {
     assert_eq!(found.pending.len(), 20);
 }
 
-async fn records_round_trip_exactly(store: &dyn Store) {
+async fn records_round_trip_exactly(store: &Store) {
     // Sub-millisecond times, optional fields set and unset, empty strings.
     let mut r = request(
         "r-full",
@@ -1601,7 +1601,8 @@ async fn dynamo_round_trip_budgets() {
         return;
     };
     let counter = RequestCounter::default();
-    let store = fresh_table(&endpoint, Some(counter.clone())).await;
+    let dynamo = fresh_table(&endpoint, Some(counter.clone())).await;
+    let store = typed(dynamo.clone());
     let wanted = load_many(&store).await;
     assert!(
         counter.count("BatchWriteItem") >= 11,
@@ -1654,7 +1655,7 @@ async fn dynamo_round_trip_budgets() {
         request("new-3", "rita", "alice", at(100), vec![]),
     ];
     let claims: Vec<PendingClaim> = requests.iter().flat_map(claims_of).collect();
-    assert_eq!(submission_write_count(&requests, &claims), 3 + 4 + 3);
+    assert_eq!(Store::submission_writes(&requests, &claims), 3 + 4 + 3);
     counter.reset();
     store
         .create_requests(ACME, &requests, &claims)
@@ -1699,7 +1700,8 @@ async fn dynamo_round_trip_budgets() {
         BTreeMap::from([("TransactWriteItems".to_string(), 1)])
     );
 
-    // Queries of one page: one Query (the assignee index adds one batch read).
+    // Queries of one page: one Query (the assignee index adds one read of
+    // the requests it names: a GetItem for one, a BatchGetItem for more).
     counter.reset();
     store
         .query_requests(ACME, &RequestIndex::Requester("rita".into()))
@@ -1715,6 +1717,16 @@ async fn dynamo_round_trip_budgets() {
         .await
         .unwrap();
     assert_eq!(ids(&gina), ["new-1"]);
+    assert_eq!(
+        counter.by_operation(),
+        BTreeMap::from([("GetItem".to_string(), 1), ("Query".to_string(), 1)])
+    );
+    counter.reset();
+    let mona = store
+        .query_requests(ACME, &RequestIndex::Assignee("mona".into()))
+        .await
+        .unwrap();
+    assert!(mona.len() > 2, "{:?}", ids(&mona));
     assert_eq!(
         counter.by_operation(),
         BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)])
@@ -1749,12 +1761,12 @@ async fn dynamo_round_trip_budgets() {
 
     // Warm-up: one cheap call, and it never fails loudly.
     counter.reset();
-    store.warm_up().await;
+    dynamo.warm_up().await;
     assert_eq!(
         counter.by_operation(),
         BTreeMap::from([("GetItem".to_string(), 1)])
     );
-    DynamoStore::new(store.client().clone(), "no-such-table")
+    DynamoStore::new(dynamo.client().clone(), "no-such-table")
         .warm_up()
         .await;
 }
@@ -1767,7 +1779,8 @@ async fn dynamo_queries_follow_every_page() {
         return;
     };
     let counter = RequestCounter::default();
-    let store = fresh_table(&endpoint, Some(counter.clone())).await;
+    let dynamo = fresh_table(&endpoint, Some(counter.clone())).await;
+    let store = typed(dynamo.clone());
     let requests = bulky_requests(130);
     store
         .load_tenant(
@@ -1797,7 +1810,8 @@ async fn dynamo_queries_follow_every_page() {
         "a > 1 MB result took {pages} page(s): the server does not page by size"
     );
 
-    let small = DynamoStore::new(store.client().clone(), store.table()).with_query_page_limit(7);
+    let small =
+        typed(DynamoStore::new(dynamo.client().clone(), dynamo.table()).with_query_page_limit(7));
     for index in [
         RequestIndex::Tenant,
         RequestIndex::RequestedFor("fred".into()),
@@ -1833,7 +1847,7 @@ async fn dynamo_transaction_size_limit() {
     let Some(endpoint) = dynamo_endpoint() else {
         return;
     };
-    let store = fresh_table(&endpoint, None).await;
+    let store = typed(fresh_table(&endpoint, None).await);
     // 25 requests, each with one assignee and two claims: 100 writes.
     let make = |n: usize, prefix: &str| {
         let requests: Vec<AccessRequestRecord> = (0..n)
@@ -1852,7 +1866,7 @@ async fn dynamo_transaction_size_limit() {
     };
     let (requests, claims) = make(25, "fits");
     assert_eq!(
-        submission_write_count(&requests, &claims),
+        Store::submission_writes(&requests, &claims),
         MAX_TRANSACTION_ITEMS
     );
     store
@@ -1871,7 +1885,7 @@ async fn dynamo_transaction_size_limit() {
     let (mut requests, mut claims) = make(25, "over");
     claims.push(claim("fred", "one-more", &requests[0].id, None));
     assert_eq!(
-        submission_write_count(&requests, &claims),
+        Store::submission_writes(&requests, &claims),
         MAX_TRANSACTION_ITEMS + 1
     );
     let result = store.create_requests(ACME, &requests, &claims).await;
@@ -1894,7 +1908,7 @@ async fn dynamo_errors_are_mapped() {
         return;
     };
     let client = local_client(&endpoint, None).await;
-    let missing = DynamoStore::new(client, "no-such-table");
+    let missing = typed(DynamoStore::new(client, "no-such-table"));
     let result = missing
         .lookup(
             ACME,
@@ -1916,7 +1930,9 @@ async fn dynamo_errors_are_mapped() {
 
     // Nothing listening: unavailable, not a panic.
     let nowhere = DynamoStore::new(local_client("http://127.0.0.1:9", None).await, "t");
-    let result = nowhere.get_non_employee_request(ACME, "x").await;
+    let result = typed(nowhere.clone())
+        .get_non_employee_request(ACME, "x")
+        .await;
     assert!(
         matches!(result, Err(StoreError::Unavailable(_))),
         "{result:?}"

@@ -1,7 +1,7 @@
 //! The Lambda edge: turns a `lambda_http::Request` into a domain call and its
-//! result into a response. Client errors are answered here, never returned to
-//! the runtime (which would make them bare 500/502s). One JSON log line is
-//! written per request, with the tracking id of any error.
+//! result into an [`ApiResponse`]. Client errors are answered here, never
+//! returned to the runtime (which would make them bare 500/502s). One JSON
+//! log line is written per request, with the tracking id of any error.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,43 +9,20 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures::FutureExt;
-use lambda_http::http::{header::HeaderName, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::auth::Principal;
-use crate::error::{locale_origin, new_tracking_id, ApiError};
+use crate::error::ApiError;
+use crate::models::LocaleOrigin;
 use crate::state::AppState;
+
+mod response;
+
+pub use response::{error_body, ApiResponse, CONTENT_TYPE, RETRY_AFTER, X_TOTAL_COUNT};
 
 /// Bodies above this size are refused with a 400 (SPEC §2).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// A successful answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: String,
-    pub headers: Vec<(HeaderName, String)>,
-}
-
-impl Reply {
-    /// A JSON body with `status`.
-    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
-        let body = serde_json::to_string(value)
-            .map_err(|e| ApiError::Internal(format!("serializing the response: {e}")))?;
-        Ok(Self {
-            status,
-            body,
-            headers: Vec::new(),
-        })
-    }
-
-    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
 
 /// Runs one operation: authenticates, calls `operation`, maps errors to the
 /// SailPoint envelope, logs one line. Never fails and never panics outward.
@@ -54,10 +31,10 @@ pub async fn handle<F, Fut>(
     operation: &'static str,
     req: Request,
     f: F,
-) -> Response<Body>
+) -> ApiResponse
 where
     F: FnOnce(Principal, Request) -> Fut,
-    Fut: Future<Output = Result<Reply, ApiError>>,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
     let started = Instant::now();
     let method = req.method().to_string();
@@ -102,65 +79,69 @@ where
             }),
     };
 
+    let (response, tracking_id, error) = match result {
+        Ok(response) => (response, None, None),
+        Err(error) => {
+            let tracking_id = new_tracking_id();
+            let response = ApiResponse::error(&error, &tracking_id, origin);
+            (response, Some(tracking_id), Some(error.to_string()))
+        }
+    };
+    let status = response.status;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match result {
-        Ok(reply) => {
-            tracing::info!(
+    // One line per request; a 5xx at ERROR so alarms can match on level.
+    macro_rules! request_line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
                 operation,
                 method,
                 path,
-                status = reply.status.as_u16(),
+                status,
                 latency_ms,
                 tenant_id = tenant,
                 identity_id = identity,
                 request_id,
+                tracking_id,
+                error,
                 "request"
-            );
-            let mut builder = Response::builder()
-                .status(reply.status)
-                .header("content-type", "application/json");
-            for (name, value) in reply.headers {
-                builder = builder.header(name, value);
-            }
-            builder.body(Body::from(reply.body)).unwrap_or_else(|e| {
-                ApiError::Internal(e.to_string()).to_response(&new_tracking_id(), origin)
-            })
-        }
-        Err(error) => {
-            let tracking_id = new_tracking_id();
-            let status = error.status().as_u16();
-            let detail = error.to_string();
-            if status >= 500 {
-                tracing::error!(
-                    operation,
-                    method,
-                    path,
-                    status,
-                    latency_ms,
-                    tenant_id = tenant,
-                    identity_id = identity,
-                    request_id,
-                    tracking_id,
-                    error = detail,
-                    "request"
-                );
-            } else {
-                tracing::info!(
-                    operation,
-                    method,
-                    path,
-                    status,
-                    latency_ms,
-                    tenant_id = tenant,
-                    identity_id = identity,
-                    request_id,
-                    tracking_id,
-                    error = detail,
-                    "request"
-                );
-            }
-            error.to_response(&tracking_id, origin)
-        }
+            )
+        };
+    }
+    if status >= 500 {
+        request_line!(tracing::Level::ERROR);
+    } else {
+        request_line!(tracing::Level::INFO);
+    }
+    response
+}
+
+/// A fresh tracking id: 32 lowercase hex characters.
+pub fn new_tracking_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// `REQUEST` when the client's `Accept-Language` selects the one locale the
+/// service speaks (`en-US`, via `en`, `en-*` or `*`), `DEFAULT` otherwise.
+pub fn locale_origin(accept_language: Option<&str>) -> LocaleOrigin {
+    let Some(header) = accept_language else {
+        return LocaleOrigin::Default;
+    };
+    let selects_english = header.split(',').any(|part| {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = pieces.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=")
+                .map(|q| q.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false))
+                .unwrap_or(false)
+        });
+        !refused && (tag == "en" || tag.starts_with("en-") || tag == "*")
+    });
+    if selects_english {
+        LocaleOrigin::Request
+    } else {
+        LocaleOrigin::Default
     }
 }
 
