@@ -17,9 +17,9 @@ use shared::domain::access_requests::close::{
 use shared::domain::access_requests::{cancel::cancel, submit::submit};
 use shared::error::ApiError;
 use shared::models::{
-    AccessRequest, CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState,
+    CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState,
 };
-use shared::store::{Store, TenantRecords};
+use shared::store::Store;
 
 /// Millisecond precision: what every store keeps of a timestamp.
 fn now() -> DateTime<Utc> {
@@ -31,42 +31,6 @@ fn body(id: &str, comment: &str) -> CancelAccessRequest {
         account_activity_id: id.to_string(),
         comment: comment.to_string(),
     }
-}
-
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
-/// Submits `item_type`/`item` for `target` as `by`; the new request's id.
-async fn submit_one(
-    store: &Store,
-    by: &Principal,
-    tenant_target: &str,
-    item_type: &str,
-    item: &str,
-) -> String {
-    let body: AccessRequest = serde_json::from_value(json!({
-        "requestedFor": [tenant_target],
-        "requestedItems": [{"type": item_type, "id": item, "comment": "please"}]
-    }))
-    .unwrap();
-    let r = submit(store, by, body, now()).await.expect("submit");
-    r.new_requests[0].access_request_ids[0].clone()
-}
-
-/// Eve requests Engineering Access for herself (MANAGER + ACCESS_PROFILE_OWNER steps).
-async fn eves_request(store: &Store) -> String {
-    submit_one(
-        store,
-        &employee(),
-        EMPLOYEE,
-        "ACCESS_PROFILE",
-        AP_ENGINEERING,
-    )
-    .await
 }
 
 /// Marks the first approval step of request `id` APPROVED (an approver's
@@ -357,16 +321,7 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
         let mut seeded = before.clone();
         seeded.id = "seeded00000000000000000000000001".into();
         seeded.state = RequestState::ProvisioningVerificationPending;
-        store
-            .load_tenant(
-                ACME,
-                &TenantRecords {
-                    access_requests: vec![seeded.clone()],
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        load_requests(&store, ACME, vec![seeded.clone()]).await;
         let c = causes(
             cancel(&store, &admin(), &body(&seeded.id, "too late"), now())
                 .await

@@ -14,16 +14,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::json;
-use shared::auth::Principal;
 use shared::domain::access_requests::close::{
     close, CloseOutcome, COMPLETED_EVENT, DEFAULT_MESSAGE, MAX_IDS, PROVISIONING_COMPLETED_EVENT,
     STARTED_EVENT, WRITE_CONCURRENCY,
 };
-use shared::domain::access_requests::submit::submit;
 use shared::error::ApiError;
-use shared::models::{AccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState};
+use shared::models::{CloseAccessRequest, PhaseState, RequestState, WorkItemState};
 use shared::records::{AccessRequestRecord, EventRecord};
-use shared::store::{Store, StoreError, TenantRecords};
+use shared::store::{Store, StoreError};
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
@@ -37,56 +35,10 @@ fn ids_body(ids: &[String]) -> CloseAccessRequest {
     body(json!({ "accessRequestIds": ids }))
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
-async fn submit_one(
-    store: &Store,
-    by: &Principal,
-    target: &str,
-    item_type: &str,
-    item: &str,
-) -> String {
-    let body: AccessRequest = serde_json::from_value(json!({
-        "requestedFor": [target],
-        "requestedItems": [{"type": item_type, "id": item}]
-    }))
-    .unwrap();
-    submit(store, by, body, now())
-        .await
-        .expect("submit")
-        .new_requests[0]
-        .access_request_ids[0]
-        .clone()
-}
-
-/// Eve's Engineering Access request (two PENDING approval steps).
-async fn eves_request(store: &Store) -> String {
-    submit_one(
-        store,
-        &employee(),
-        EMPLOYEE,
-        "ACCESS_PROFILE",
-        AP_ENGINEERING,
-    )
-    .await
-}
-
 /// Four executing requests of distinct identities/items.
 async fn four_requests(store: &Store) -> Vec<String> {
     vec![
-        submit_one(
-            store,
-            &employee(),
-            EMPLOYEE,
-            "ACCESS_PROFILE",
-            AP_ENGINEERING,
-        )
-        .await,
+        eves_request(store).await,
         submit_one(store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await,
         submit_one(
             store,
@@ -480,16 +432,7 @@ async fn close_works_after_the_approval_step_has_passed() {
             finished: None,
             result: None,
         });
-        store
-            .load_tenant(
-                ACME,
-                &TenantRecords {
-                    access_requests: vec![pending.clone()],
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        load_requests(&store, ACME, vec![pending.clone()]).await;
 
         let o = close(
             &store,
@@ -799,16 +742,7 @@ pub async fn executing_copies(store: &Store, n: usize) -> Vec<String> {
             r
         })
         .collect();
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: records.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(store, ACME, records.clone()).await;
     records.into_iter().map(|r| r.id).collect()
 }
 

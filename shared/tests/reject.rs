@@ -26,13 +26,6 @@ fn comment(c: &str) -> NonEmployeeRejectApprovalDecision {
     }
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
 async fn request_of(store: &Store, tenant: &str, item: &str) -> NonEmployeeRequestRecord {
     store
         .get_non_employee_request(tenant, item)

@@ -21,7 +21,7 @@ use shared::models::{
 use shared::records::{AccessRequestRecord, NamedRef, RequestedItemRecord};
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::store::testing::{local_client, RequestCounter};
-use shared::store::{DynamoStore, Store, TenantRecords};
+use shared::store::{DynamoStore, Store};
 
 /// A seeded table, and a second store on it whose requests are counted.
 async fn counted_store() -> Option<(Store, Store, RequestCounter)> {
@@ -220,16 +220,7 @@ async fn one_identitys_status_reads_the_same_with_10000_unrelated_requests() {
     };
     let now = Utc::now();
     let noise: Vec<AccessRequestRecord> = (0..10_000).map(|i| unrelated(i, now)).collect();
-    big_plain
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: noise,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(&big_plain, ACME, noise).await;
     // The same requests of one identity in both tables: five that complete
     // at once, and one pending request the other four find as existing.
     for store in [&empty, &big] {

@@ -21,35 +21,19 @@ use shared::models::{
 use shared::records::{
     AccessRequestRecord, ApprovalRecord, ApprovalStep, Approver, CatalogItemRecord, EventRecord,
     IdentityRecord, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord, PendingClaim,
-    PendingKey, PhaseRecord, RequestedItemRecord,
+    PendingKey, PhaseRecord, PointerRecord, RequestedItemRecord,
 };
+use shared::store::item::{Condition, Index, Item, ItemStore, Key, Query, Read, Record, Write};
 use shared::store::testing::{local_client, RequestCounter};
 use shared::store::{
     DynamoStore, Lookup, RequestIndex, Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS,
 };
 
-const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
-const GLOBEX: &str = "9b2c1f0e-0d4e-4f7a-8e51-0c7d2f1a9e11";
+mod common;
+
+use common::{dynamo_endpoint, load_non_employee, load_requests, ACME, GLOBEX};
 
 // ---------------------------------------------------------------- harness
-
-/// The DynamoDB endpoint under test, if any.
-fn dynamo_endpoint() -> Option<String> {
-    match std::env::var("DYNAMODB_TEST_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-    {
-        Some(endpoint) => Some(endpoint),
-        None => {
-            assert!(
-                std::env::var("REQUIRE_DYNAMODB").as_deref() != Ok("1"),
-                "REQUIRE_DYNAMODB=1 but DYNAMODB_TEST_ENDPOINT is not set"
-            );
-            eprintln!("note: DYNAMODB_TEST_ENDPOINT is not set; skipping the DynamoDB run");
-            None
-        }
-    }
-}
 
 /// A DynamoDB store on a fresh table of its own.
 async fn fresh_table(endpoint: &str, counter: Option<RequestCounter>) -> DynamoStore {
@@ -98,6 +82,11 @@ macro_rules! conformance {
 }
 
 conformance!(
+    items_conditions_hold_or_nothing_is_written,
+    items_batches_refuse_a_key_twice_and_oversize,
+    items_queries_read_one_partition_in_order,
+    items_indexes_follow_rewrites_and_deletes,
+    items_expired_are_invisible,
     lookup_finds_present_and_skips_absent,
     tenants_never_see_each_other,
     create_with_taken_claim_writes_nothing,
@@ -323,6 +312,24 @@ fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::Conflict(_)))
 }
 
+/// The index of the one write of a race that succeeded; every other one
+/// must have lost on its condition.
+fn the_one_winner(results: &[Result<(), StoreError>]) -> usize {
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (i, result) in results.iter().enumerate() {
+        if i != winners[0] {
+            assert!(is_conflict(result), "writer {i}: {result:?}");
+        }
+    }
+    winners[0]
+}
+
 async fn one(store: &Store, tenant: &str, id: &str) -> Option<AccessRequestRecord> {
     let mut found = store.get_requests(tenant, &[id.to_string()]).await.unwrap();
     assert!(found.len() <= 1);
@@ -336,6 +343,292 @@ fn next_version(r: &AccessRequestRecord, note: &str) -> AccessRequestRecord {
     next.modified = r.modified + Duration::seconds(1);
     next.warnings.push(note.to_string());
     next
+}
+
+// ---------------------------------------------------------------- the item contract
+
+fn pointer_item(pk: &str, sk: &str, target: &str) -> Item {
+    Item::new(
+        Key::new(pk, sk),
+        Record::Pointer(PointerRecord {
+            target: target.into(),
+        }),
+    )
+}
+
+fn item_keys(items: &[Item]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|i| (i.key.pk.clone(), i.key.sk.clone()))
+        .collect()
+}
+
+async fn get_one(backend: &dyn ItemStore, pk: &str, sk: &str) -> Option<Item> {
+    backend
+        .get(&[Read::consistent(Key::new(pk, sk))])
+        .await
+        .unwrap()
+        .pop()
+}
+
+async fn items_conditions_hold_or_nothing_is_written(store: &Store) {
+    let backend = store.backend();
+    let a = pointer_item("T#c#A", "#", "one");
+    backend
+        .write(vec![Write::put_if(a.clone(), Condition::Absent)])
+        .await
+        .unwrap();
+    // Absent fails on an existing key, Exists on a missing one.
+    let again = backend
+        .write(vec![Write::put_if(a.clone(), Condition::Absent)])
+        .await;
+    assert!(is_conflict(&again), "{again:?}");
+    let missing = backend
+        .write(vec![Write::put_if(
+            pointer_item("T#c#B", "#", "x"),
+            Condition::Exists,
+        )])
+        .await;
+    assert!(is_conflict(&missing), "{missing:?}");
+    assert_eq!(get_one(&*backend, "T#c#B", "#").await, None);
+
+    // PointsTo: only while the pointer names that target.
+    let moved = pointer_item("T#c#A", "#", "two");
+    let wrong = backend
+        .write(vec![Write::put_if(
+            moved.clone(),
+            Condition::PointsTo("other".into()),
+        )])
+        .await;
+    assert!(is_conflict(&wrong), "{wrong:?}");
+    backend
+        .write(vec![Write::put_if(
+            moved.clone(),
+            Condition::PointsTo("one".into()),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(get_one(&*backend, "T#c#A", "#").await, Some(moved));
+
+    // Version: on versioned records.
+    let r = simple_request("versioned", at(0));
+    let item = Item::new(Key::new("T#c#R", "#"), Record::AccessRequest(r.clone()));
+    backend.write(vec![Write::put(item)]).await.unwrap();
+    let mut next = r.clone();
+    next.version = 2;
+    let next_item = Item::new(Key::new("T#c#R", "#"), Record::AccessRequest(next));
+    let stale = backend
+        .write(vec![Write::put_if(
+            next_item.clone(),
+            Condition::Version(0),
+        )])
+        .await;
+    assert!(is_conflict(&stale), "{stale:?}");
+    backend
+        .write(vec![Write::put_if(
+            next_item.clone(),
+            Condition::Version(1),
+        )])
+        .await
+        .unwrap();
+
+    // One failing condition in a batch: none of its writes happen.
+    let c = pointer_item("T#c#C", "#", "c");
+    let batch = backend
+        .write(vec![
+            Write::put(c.clone()),
+            Write::delete(Key::new("T#c#A", "#")),
+            Write::Check {
+                key: Key::new("T#c#R", "#"),
+                condition: Condition::Version(1),
+            },
+        ])
+        .await;
+    assert!(is_conflict(&batch), "{batch:?}");
+    assert_eq!(get_one(&*backend, "T#c#C", "#").await, None);
+    assert!(get_one(&*backend, "T#c#A", "#").await.is_some());
+
+    // The same batch with a holding check: all of it.
+    backend
+        .write(vec![
+            Write::put(c.clone()),
+            Write::delete_if(Key::new("T#c#A", "#"), Condition::Exists),
+            Write::Check {
+                key: Key::new("T#c#R", "#"),
+                condition: Condition::Version(2),
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(get_one(&*backend, "T#c#C", "#").await, Some(c));
+    assert_eq!(get_one(&*backend, "T#c#A", "#").await, None);
+    // A conditional delete of what is gone fails.
+    let gone = backend
+        .write(vec![Write::delete_if(
+            Key::new("T#c#A", "#"),
+            Condition::Exists,
+        )])
+        .await;
+    assert!(is_conflict(&gone), "{gone:?}");
+}
+
+async fn items_batches_refuse_a_key_twice_and_oversize(store: &Store) {
+    let backend = store.backend();
+    let twice = backend
+        .write(vec![
+            Write::put(pointer_item("T#d#A", "#", "1")),
+            Write::put(pointer_item("T#d#B", "#", "1")),
+            Write::delete(Key::new("T#d#A", "#")),
+        ])
+        .await;
+    assert!(
+        matches!(twice, Err(StoreError::Unavailable(_))),
+        "{twice:?}"
+    );
+    assert_eq!(get_one(&*backend, "T#d#B", "#").await, None);
+
+    let many: Vec<Write> = (0..=MAX_TRANSACTION_ITEMS)
+        .map(|i| Write::put(pointer_item(&format!("T#d#{i}"), "#", "x")))
+        .collect();
+    let oversize = backend.write(many).await;
+    assert!(
+        matches!(oversize, Err(StoreError::Unavailable(_))),
+        "{oversize:?}"
+    );
+    assert_eq!(get_one(&*backend, "T#d#0", "#").await, None);
+    let fits: Vec<Write> = (0..MAX_TRANSACTION_ITEMS)
+        .map(|i| Write::put(pointer_item(&format!("T#d#{i}"), "#", "x")))
+        .collect();
+    backend.write(fits).await.unwrap();
+    let reads: Vec<Read> = (0..MAX_TRANSACTION_ITEMS)
+        .map(|i| Read::eventual(Key::new(format!("T#d#{i}"), "#")))
+        .collect();
+    assert_eq!(
+        backend.get(&reads).await.unwrap().len(),
+        MAX_TRANSACTION_ITEMS
+    );
+}
+
+async fn items_queries_read_one_partition_in_order(store: &Store) {
+    let backend = store.backend();
+    backend
+        .load(vec![
+            pointer_item("T#q#P", "b#2", "x"),
+            pointer_item("T#q#P", "a#1", "x"),
+            pointer_item("T#q#P", "b#1", "x"),
+            pointer_item("T#q#P2", "a#0", "x"),
+            pointer_item("T#q#", "a#0", "x"),
+        ])
+        .await
+        .unwrap();
+    let all = backend.query(&Query::table("T#q#P")).await.unwrap();
+    assert_eq!(
+        item_keys(&all),
+        [("T#q#P", "a#1"), ("T#q#P", "b#1"), ("T#q#P", "b#2")]
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+    );
+    let b = backend
+        .query(&Query::table("T#q#P").with_prefix("b#"))
+        .await
+        .unwrap();
+    assert_eq!(item_keys(&b).len(), 2);
+    assert!(item_keys(&b).iter().all(|(_, s)| s.starts_with("b#")));
+    assert!(backend
+        .query(&Query::table("T#q#P").with_prefix("c"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(backend
+        .query(&Query::table("T#q#none"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn items_indexes_follow_rewrites_and_deletes(store: &Store) {
+    let backend = store.backend();
+    let at_index = |pk: &str, target: &str, ipk: &str, isk: &str| {
+        pointer_item(pk, "#", target).indexed(Index::Gsi2, Key::new(ipk, isk))
+    };
+    backend
+        .write(vec![
+            Write::put(at_index("T#i#1", "1", "T#i#OWNER#a", "2024#1")),
+            Write::put(at_index("T#i#2", "2", "T#i#OWNER#a", "2023#2")),
+            Write::put(at_index("T#i#3", "3", "T#i#OWNER#b", "2024#3")),
+        ])
+        .await
+        .unwrap();
+    let owner = |who: &str| Query::index(Index::Gsi2, format!("T#i#OWNER#{who}"));
+    let targets = |items: Vec<Item>| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i.record.target().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        targets(backend.query(&owner("a")).await.unwrap()),
+        ["2", "1"]
+    );
+    // Rewritten under another index key: it moves.
+    backend
+        .write(vec![Write::put(at_index(
+            "T#i#1",
+            "1",
+            "T#i#OWNER#b",
+            "2025#1",
+        ))])
+        .await
+        .unwrap();
+    assert_eq!(targets(backend.query(&owner("a")).await.unwrap()), ["2"]);
+    assert_eq!(
+        targets(backend.query(&owner("b")).await.unwrap()),
+        ["3", "1"]
+    );
+    // Rewritten with no index key, or deleted: it leaves the index.
+    backend
+        .write(vec![
+            Write::put(pointer_item("T#i#3", "#", "3")),
+            Write::delete(Key::new("T#i#2", "#")),
+        ])
+        .await
+        .unwrap();
+    assert!(backend.query(&owner("a")).await.unwrap().is_empty());
+    assert_eq!(targets(backend.query(&owner("b")).await.unwrap()), ["1"]);
+    // Other indexes are other partitions.
+    assert!(backend
+        .query(&Query::index(Index::Gsi1, "T#i#OWNER#b"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn items_expired_are_invisible(store: &Store) {
+    let backend = store.backend();
+    let now = Utc::now().timestamp();
+    backend
+        .write(vec![
+            Write::put(pointer_item("T#e#P", "old", "x").expiring(now - 10)),
+            Write::put(pointer_item("T#e#P", "new", "x").expiring(now + 3600)),
+            Write::put(
+                pointer_item("T#e#Q", "#", "x")
+                    .expiring(now - 10)
+                    .indexed(Index::Gsi1, Key::new("T#e#I", "1")),
+            ),
+        ])
+        .await
+        .unwrap();
+    let listed = backend.query(&Query::table("T#e#P")).await.unwrap();
+    assert_eq!(
+        item_keys(&listed),
+        [("T#e#P".to_string(), "new".to_string())]
+    );
+    assert_eq!(listed[0].expires_at, Some(now + 3600));
+    assert_eq!(get_one(&*backend, "T#e#P", "old").await, None);
+    assert!(backend
+        .query(&Query::index(Index::Gsi1, "T#e#I"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 // ---------------------------------------------------------------- cases
@@ -849,16 +1142,7 @@ async fn queries_follow_each_index_in_order(store: &Store) {
         .create_requests(ACME, &requests[2..4], &[])
         .await
         .unwrap();
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: requests[4..].to_vec(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(store, ACME, requests[4..].to_vec()).await;
 
     let query =
         |index: RequestIndex| async move { store.query_requests(ACME, &index).await.unwrap() };
@@ -954,16 +1238,7 @@ fn bulky_requests(n: usize) -> Vec<AccessRequestRecord> {
 
 async fn queries_return_more_than_a_page(store: &Store) {
     let requests = bulky_requests(130);
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: requests.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(store, ACME, requests.clone()).await;
     let mut expected = requests.clone();
     expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
 
@@ -1097,19 +1372,7 @@ async fn concurrent_updates_have_one_winner(store: &Store) {
             }
         }))
         .await;
-    let winners: Vec<usize> = results
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_ok())
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(winners.len(), 1, "{results:?}");
-    for (i, result) in results.iter().enumerate() {
-        if i != winners[0] {
-            assert!(is_conflict(result), "writer {i}: {result:?}");
-        }
-    }
-    let winner = winners[0];
+    let winner = the_one_winner(&results);
     assert_eq!(one(store, ACME, "r1").await.unwrap(), candidates[winner]);
     let events = store.list_events(ACME).await.unwrap();
     if winner.is_multiple_of(2) {
@@ -1126,16 +1389,7 @@ fn ids_of_events(events: &[EventRecord]) -> Vec<String> {
 async fn non_employee_requests_by_any_approval_item(store: &Store) {
     let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
     let other = non_employee("ne-2", &["item-9"]);
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                non_employee_requests: vec![ne.clone(), other.clone()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_non_employee(store, ACME, vec![ne.clone(), other.clone()]).await;
     for item in ["item-1", "item-2", "item-3"] {
         assert_eq!(
             store.get_non_employee_request(ACME, item).await.unwrap(),
@@ -1222,16 +1476,7 @@ async fn non_employee_requests_by_any_approval_item(store: &Store) {
 
 async fn concurrent_non_employee_updates_have_one_winner(store: &Store) {
     let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                non_employee_requests: vec![ne.clone()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_non_employee(store, ACME, vec![ne.clone()]).await;
     let candidates: Vec<NonEmployeeRequestRecord> = (0..20)
         .map(|i| {
             let mut c = ne.clone();
@@ -1247,23 +1492,12 @@ async fn concurrent_non_employee_updates_have_one_winner(store: &Store) {
             .map(|c| store.update_non_employee_request(ACME, c)),
     )
     .await;
-    let winners: Vec<usize> = results
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_ok())
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(winners.len(), 1, "{results:?}");
-    for (i, result) in results.iter().enumerate() {
-        if i != winners[0] {
-            assert!(is_conflict(result), "writer {i}: {result:?}");
-        }
-    }
+    let winner = the_one_winner(&results);
     // Every item shows the winner's write: never a mix.
     for item in ["item-1", "item-2", "item-3"] {
         assert_eq!(
             store.get_non_employee_request(ACME, item).await.unwrap(),
-            Some(candidates[winners[0]].clone()),
+            Some(candidates[winner].clone()),
             "{item}"
         );
     }
@@ -1733,16 +1967,7 @@ async fn dynamo_round_trip_budgets() {
     );
 
     // Reject: one GetItem, one transaction.
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                non_employee_requests: vec![non_employee("ne", &["a", "b", "c"])],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_non_employee(&store, ACME, vec![non_employee("ne", &["a", "b", "c"])]).await;
     counter.reset();
     let mut ne = store
         .get_non_employee_request(ACME, "b")
@@ -1782,16 +2007,7 @@ async fn dynamo_queries_follow_every_page() {
     let dynamo = fresh_table(&endpoint, Some(counter.clone())).await;
     let store = typed(dynamo.clone());
     let requests = bulky_requests(130);
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: requests.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(&store, ACME, requests.clone()).await;
     let mut expected = requests.clone();
     expected.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
 

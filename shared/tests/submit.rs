@@ -36,13 +36,6 @@ async fn submit_json(
     submit(store, who, body(v), now()).await
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
 /// The 400's causes, asserting that one of them contains every fragment.
 fn assert_cause(label: &str, result: Result<AccessRequestResponse, ApiError>, fragments: &[&str]) {
     let causes = match result {

@@ -10,10 +10,12 @@ use std::sync::Arc;
 
 use shared::auth::Principal;
 use shared::domain::access_requests::status;
-use shared::models::RequestedItemStatus;
-use shared::records::AccessRequestRecord;
+use shared::domain::access_requests::submit::submit;
+use shared::error::ApiError;
+use shared::models::{AccessRequest, RequestedItemStatus};
+use shared::records::{AccessRequestRecord, NonEmployeeRequestRecord};
 use shared::seed::{SeedFile, DEMO_SEED};
-use shared::store::{DynamoStore, Store};
+use shared::store::{DynamoStore, Store, TenantRecords};
 
 pub const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 pub const GLOBEX: &str = "9b2c1f0e-0d4e-4f7a-8e51-0c7d2f1a9e11";
@@ -156,6 +158,82 @@ pub fn bulk_entitlement(i: usize) -> String {
 }
 pub fn bulk_profile(i: usize) -> String {
     format!("bulk-profile-{i:03}")
+}
+
+/// Loads access requests into `tenant` (seeding: no conditions, claims for
+/// those that execute).
+pub async fn load_requests(store: &Store, tenant: &str, requests: Vec<AccessRequestRecord>) {
+    store
+        .load_tenant(
+            tenant,
+            &TenantRecords {
+                access_requests: requests,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("requests load");
+}
+
+/// Loads non-employee requests into `tenant`.
+pub async fn load_non_employee(
+    store: &Store,
+    tenant: &str,
+    requests: Vec<NonEmployeeRequestRecord>,
+) {
+    store
+        .load_tenant(
+            tenant,
+            &TenantRecords {
+                non_employee_requests: requests,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("non-employee requests load");
+}
+
+/// The causes of a 400 (panics on any other answer).
+pub fn causes(e: ApiError) -> Vec<String> {
+    match e {
+        ApiError::BadRequest(c) => c,
+        other => panic!("expected 400, got {other:?}"),
+    }
+}
+
+/// Submits `item_type`/`item` for `target` as `by` (with a comment); the new
+/// request's id.
+pub async fn submit_one(
+    store: &Store,
+    by: &Principal,
+    target: &str,
+    item_type: &str,
+    item: &str,
+) -> String {
+    let body: AccessRequest = serde_json::from_value(serde_json::json!({
+        "requestedFor": [target],
+        "requestedItems": [{"type": item_type, "id": item, "comment": "please"}]
+    }))
+    .unwrap();
+    submit(store, by, body, chrono::Utc::now())
+        .await
+        .expect("submit")
+        .new_requests[0]
+        .access_request_ids[0]
+        .clone()
+}
+
+/// Eve's request for Engineering Access for herself (MANAGER and
+/// ACCESS_PROFILE_OWNER steps).
+pub async fn eves_request(store: &Store) -> String {
+    submit_one(
+        store,
+        &employee(),
+        EMPLOYEE,
+        "ACCESS_PROFILE",
+        AP_ENGINEERING,
+    )
+    .await
 }
 
 /// The stored request `id` (which must exist).
