@@ -53,6 +53,11 @@ struct Options {
     /// With TABLE_NAME: create that table and load the seed into it first.
     #[arg(long)]
     init_table: bool,
+    /// How long a request's store calls may take, in milliseconds (Lambda
+    /// bounds them by the invocation's deadline instead; the template's
+    /// 10 s timeout less the margin to answer is the default).
+    #[arg(long, env = "REQUEST_BUDGET_MS", default_value_t = 9_700)]
+    request_budget_ms: u64,
 }
 
 #[derive(Clone)]
@@ -97,7 +102,8 @@ async fn run(options: Options) -> Result<(), String> {
     let store = store_from_env(&seed_json)
         .await
         .map_err(|e| e.to_string())?;
-    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)));
+    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)))
+        .with_request_budget(std::time::Duration::from_millis(options.request_budget_ms));
     let local = Local {
         app,
         seed: Arc::new(seed),

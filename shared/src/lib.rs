@@ -2,6 +2,7 @@
 //! envelope, authentication, domain rules, storage, and the Lambda edge.
 
 pub mod auth;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod http;

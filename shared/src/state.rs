@@ -1,6 +1,7 @@
 //! What a function builds once at start-up and every request shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::{AuthConfig, Authenticator};
 use crate::seed::{SeedFile, DEMO_SEED};
@@ -11,11 +12,14 @@ use crate::store::{DynamoStore, LazyStore, Store};
 /// configured.
 pub const LOCAL_HS256_SECRET: &str = "local-development-secret-not-for-production";
 
-/// The store and the token verifier.
+/// The store, the token verifier, and the time budget of a request.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub auth: Arc<Authenticator>,
+    /// How long a request's store calls may take where no Lambda deadline
+    /// bounds them (the local server); `None`: unbounded.
+    pub request_budget: Option<Duration>,
 }
 
 /// A start-up failure: the function cannot serve anything.
@@ -25,7 +29,18 @@ pub struct StartupError(pub String);
 
 impl AppState {
     pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
-        Self { store, auth }
+        Self {
+            store,
+            auth,
+            request_budget: None,
+        }
+    }
+
+    /// Bounds each request's store calls by `budget` where Lambda gives no
+    /// deadline.
+    pub fn with_request_budget(mut self, budget: Duration) -> Self {
+        self.request_budget = Some(budget);
+        self
     }
 
     /// What a function serves with nothing configured: a fresh in-process

@@ -13,6 +13,7 @@ use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use crate::auth::Principal;
+use crate::deadline;
 use crate::error::ApiError;
 use crate::models::LocaleOrigin;
 use crate::state::AppState;
@@ -64,10 +65,17 @@ where
         ),
         Err(_) => (String::new(), String::new()),
     };
+    // Store calls end by the invocation's deadline (less a margin to
+    // answer), or within the configured budget outside Lambda.
+    let until = match req.lambda_context_ref().map(|c| c.deadline) {
+        Some(deadline_ms) if deadline_ms > 0 => Some(deadline::from_lambda_deadline(deadline_ms)),
+        _ => state
+            .request_budget
+            .map(|budget| tokio::time::Instant::now() + budget),
+    };
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => AssertUnwindSafe(f(p, req))
-            .catch_unwind()
+        Ok(p) => deadline::scope(until, AssertUnwindSafe(f(p, req)).catch_unwind())
             .await
             .unwrap_or_else(|panic| {
                 let what = panic

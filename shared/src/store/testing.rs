@@ -94,7 +94,8 @@ pub async fn local_client(endpoint: &str, counter: Option<RequestCounter>) -> Cl
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "local",
-        ));
+        ))
+        .interceptor(super::dynamo::client::ThrottlingWatch);
     if let Some(counter) = counter {
         config = config.interceptor(counter);
     }

@@ -1,8 +1,45 @@
 //! The DynamoDB client as a function builds it.
 
+use aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::Client;
 
+use super::errors::THROTTLING_CODES;
 use crate::store::StoreError;
+
+/// How long opening a connection may take: DynamoDB's endpoints answer in
+/// milliseconds; a slower connect is a network fault worth retrying.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Notes, for the request being served, that DynamoDB answered an attempt
+/// with a throttling error: if the request's budget then runs out during
+/// the SDK's retries, the client is told 429 rather than 500.
+#[derive(Debug, Clone, Default)]
+pub struct ThrottlingWatch;
+
+impl Intercept for ThrottlingWatch {
+    fn name(&self) -> &'static str {
+        "ThrottlingWatch"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        if response.status().as_u16() == 400 {
+            let body = response.body().bytes().unwrap_or_default();
+            let text = String::from_utf8_lossy(body);
+            if THROTTLING_CODES.iter().any(|code| text.contains(code)) {
+                crate::deadline::note_throttled();
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The HTTP client of every DynamoDB (and STS) call: the SDK's hyper client
 /// with rustls on the `ring` provider and the system's root certificates.
@@ -39,11 +76,21 @@ pub async fn from_env() -> Result<Client, StoreError> {
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         );
     }
-    let config = loader.load().await;
+    let config = loader
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await;
     if config.region().is_none() {
         return Err(StoreError::Unavailable(
             "no AWS region configured (set AWS_REGION)".into(),
         ));
     }
-    Ok(Client::new(&config))
+    let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+        .interceptor(ThrottlingWatch)
+        .build();
+    Ok(Client::from_conf(dynamo))
 }

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 use crate::store::StoreError;
 
-const THROTTLING_CODES: &[&str] = &[
+pub(super) const THROTTLING_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "ProvisionedThroughputExceeded",
     "ThrottlingException",
@@ -74,6 +74,12 @@ where
                 StoreError::Unavailable(text)
             }
         }
+        SdkError::TimeoutError(_) if crate::deadline::throttled() => StoreError::Throttled(
+            format!("{operation}: throttled until the request's budget ran out"),
+        ),
+        SdkError::TimeoutError(_) => StoreError::Unavailable(format!(
+            "{operation}: no answer within the request's budget"
+        )),
         other => {
             let cause = std::error::Error::source(other)
                 .map(|s| format!(": {s}"))
@@ -226,6 +232,24 @@ mod tests {
             matches!(e, StoreError::Unavailable(ref m) if m.starts_with("PutItem: ")),
             "{e:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_timeout_after_throttling_is_throttling() {
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+        crate::deadline::scope(Some(until), async {
+            let err = SdkError::<PutItemError, ()>::timeout_error("took too long");
+            assert!(matches!(
+                classify("PutItem", &err, &[]),
+                StoreError::Unavailable(_)
+            ));
+            crate::deadline::note_throttled();
+            assert!(matches!(
+                classify("PutItem", &err, &[]),
+                StoreError::Throttled(_)
+            ));
+        })
+        .await;
     }
 
     #[test]

@@ -34,6 +34,40 @@ const BATCH_WRITE_ITEMS: usize = 25;
 const BATCH_WRITE_CONCURRENCY: usize = 8;
 /// Retries of unprocessed batch keys/items before giving up as throttled.
 const BATCH_RETRIES: u32 = 8;
+/// The longest one attempt may take before the SDK gives up on it and
+/// retries (within the request's budget): DynamoDB answers in milliseconds,
+/// so an attempt this slow is a lost connection or a stuck server.
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The SDK's timeouts for a call with `left` of the request's budget: the
+/// whole operation (its retries included) ends by then.
+fn timeouts(left: std::time::Duration) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default().timeout_config(
+        aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+            .operation_timeout(left)
+            .operation_attempt_timeout(left.min(ATTEMPT_TIMEOUT))
+            .build(),
+    )
+}
+
+/// Sends a fluent `request` bounded by the current request's budget
+/// (`crate::deadline`), mapping a failure with `on_error`.
+macro_rules! send {
+    ($request:expr, $on_error:expr) => {{
+        match crate::deadline::remaining() {
+            Some(left) if left.is_zero() => Err(StoreError::Unavailable(
+                "no time left in the request's budget for another store call".into(),
+            )),
+            Some(left) => $request
+                .customize()
+                .config_override(timeouts(left))
+                .send()
+                .await
+                .map_err($on_error),
+            None => $request.send().await.map_err($on_error),
+        }
+    }};
+}
 
 /// An [`ItemStore`] on one DynamoDB table.
 #[derive(Clone, Debug)]
@@ -109,13 +143,12 @@ impl DynamoStore {
                 .consistent_read(consistent)
                 .build()
                 .map_err(build_error)?;
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(sdk_error("BatchGetItem"))?;
+            let output = send!(
+                self.client
+                    .batch_get_item()
+                    .request_items(&self.table, request),
+                sdk_error("BatchGetItem")
+            )?;
             if let Some(items) = output.responses.and_then(|mut r| r.remove(&self.table)) {
                 found.extend(items);
             }
@@ -154,13 +187,12 @@ impl DynamoStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let mut attempt = 0;
         while !requests.is_empty() {
-            let output = self
-                .client
-                .batch_write_item()
-                .request_items(&self.table, std::mem::take(&mut requests))
-                .send()
-                .await
-                .map_err(sdk_error("BatchWriteItem"))?;
+            let output = send!(
+                self.client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut requests)),
+                sdk_error("BatchWriteItem")
+            )?;
             requests = output
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&self.table))
@@ -180,15 +212,14 @@ impl DynamoStore {
     }
 
     async fn get_item(&self, read: &Read) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(&read.key)))
-            .consistent_read(read.consistent)
-            .send()
-            .await
-            .map_err(sdk_error("GetItem"))?;
+        let output = send!(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attributes(&read.key)))
+                .consistent_read(read.consistent),
+            sdk_error("GetItem")
+        )?;
         let now = chrono::Utc::now().timestamp();
         Ok(output.item.map(decode).transpose()?.filter(live(now)))
     }
@@ -206,7 +237,7 @@ impl DynamoStore {
                 .set_expression_attribute_names(Some(e.names))
                 .set_expression_attribute_values(e.values);
         }
-        request.send().await.map_err(sdk_error("PutItem"))?;
+        send!(request, sdk_error("PutItem"))?;
         Ok(())
     }
 
@@ -227,7 +258,7 @@ impl DynamoStore {
                 .set_expression_attribute_names(Some(e.names))
                 .set_expression_attribute_values(e.values);
         }
-        request.send().await.map_err(sdk_error("DeleteItem"))?;
+        send!(request, sdk_error("DeleteItem"))?;
         Ok(())
     }
 
@@ -389,7 +420,7 @@ impl ItemStore for DynamoStore {
                 // Base-table partitions are read consistently: read-your-writes.
                 None => request.consistent_read(true),
             };
-            let output = request.send().await.map_err(sdk_error("Query"))?;
+            let output = send!(request, sdk_error("Query"))?;
             for attributes in output.items.unwrap_or_default() {
                 let item = decode(attributes)?;
                 if live(now)(&item) {
@@ -418,12 +449,12 @@ impl ItemStore for DynamoStore {
                     .iter()
                     .map(|w| self.transact_item(w))
                     .collect::<Result<Vec<_>, _>>()?;
-                self.client
-                    .transact_write_items()
-                    .set_transact_items(Some(items))
-                    .send()
-                    .await
-                    .map_err(transact_error)?;
+                send!(
+                    self.client
+                        .transact_write_items()
+                        .set_transact_items(Some(items)),
+                    transact_error
+                )?;
                 Ok(())
             }
         }
