@@ -6,6 +6,7 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod lambda;
 pub mod models;
 pub mod records;

@@ -432,8 +432,9 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
                     for _ in 0..hold_back {
                         tokio::task::yield_now().await;
                     }
-                    let result =
-                        cancel(&store, &who, &body(&id, &format!("cancel {c}")), now()).await;
+                    let result = cancel(&store, &who, &body(&id, &format!("cancel {c}")), now())
+                        .await
+                        .map(|_| ());
                     Outcome::Cancel {
                         id,
                         caller: who.identity_id.unwrap(),

@@ -3,17 +3,17 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::close;
-use shared::http::{handle, json_body, ApiResponse};
-use shared::models::CloseAccessRequest;
+use shared::http::{handle, json_body, ApiResponse, Operation};
+use shared::models::{Accepted, CloseAccessRequest};
 use shared::state::AppState;
 
-pub const OPERATION: &str = "closeAccessRequest";
+pub const OPERATION: Operation = Operation::write("closeAccessRequest", 202);
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, OPERATION, req, |principal, req| async move {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let body: CloseAccessRequest = json_body(&req)?;
         close::close(&state.store, &principal, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(202, &serde_json::json!({}))
+        ApiResponse::json(202, &Accepted {})
     })
     .await
 }

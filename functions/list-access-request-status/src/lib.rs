@@ -3,13 +3,13 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::status;
-use shared::http::{handle, query_params, ApiResponse, X_TOTAL_COUNT};
+use shared::http::{handle, query_params, ApiResponse, Operation, X_TOTAL_COUNT};
 use shared::state::AppState;
 
-pub const OPERATION: &str = "listAccessRequestStatus";
+pub const OPERATION: Operation = Operation::read("listAccessRequestStatus");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, OPERATION, req, |principal, req| async move {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let query = status::parse_query(&query_params(&req))?;
         let page = status::list(&state.store, &principal, &query).await?;
         let reply = ApiResponse::json(200, &page.items)?;

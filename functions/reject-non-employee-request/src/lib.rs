@@ -4,14 +4,14 @@
 use lambda_http::Request;
 use shared::domain::non_employee::reject;
 use shared::error::ApiError;
-use shared::http::{handle, json_body, path_param, ApiResponse};
+use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
 use shared::models::NonEmployeeRejectApprovalDecision;
 use shared::state::AppState;
 
-pub const OPERATION: &str = "rejectNonEmployeeRequest";
+pub const OPERATION: Operation = Operation::write("rejectNonEmployeeRequest", 200);
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, OPERATION, req, |principal, req| async move {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let id = path_param(&req, "id")
             .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
         let body: NonEmployeeRejectApprovalDecision = json_body(&req)?;

@@ -15,28 +15,55 @@ use serde::de::DeserializeOwned;
 use crate::auth::Principal;
 use crate::deadline;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::LocaleOrigin;
 use crate::state::AppState;
 
 mod response;
 
-pub use response::{error_body, ApiResponse, CONTENT_TYPE, RETRY_AFTER, X_TOTAL_COUNT};
+pub use response::{
+    error_body, ApiResponse, CONTENT_TYPE, IDEMPOTENT_REPLAYED, RETRY_AFTER, X_TOTAL_COUNT,
+};
 
 /// Bodies above this size are refused with a 400 (SPEC §2).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// What the edge knows of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The operation id, as logged.
+    pub name: &'static str,
+    /// For a state-changing POST: the status of its success, stored with
+    /// its answer when the client sends an `Idempotency-Key`.
+    pub idempotent: Option<u16>,
+}
+
+impl Operation {
+    /// A read: `Idempotency-Key` means nothing to it.
+    pub const fn read(name: &'static str) -> Self {
+        Self {
+            name,
+            idempotent: None,
+        }
+    }
+
+    /// A state-changing POST answering `status` on success.
+    pub const fn write(name: &'static str, status: u16) -> Self {
+        Self {
+            name,
+            idempotent: Some(status),
+        }
+    }
+}
+
 /// Runs one operation: authenticates, calls `operation`, maps errors to the
 /// SailPoint envelope, logs one line. Never fails and never panics outward.
-pub async fn handle<F, Fut>(
-    state: &AppState,
-    operation: &'static str,
-    req: Request,
-    f: F,
-) -> ApiResponse
+pub async fn handle<F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
 where
     F: FnOnce(Principal, Request) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
+    let operation = op.name;
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
@@ -75,16 +102,7 @@ where
     };
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => deadline::scope(until, AssertUnwindSafe(f(p, req)).catch_unwind())
-            .await
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(ApiError::Internal(format!("handler panicked: {what}")))
-            }),
+        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
     };
 
     let (response, tracking_id, error) = match result {
@@ -122,6 +140,109 @@ where
         request_line!(tracing::Level::INFO);
     }
     response
+}
+
+/// The operation, with `Idempotency-Key` honoured where it applies, never
+/// panicking outward.
+async fn run<F, Fut>(
+    state: &AppState,
+    op: &Operation,
+    principal: Principal,
+    req: Request,
+    f: F,
+) -> Result<ApiResponse, ApiError>
+where
+    F: FnOnce(Principal, Request) -> Fut,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
+{
+    let guarded = |principal, req| async {
+        AssertUnwindSafe(f(principal, req))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(ApiError::Internal(format!("handler panicked: {what}")))
+            })
+    };
+    let Some(request) = idempotent_request(op, &principal, &req)? else {
+        return guarded(principal, req).await;
+    };
+    if let Some(replay) = replay(state, &request).await? {
+        return Ok(replay);
+    }
+    let (result, outcome) = idempotency::scope(request.clone(), guarded(principal, req)).await;
+    if outcome == idempotency::Outcome::Unsettled {
+        // The write that was to carry the record did not land: a concurrent
+        // call with the same key may have done the work. Its answer is ours.
+        if let Some(replay) = replay(state, &request).await? {
+            return Ok(replay);
+        }
+    }
+    result
+}
+
+/// The idempotency context of a state-changing request that carries an
+/// `Idempotency-Key`; `None` without one (or for a read).
+fn idempotent_request(
+    op: &Operation,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Option<idempotency::Idempotent>, ApiError> {
+    let (Some(status), Some(value)) = (op.idempotent, req.headers().get(idempotency::HEADER))
+    else {
+        return Ok(None);
+    };
+    let key = idempotency::check_key(value.to_str().unwrap_or("\u{fffd}"))
+        .map_err(ApiError::bad_request)?;
+    let caller = principal
+        .identity_id
+        .as_deref()
+        .or(principal.client_id.as_deref())
+        .unwrap_or("-");
+    let request: [&[u8]; 5] = [
+        op.name.as_bytes(),
+        req.method().as_str().as_bytes(),
+        req.uri().path().as_bytes(),
+        req.uri().query().unwrap_or("").as_bytes(),
+        req.body().as_ref(),
+    ];
+    Ok(Some(idempotency::Idempotent::new(
+        &principal.tenant_id,
+        caller,
+        key,
+        &request,
+        status,
+    )))
+}
+
+/// The stored answer for `request`'s key: replayed when it answered this
+/// very request, a 400 when the key was used for another.
+async fn replay(
+    state: &AppState,
+    request: &idempotency::Idempotent,
+) -> Result<Option<ApiResponse>, ApiError> {
+    let Some(record) = state.store.idempotency_record(&request.key).await? else {
+        return Ok(None);
+    };
+    if record.fingerprint != request.fingerprint {
+        return Err(ApiError::bad_request(format!(
+            "{} was already used for another request (a different operation, path or body) \
+             in the last 24 hours; send a new key for a new request",
+            idempotency::HEADER
+        )));
+    }
+    Ok(Some(ApiResponse {
+        status: record.status,
+        headers: vec![
+            (CONTENT_TYPE, "application/json".to_string()),
+            (IDEMPOTENT_REPLAYED, "true".to_string()),
+        ],
+        body: record.body,
+    }))
 }
 
 /// A fresh tracking id: 32 lowercase hex characters.

@@ -16,6 +16,8 @@ use crate::models::{ErrorMessageDto, ErrorResponseDto, LocaleOrigin};
 pub const CONTENT_TYPE: &str = "Content-Type";
 pub const X_TOTAL_COUNT: &str = "X-Total-Count";
 pub const RETRY_AFTER: &str = "Retry-After";
+/// Set on an answer replayed for a repeated `Idempotency-Key`.
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 const JSON: &str = "application/json";
 
 /// A response, headers as spelled.

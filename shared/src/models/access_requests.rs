@@ -150,6 +150,10 @@ pub struct AccessRequestItem {
     pub native_identity: Option<String>,
 }
 
+/// The `{}` body of a 202 that has nothing more to say (cancel, close).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Accepted {}
+
 /// `CancelAccessRequest`: body of `POST /access-requests/cancel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,6 +21,19 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// The first answer to a request that carried an `Idempotency-Key`: a
+/// repeat of the same request with the same key is answered with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyRecord {
+    /// What the request was (operation, method, path and body), hashed: the
+    /// same key with anything else is refused.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+    pub created: DateTime<Utc>,
+}
+
 /// A reference to another record: a duplicate guard names the request that
 /// claims it, an assignment the request to list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

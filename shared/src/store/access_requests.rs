@@ -108,7 +108,7 @@ impl Store {
             };
             writes.push(Write::put_if(claim, condition));
         }
-        self.items.write(writes).await
+        self.commit(writes).await
     }
 
     /// The access requests an index holds, ordered by (`created`, `id`).
@@ -178,6 +178,6 @@ impl Store {
             Condition::Version(previous),
         )];
         writes.extend(event.map(|e| Write::put(event_item(tenant, e))));
-        self.items.write(writes).await
+        self.commit(writes).await
     }
 }

@@ -11,8 +11,7 @@ pub(super) fn event_item(tenant: &str, event: &EventRecord) -> Item {
 impl Store {
     /// Records an audit event.
     pub async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError> {
-        self.items
-            .write(vec![Write::put(event_item(tenant, event))])
+        self.commit(vec![Write::put(event_item(tenant, event))])
             .await
     }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::records::{
-    AccessRequestRecord, CatalogItemRecord, EventRecord, IdentityRecord, NonEmployeeRequestRecord,
-    PointerRecord,
+    AccessRequestRecord, CatalogItemRecord, EventRecord, IdempotencyRecord, IdentityRecord,
+    NonEmployeeRequestRecord, PointerRecord,
 };
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
@@ -71,6 +71,8 @@ pub enum Record {
     /// A reference to another record: a duplicate guard naming the request
     /// that claims it, an assignment naming a request to list.
     Pointer(PointerRecord),
+    /// The stored answer of a request made with an `Idempotency-Key`.
+    Idempotency(IdempotencyRecord),
 }
 
 impl Record {
@@ -83,6 +85,7 @@ impl Record {
             Record::NonEmployeeRequest(_) => "nonEmployeeRequest",
             Record::Event(_) => "event",
             Record::Pointer(_) => "pointer",
+            Record::Idempotency(_) => "idempotency",
         }
     }
 
@@ -161,6 +164,10 @@ pub enum Condition {
     Version(u64),
     /// The stored record is a pointer to this target.
     PointsTo(String),
+    /// No item has the key, or the one there expired at or before this
+    /// time (seconds since the epoch): DynamoDB removes expired items some
+    /// time after they expire, and until then conditions still see them.
+    AbsentOrExpired(i64),
 }
 
 impl Condition {
@@ -172,6 +179,7 @@ impl Condition {
             Condition::Exists => stored.is_some(),
             Condition::Version(v) => stored.and_then(|i| i.record.version()) == Some(*v),
             Condition::PointsTo(t) => stored.and_then(|i| i.record.target()) == Some(t.as_str()),
+            Condition::AbsentOrExpired(now) => stored.is_none_or(|i| i.expired(*now)),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | assignment (pointer) | `T#{t}#ASSIGNEE#{identity}` | `{created}#{request}` | |
 //! | non-employee request | `T#{t}#NEAPPROVAL#{approvalItem}` | `#` | (one full copy per approval item) |
 //! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
+//! | idempotency record | `T#{t}#IDEM#{caller}#{key}` | `#` | (expires after 24 h) |
 
 use chrono::{DateTime, Utc};
 
@@ -70,6 +71,11 @@ pub fn non_employee_approval(tenant: &str, approval_item_id: &str) -> Key {
 
 pub fn events(tenant: &str) -> String {
     format!("T#{tenant}#EVENTS")
+}
+
+/// A caller's `Idempotency-Key` in a tenant.
+pub fn idempotency(tenant: &str, caller: &str, key: &str) -> Key {
+    root(format!("T#{tenant}#IDEM#{caller}#{key}"))
 }
 
 /// `{created}#{id}`: sorts as (created, id) since the time is fixed-width.

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use crate::models::ItemType;
 use crate::records::{
-    AccessRequestRecord, CatalogItemRecord, IdentityRecord, NonEmployeeRequestRecord, PendingKey,
+    AccessRequestRecord, CatalogItemRecord, IdempotencyRecord, IdentityRecord,
+    NonEmployeeRequestRecord, PendingKey,
 };
 
 mod access_requests;
@@ -48,6 +49,11 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A write carrying the request's idempotency record lost to a
+    /// concurrent call with the same `Idempotency-Key`, which did the work:
+    /// the edge answers that call's stored answer.
+    #[error("the idempotency key was taken by a concurrent call")]
+    IdempotencyKeyTaken,
 }
 
 /// The typed operations of every API area, on one backend.
@@ -64,6 +70,51 @@ impl Store {
     /// An empty in-process store.
     pub fn memory() -> Self {
         Self::new(Arc::new(MemoryStore::new()))
+    }
+
+    /// Writes `writes` atomically, with the idempotency record of the
+    /// request being served if its operation armed one (`idempotency`):
+    /// every typed write goes through here.
+    async fn commit(&self, mut writes: Vec<item::Write>) -> Result<(), StoreError> {
+        let record = crate::idempotency::armed_write(chrono::Utc::now());
+        let carried = record.as_ref().map(|w| w.key().clone());
+        writes.extend(record);
+        match self.items.write(writes).await {
+            Ok(()) => {
+                if carried.is_some() {
+                    crate::idempotency::written();
+                }
+                Ok(())
+            }
+            // Lost on its condition: if the key is taken now, a concurrent
+            // call with it did the work, and retrying ours would only lose again.
+            Err(StoreError::Conflict(reason)) => match carried {
+                Some(key) if self.idempotency_record(&key).await?.is_some() => {
+                    Err(StoreError::IdempotencyKeyTaken)
+                }
+                _ => Err(StoreError::Conflict(reason)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The live idempotency record with this key, if any.
+    pub async fn idempotency_record(
+        &self,
+        key: &item::Key,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.items
+            .get(&[item::Read::consistent(key.clone())])
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| {
+                i.into_record(|r| match r {
+                    item::Record::Idempotency(r) => Some(r),
+                    _ => None,
+                })
+            })
+            .transpose()
     }
 
     /// The backend, for tests that check what is stored item by item or

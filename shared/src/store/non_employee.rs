@@ -64,6 +64,6 @@ impl Store {
             .into_iter()
             .map(|item| Write::put_if(item, Condition::Version(previous)))
             .collect();
-        self.items.write(writes).await
+        self.commit(writes).await
     }
 }

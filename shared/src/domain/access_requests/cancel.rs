@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::models::{CancelAccessRequest, PhaseState, RequestState, WorkItemState};
+use crate::idempotency;
+use crate::models::{Accepted, CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{Lookup, LookupResult, Store, StoreError};
@@ -16,7 +17,7 @@ pub async fn cancel(
     principal: &Principal,
     body: &CancelAccessRequest,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<Accepted, ApiError> {
     let mut causes = Vec::new();
     if body.account_activity_id.trim().is_empty() {
         causes.push("accountActivityId is required and must not be empty".to_string());
@@ -57,7 +58,7 @@ pub async fn cancel(
             // A write the store reported as failed (a retried attempt whose
             // first try had landed) may have taken effect after all.
             if lost.is_some() && found == lost {
-                return Ok(Attempt::Done(()));
+                return Ok(Attempt::Done(Accepted {}));
             }
             let Some(current) = found else {
                 return Err(ApiError::NotFound(format!(
@@ -70,8 +71,9 @@ pub async fn cancel(
                 )));
             }
             let next = cancelled(&current, owner, &body.comment, now)?;
+            idempotency::arm(&Accepted {});
             match store.update_request(tenant, &next, None).await {
-                Ok(()) => Ok(Attempt::Done(())),
+                Ok(()) => Ok(Attempt::Done(Accepted {})),
                 Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
                 Err(e) => Err(e.into()),
             }

@@ -9,9 +9,10 @@ use futures::stream::{self, StreamExt};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
-    CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState, RequestState,
-    WorkItemState,
+    Accepted, CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState,
+    RequestState, WorkItemState,
 };
 use crate::records::{
     new_id, AccessRequestRecord, EventRecord, NamedRef, PhaseRecord, PROVISIONING_PHASE,
@@ -160,6 +161,10 @@ pub async fn close(
     outcome.errored.sort_by_key(position);
 
     let completed_at = stamp_after(last_event);
+    if failure.is_none() {
+        // Only a close that answers 202 is stored for a repeated key.
+        idempotency::arm(&Accepted {});
+    }
     store
         .put_event(
             tenant,

@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
     AccessRequest, AccessRequestItem, AccessRequestResponse, AccessRequestTracking,
     AccessRequestType, ApprovalScheme, ItemType, OwnerType, PhaseResult, PhaseState, RequestState,
@@ -113,6 +114,7 @@ async fn try_submit(
         return Ok(plan.response);
     }
     check_transaction_size(request, &plan)?;
+    idempotency::arm(&plan.response);
     store
         .create_requests(tenant, &plan.records, &plan.claims)
         .await?;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
     ApprovalStatus, IdentityReference, IdentityType, NonEmployeeApprovalItem,
     NonEmployeeRejectApprovalDecision, NonEmployeeRequestLite, ReferenceWithId,
@@ -78,6 +79,9 @@ pub async fn reject(
             )));
         }
         let next = rejected(&current, id, &body.comment, now);
+        if let Some(answer) = approval_item(&next, id) {
+            idempotency::arm(&answer);
+        }
         match store.update_non_employee_request(tenant, &next).await {
             Ok(()) => Ok(Attempt::Done(next)),
             Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),

@@ -15,7 +15,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::item::{Condition, Item, ItemStore, Key, Query, Read, Write, MAX_TRANSACTION_ITEMS};
 use super::StoreError;
 use crate::retry::backoff;
-use codec::{decode, encode, key_attributes, s, Attributes, PK, SK, TARGET, VERSION};
+use codec::{decode, encode, key_attributes, s, Attributes, EXPIRES_AT, PK, SK, TARGET, VERSION};
 use errors::{build_error, classify, sdk_error, transact_error};
 
 pub mod client;
@@ -348,6 +348,17 @@ impl Expression {
                 text: "#target = :target",
                 names: name("#target", TARGET),
                 values: value(":target", s(target.clone())),
+            },
+            Condition::AbsentOrExpired(now) => Self {
+                text: "attribute_not_exists(#pk) OR #expires <= :now",
+                names: HashMap::from([
+                    ("#pk".to_string(), PK.to_string()),
+                    ("#expires".to_string(), EXPIRES_AT.to_string()),
+                ]),
+                values: value(
+                    ":now",
+                    aws_sdk_dynamodb::types::AttributeValue::N(now.to_string()),
+                ),
             },
         }
     }
