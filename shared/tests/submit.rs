@@ -958,3 +958,62 @@ async fn client_metadata_and_comments_are_kept() {
         assert_eq!(i.requested_for.name, "Eve Employee");
     }
 }
+
+/// Lands the first submission's write, then answers it `Conflict`: the
+/// store client retried an attempt whose answer was lost, and the retry
+/// failed on the conditions the first attempt had just satisfied.
+#[derive(Default)]
+struct LoseFirstCreateAnswer {
+    lost: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Hooks for LoseFirstCreateAnswer {
+    async fn after(&self, call: &Call<'_>, ok: bool) -> Result<(), StoreError> {
+        if ok
+            && call.name() == "create_requests"
+            && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError::Conflict(
+                "condition failed (retried attempt)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_submission_whose_write_answer_was_lost_is_stored_once_and_answered_new() {
+    for (name, inner) in stores().await {
+        // Wiki Reader completes at once (one record, no claim); Engineering
+        // Access executes (its request, assignments and claims).
+        for (label, item_type, id) in [
+            ("no approval step", "ACCESS_PROFILE", AP_WIKI),
+            ("approval steps", "ACCESS_PROFILE", AP_ENGINEERING),
+        ] {
+            let store = Hooked::new(&inner, LoseFirstCreateAnswer::default());
+            let before = everything(&store, &admin()).await.len();
+            let response = submit_json(
+                &store,
+                &employee(),
+                json!({"requestedFor": [EMPLOYEE], "requestedItems": [item(item_type, id)]}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}, {label}: {e:?}"));
+            assert!(store.hooks.lost.load(std::sync::atomic::Ordering::SeqCst));
+            assert!(
+                response.existing_requests.is_empty(),
+                "{name}, {label}: its own request reported as existing: {response:?}"
+            );
+            let ids = &response.new_requests[0].access_request_ids;
+            assert_eq!(ids.len(), 1, "{name}, {label}: {response:?}");
+            let after = everything(&store, &admin()).await;
+            assert_eq!(
+                after.len(),
+                before + 1,
+                "{name}, {label}: stored once, not again"
+            );
+            assert!(after.iter().any(|s| s.access_request_id == ids[0]));
+        }
+    }
+}

@@ -67,9 +67,19 @@ pub async fn submit(
 
     // A racing identical submission makes our claims fail; re-reading
     // settles it (the winner's request is then reported as existing).
-    optimistic(|_: Option<()>| async {
+    optimistic(|lost: Option<Plan>| async {
+        // A write reported as failed may have landed: the store client
+        // retried an attempt whose answer was lost, and the retry failed on
+        // the conditions the first attempt had just satisfied. The ids are
+        // this call's own and the write all-or-nothing: if they are stored,
+        // it is our submission, answered as such, not submitted again.
+        if let Some(plan) = lost {
+            if landed(store, tenant, &plan).await? {
+                return Ok(Attempt::Done(plan.response));
+            }
+        }
         match try_submit(store, principal, &caller, tenant, &request, now).await {
-            Err(SubmitError::Store(StoreError::Conflict(_))) => Ok(Attempt::Lost(())),
+            Err(SubmitError::Lost(plan)) => Ok(Attempt::Lost(*plan)),
             Err(SubmitError::Store(e)) => Err(e.into()),
             Err(SubmitError::Api(e)) => Err(e),
             Ok(response) => Ok(Attempt::Done(response)),
@@ -79,9 +89,18 @@ pub async fn submit(
     .ok_or_else(|| ApiError::Internal("submission kept conflicting".into()))
 }
 
+/// Whether the records of `plan` are stored (read consistently).
+async fn landed(store: &Store, tenant: &str, plan: &Plan) -> Result<bool, StoreError> {
+    let ids: Vec<String> = plan.records.iter().map(|r| r.id.clone()).collect();
+    let found = store.get_requests(tenant, &ids).await?;
+    Ok(!ids.is_empty() && found.len() == ids.len())
+}
+
 enum SubmitError {
     Api(ApiError),
     Store(StoreError),
+    /// The write lost on a condition; the plan it tried to store.
+    Lost(Box<Plan>),
 }
 
 impl From<ApiError> for SubmitError {
@@ -115,10 +134,14 @@ async fn try_submit(
     }
     check_transaction_size(request, &plan)?;
     idempotency::arm(&plan.response);
-    store
+    match store
         .create_requests(tenant, &plan.records, &plan.claims)
-        .await?;
-    Ok(plan.response)
+        .await
+    {
+        Ok(()) => Ok(plan.response),
+        Err(StoreError::Conflict(_)) => Err(SubmitError::Lost(Box::new(plan))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The one batch read: the caller, every target, every item, every
