@@ -58,6 +58,14 @@ pub fn remaining() -> Option<Duration> {
         .ok()
 }
 
+/// Waits `wait`, or only until the current request's budget runs out: a
+/// pause between retries never carries a request past its deadline (the
+/// store call after it then fails at once, leaving the margin to answer).
+pub async fn pause(wait: Duration) {
+    let wait = remaining().map_or(wait, |left| wait.min(left));
+    tokio::time::sleep(wait).await;
+}
+
 /// Records that the store throttled the current request (an attempt
 /// answered with a throttling error).
 pub fn note_throttled() {
@@ -93,6 +101,20 @@ mod tests {
         assert_eq!(remaining(), None);
         assert!(!throttled());
         scope(None, async { assert_eq!(remaining(), None) }).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_ends_with_the_budget() {
+        let started = Instant::now();
+        pause(Duration::from_millis(400)).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(400), "unbounded");
+        let until = Instant::now() + Duration::from_millis(100);
+        scope(Some(until), async {
+            pause(Duration::from_millis(30)).await;
+            pause(Duration::from_millis(500)).await;
+        })
+        .await;
+        assert_eq!(Instant::now(), until, "cut at the budget's end");
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub enum Attempt<T, W> {
 }
 
 /// Runs `attempt` until it is done, at most [`ATTEMPTS`] times, waiting
-/// [`backoff`] between attempts. Each attempt re-reads and decides again; it
-/// is given what the previous one tried to write, so that it can recognise
+/// [`backoff`] between attempts (never past the request's budget). Each
+/// attempt re-reads and decides again; it is given what the previous one
+/// tried to write, so that it can recognise
 /// that write in what it reads: a write whose answer was lost (the SDK
 /// retried an attempt that had landed) reports a failed condition although
 /// it took effect. `None` when every attempt lost.
@@ -47,7 +48,7 @@ where
                 lost = Some(w);
                 if n < ATTEMPTS {
                     tracing::info!(attempt = n, "conditional write lost a race; re-reading");
-                    tokio::time::sleep(backoff(n)).await;
+                    crate::deadline::pause(backoff(n)).await;
                 }
             }
         }

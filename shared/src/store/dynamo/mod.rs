@@ -165,7 +165,7 @@ impl DynamoStore {
                         keys.len()
                     )));
                 }
-                tokio::time::sleep(backoff(attempt as usize)).await;
+                crate::deadline::pause(backoff(attempt as usize)).await;
             }
         }
         Ok(found)
@@ -205,7 +205,7 @@ impl DynamoStore {
                         requests.len()
                     )));
                 }
-                tokio::time::sleep(backoff(attempt as usize)).await;
+                crate::deadline::pause(backoff(attempt as usize)).await;
             }
         }
         Ok(())
