@@ -28,6 +28,23 @@ enum Behaviour {
     /// Answers the first request of the run with a throttling error, then
     /// hangs.
     ThrottleThenHang,
+    /// Closes the connection of the first request of the run without an
+    /// answer (it may have been applied), then throttles every request.
+    DropThenThrottle,
+    /// Throttles every request.
+    Throttle,
+}
+
+/// Requests the `DropThenThrottle` and `Throttle` endpoints received.
+static SEEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+const THROTTLING: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+
+fn throttling_response() -> String {
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n{THROTTLING}",
+        THROTTLING.len()
+    )
 }
 
 /// A DynamoDB-compatible endpoint that misbehaves; its URL.
@@ -43,17 +60,28 @@ async fn misbehaving_endpoint(behaviour: Behaviour) -> String {
             let answered = answered.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
+                if matches!(behaviour, Behaviour::DropThenThrottle | Behaviour::Throttle) {
+                    // Headers and (small) body arrive in one read.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        SEEN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let drop = matches!(behaviour, Behaviour::DropThenThrottle)
+                            && !answered.swap(true, std::sync::atomic::Ordering::SeqCst);
+                        if drop {
+                            return;
+                        }
+                        let _ = socket.write_all(throttling_response().as_bytes()).await;
+                    }
+                    return;
+                }
                 let throttle = matches!(behaviour, Behaviour::ThrottleThenHang)
                     && !answered.swap(true, std::sync::atomic::Ordering::SeqCst);
                 if throttle {
                     // Headers and (small) body arrive in the first reads.
                     let _ = socket.read(&mut buf).await;
-                    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
-                    let response = format!(
-                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(response.as_bytes()).await;
+                    let _ = socket.write_all(throttling_response().as_bytes()).await;
                 }
                 // Then (or from the start) read and never answer.
                 while let Ok(n) = socket.read(&mut buf).await {
@@ -164,4 +192,49 @@ async fn outside_lambda_the_configured_budget_bounds_the_store() {
         took >= Duration::from_millis(700) && took < Duration::from_millis(1_500),
         "{took:?}"
     );
+}
+
+/// A write whose first attempt got no answer may have been applied: when
+/// the store then throttles the retries, the client is told 500 (which
+/// promises nothing), not 429 (which says nothing was done). A write that
+/// was throttled at every attempt is a 429.
+#[tokio::test]
+async fn a_write_throttled_after_an_unanswered_attempt_is_a_500_not_a_429() {
+    for (behaviour, status) in [
+        (Behaviour::DropThenThrottle, 500),
+        (Behaviour::Throttle, 429),
+    ] {
+        let state = state_on(&misbehaving_endpoint(behaviour).await).await;
+        let budget = Duration::from_secs(8);
+        let store = state.store.clone();
+        let request = invocation("cancel-access-request", "cancel-own-pending", budget);
+        let response = shared::http::handle(
+            &state,
+            &shared::http::Operation::write("writeOnce", 202),
+            request,
+            |principal, _| async move {
+                let event = shared::records::EventRecord {
+                    id: "e1".into(),
+                    name: "Write Once".into(),
+                    created: chrono::Utc::now(),
+                    sequence: 0,
+                    actor: None,
+                    access_request_ids: Vec::new(),
+                    errored_ids: Vec::new(),
+                    attributes: Default::default(),
+                };
+                store.put_event(&principal.tenant_id, &event).await?;
+                Ok(shared::http::ApiResponse::empty(202))
+            },
+        )
+        .await;
+        assert_eq!(response.status, status, "{}", response.body);
+        // The store client retried: the answer followed throttled attempts.
+        assert!(SEEN.swap(0, std::sync::atomic::Ordering::SeqCst) >= 2);
+        if status == 500 {
+            assert_eq!(body(&response)["detailCode"], "500.0 Internal Fault");
+        } else {
+            assert_eq!(response.header("Retry-After"), Some("1"));
+        }
+    }
 }

@@ -9,7 +9,7 @@
 //! and the store reads it from within that work.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -23,6 +23,9 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(300);
 struct Budget {
     until: Instant,
     throttled: AtomicBool,
+    /// Write attempts sent to the store, and those whose answer arrived.
+    writes_sent: AtomicU32,
+    writes_answered: AtomicU32,
 }
 
 tokio::task_local! {
@@ -44,6 +47,8 @@ pub async fn scope<F: Future>(until: Option<Instant>, work: F) -> F::Output {
             let budget = Budget {
                 until,
                 throttled: AtomicBool::new(false),
+                writes_sent: AtomicU32::new(0),
+                writes_answered: AtomicU32::new(0),
             };
             BUDGET.scope(budget, work).await
         }
@@ -79,6 +84,27 @@ pub fn throttled() -> bool {
         .unwrap_or(false)
 }
 
+/// Records that a write attempt was sent to the store.
+pub fn note_write_sent() {
+    let _ = BUDGET.try_with(|b| b.writes_sent.fetch_add(1, Ordering::Relaxed));
+}
+
+/// Records that the store answered a write attempt (whatever it said).
+pub fn note_write_answered() {
+    let _ = BUDGET.try_with(|b| b.writes_answered.fetch_add(1, Ordering::Relaxed));
+}
+
+/// Whether a write attempt of the current request went unanswered (a
+/// dropped connection, an attempt that timed out): it may have been
+/// applied, whatever the store said to the attempts after it.
+pub fn write_in_doubt() -> bool {
+    BUDGET
+        .try_with(|b| {
+            b.writes_sent.load(Ordering::Relaxed) > b.writes_answered.load(Ordering::Relaxed)
+        })
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +120,12 @@ mod tests {
             assert_eq!(remaining(), Some(Duration::from_millis(500)));
             note_throttled();
             assert!(throttled());
+            assert!(!write_in_doubt());
+            note_write_sent();
+            note_write_answered();
+            assert!(!write_in_doubt(), "answered");
+            note_write_sent();
+            assert!(write_in_doubt(), "sent, never answered");
             tokio::time::sleep(Duration::from_secs(1)).await;
             assert_eq!(remaining(), Some(Duration::ZERO));
         })

@@ -102,7 +102,13 @@ where
     };
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
+        Ok(p) => {
+            deadline::scope(until, async {
+                let result = run(state, op, p, req, f).await;
+                unless_in_doubt(op, result)
+            })
+            .await
+        }
     };
 
     let (response, tracking_id, error) = match result {
@@ -140,6 +146,27 @@ where
         request_line!(tracing::Level::INFO);
     }
     response
+}
+
+/// A 429 tells the client that nothing was done. A state-changing call one
+/// of whose write attempts went unanswered may have been applied, whatever
+/// the store said to the attempts after it (throttling): that is a 500,
+/// which promises nothing either way. Call within the request's budget.
+fn unless_in_doubt(
+    op: &Operation,
+    result: Result<ApiResponse, ApiError>,
+) -> Result<ApiResponse, ApiError> {
+    match result {
+        Err(ApiError::TooManyRequests { .. })
+            if op.idempotent.is_some() && deadline::write_in_doubt() =>
+        {
+            Err(ApiError::Internal(
+                "throttled after a write attempt that got no answer: the write may have been applied"
+                    .into(),
+            ))
+        }
+        other => other,
+    }
 }
 
 /// The operation, with `Idempotency-Key` honoured where it applies, never

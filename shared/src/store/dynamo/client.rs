@@ -1,9 +1,13 @@
 //! The DynamoDB client as a function builds it.
 
-use aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 use super::errors::THROTTLING_CODES;
 use crate::store::StoreError;
@@ -12,15 +16,56 @@ use crate::store::StoreError;
 /// milliseconds; a slower connect is a network fault worth retrying.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Notes, for the request being served, that DynamoDB answered an attempt
-/// with a throttling error: if the request's budget then runs out during
-/// the SDK's retries, the client is told 429 rather than 500.
+/// The operations that write.
+const WRITES: &[&str] = &[
+    "PutItem",
+    "DeleteItem",
+    "UpdateItem",
+    "TransactWriteItems",
+    "BatchWriteItem",
+];
+
+/// Notes, for the request being served (`crate::deadline`), what its
+/// attempts came to: that DynamoDB answered one with a throttling error (if
+/// the request's budget then runs out during the SDK's retries, the client
+/// is told 429 rather than 500), and which write attempts were sent and
+/// which answered (a write attempt without an answer may have been applied,
+/// so the request may no longer answer 429, which says nothing was done).
 #[derive(Debug, Clone, Default)]
 pub struct ThrottlingWatch;
+
+fn is_write(cfg: &ConfigBag) -> bool {
+    cfg.load::<Metadata>()
+        .is_some_and(|m| WRITES.contains(&m.name()))
+}
 
 impl Intercept for ThrottlingWatch {
     fn name(&self) -> &'static str {
         "ThrottlingWatch"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if is_write(cfg) {
+            crate::deadline::note_write_sent();
+        }
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if is_write(cfg) {
+            crate::deadline::note_write_answered();
+        }
+        Ok(())
     }
 
     fn read_after_deserialization(
