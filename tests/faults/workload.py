@@ -1,0 +1,978 @@
+#!/usr/bin/env python3
+"""A mixed workload of every endpoint of routes.toml, driven through the
+local API by a few concurrent clients while the fault proxy (proxy.py)
+injects store faults; then, with faults off, the invariants checked through
+the API and a table scan of the store behind the proxy.
+
+Run by run.py inside scripts/local_api.sh, which sets BASE_URL. Also reads
+FAULT_PROXY (the proxy's URL), DYNAMODB_TEST_ENDPOINT and TABLE_NAME (the
+scan goes to the store directly, not through the proxy), REQUEST_BUDGET_MS.
+
+Adding an endpoint: one entry in WORKLOAD below, keyed by the route's
+`operation` in routes.toml, with a request generator (and, for a
+state-changing operation, a `marker` that finds its effects in the scan).
+The run fails at once when routes.toml names an operation WORKLOAD lacks.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import sys
+import threading
+import time
+import tomllib
+import urllib.parse
+import urllib.request
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixtures  # noqa: E402  (the seed and the actors)
+
+from fixtures import (  # noqa: E402
+    ACME, EVE, GATED, IMMEDIATE, ITEMS, MARIA, NOT_REQUESTABLE, REPORTS_OF_MARIA, USERS,
+)
+
+MARK = "fault-op "
+# A client retries an answer of 429, 5xx or a failed connection this often.
+MAX_ATTEMPTS = 4
+TRACKING_ID = re.compile(r"^[0-9a-f]{32}$")
+DETAIL_CODES = {400: "400.1", 403: "403 Forbidden", 404: "404 Not found", 500: "500.0 Internal Fault"}
+CLOSE_STATES = {"TERMINATED", "PROVISIONING_FAILED", "NOT_ALL_ITEMS_PROVISIONED", "REQUEST_COMPLETED"}
+EVENT_NAMES = {
+    "started": "Close Identity Requests Started",
+    "completed": "Close Identity Requests Completed",
+    "provisioning": "Provisioning Completed",
+}
+
+
+# ---------------------------------------------------------------- the calls
+@dataclass
+class Call:
+    """One logical request a client makes (retried as one)."""
+
+    operation: str
+    actor: str  # an OAuth client id of the seed, or "bad-token"
+    params: dict = field(default_factory=dict)  # path parameters
+    query: list = field(default_factory=list)
+    body: dict | None = None
+    expect: set = field(default_factory=set)  # statuses the final answer may have besides 429/5xx
+    what: str = ""
+    marker: str = ""  # what finds this call's effects in the table
+    stamp_attempt: bool = False  # submit: mark each attempt in clientMetadata (runs without keys)
+    # filled in by the client
+    method: str = ""
+    path: str = ""
+    key: str | None = None
+    attempts: list = field(default_factory=list)  # Attempt
+
+
+@dataclass
+class Attempt:
+    number: int
+    status: int | None
+    headers: dict
+    text: str
+    elapsed: float
+    error: str = ""
+    body_sent: bytes = b""
+
+    def json(self):
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+class World:
+    """What the clients learned and share: the requests they created."""
+
+    def __init__(self, seed: int) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []  # {id, requester, target}
+        self.ne_items = list(fixtures.NE_ITEMS)  # (item id, approver client)
+        self.seed = seed
+
+    def add_requests(self, requester: str, answer) -> None:
+        if not isinstance(answer, dict):
+            return
+        with self.lock:
+            for tracking in answer.get("newRequests") or []:
+                for rid in tracking.get("accessRequestIds") or []:
+                    self.requests.append({"id": rid, "requester": requester, "target": tracking.get("requestedFor")})
+
+    def some_requests(self, rng: random.Random, n: int) -> list[dict]:
+        with self.lock:
+            if not self.requests:
+                return []
+            return [rng.choice(self.requests) for _ in range(n)]
+
+
+def new_marker() -> str:
+    return MARK + uuid.uuid4().hex
+
+
+# ------------------------------------------------------- request generators
+def gen_create(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    meta = {"faultOp": marker}
+    r = rng.random()
+    if r < 0.55:
+        actor = rng.choice(USERS)
+        items = rng.sample(list(GATED + IMMEDIATE), rng.randint(1, 2))
+        body = {"requestedFor": [fixtures.identity_of(actor)], "requestType": "GRANT_ACCESS",
+                "requestedItems": [ITEMS[i] for i in items], "clientMetadata": meta}
+        return Call("createAccessRequest", actor, body=body, expect={202}, what="grant for oneself",
+                    marker=marker, stamp_attempt=True)
+    if r < 0.70:
+        targets = rng.sample(REPORTS_OF_MARIA, rng.randint(1, 2))
+        item = rng.choice(GATED + IMMEDIATE)
+        body = {"requestedFor": targets, "requestedItems": [ITEMS[item]], "clientMetadata": meta}
+        return Call("createAccessRequest", "acme-manager", body=body, expect={202},
+                    what="manager grants for reports", marker=marker, stamp_attempt=True)
+    if r < 0.80:
+        targets = rng.sample(REPORTS_OF_MARIA + [MARIA], rng.randint(1, 3))
+        body = {"requestedFor": targets, "requestedItems": [ITEMS[rng.choice(GATED)]], "clientMetadata": meta}
+        return Call("createAccessRequest", "acme-admin", body=body, expect={202},
+                    what="admin grants for others", marker=marker, stamp_attempt=True)
+    if r < 0.85:
+        target = rng.choice(REPORTS_OF_MARIA)
+        item = dict(ITEMS[rng.choice(GATED)], comment="no longer needed")
+        body = {"requestedFor": [target], "requestType": "REVOKE_ACCESS", "requestedItems": [item],
+                "clientMetadata": meta}
+        return Call("createAccessRequest", "acme-manager", body=body, expect={202},
+                    what="manager revokes", marker=marker, stamp_attempt=True)
+    if r < 0.90:
+        actor = rng.choice(USERS)
+        body = {"requestedFor": [fixtures.identity_of(actor)], "requestedItems": [NOT_REQUESTABLE],
+                "clientMetadata": meta}
+        return Call("createAccessRequest", actor, body=body, expect={400}, what="not requestable",
+                    marker=marker, stamp_attempt=True)
+    if r < 0.95:
+        actor = rng.choice(USERS)
+        other = rng.choice([u for u in REPORTS_OF_MARIA if u != fixtures.identity_of(actor)])
+        body = {"requestedFor": [other], "requestedItems": [ITEMS[GATED[0]]], "clientMetadata": meta}
+        return Call("createAccessRequest", actor, body=body, expect={403}, what="grant for a peer",
+                    marker=marker, stamp_attempt=True)
+    if r < 0.975:
+        body = {"requestedFor": [EVE], "requestedItems": [ITEMS[GATED[0]]], "clientMetadata": meta}
+        return Call("createAccessRequest", "acme-api", body=body, expect={403}, what="API token submits",
+                    marker=marker, stamp_attempt=True)
+    body = {"requestedFor": [EVE], "requestedItems": [ITEMS[GATED[0]]], "clientMetadata": meta}
+    return Call("createAccessRequest", "bad-token", body=body, expect={401}, what="bad token",
+                marker=marker, stamp_attempt=True)
+
+
+def gen_cancel(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    known = world.some_requests(rng, 1)
+    r = rng.random()
+    if known and r < 0.70:
+        req = known[0]
+        return Call("cancelAccessRequest", req["requester"], body={"accountActivityId": req["id"], "comment": marker},
+                    expect={202, 400}, what="requester cancels", marker=marker)
+    if known and r < 0.80:
+        return Call("cancelAccessRequest", "acme-admin", body={"accountActivityId": known[0]["id"], "comment": marker},
+                    expect={202, 400}, what="admin cancels", marker=marker)
+    if known and r < 0.88:
+        req = known[0]
+        other = rng.choice([u for u in USERS if u != req["requester"]])
+        return Call("cancelAccessRequest", other, body={"accountActivityId": req["id"], "comment": marker},
+                    expect={403}, what="someone else cancels", marker=marker)
+    if r < 0.95:
+        return Call("cancelAccessRequest", rng.choice(USERS),
+                    body={"accountActivityId": uuid.uuid4().hex, "comment": marker},
+                    expect={404}, what="unknown id", marker=marker)
+    target = known[0]["id"] if known else uuid.uuid4().hex
+    return Call("cancelAccessRequest", "acme-admin", body={"accountActivityId": target, "comment": "  "},
+                expect={400}, what="blank comment", marker=marker)
+
+
+def gen_close(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    r = rng.random()
+    if r < 0.80:
+        ids = sorted({k["id"] for k in world.some_requests(rng, rng.randint(1, 4))})
+        if rng.random() < 0.3 or not ids:
+            ids.append(uuid.uuid4().hex)
+        execution, completion = rng.choice(
+            [("Terminated", "Failure"), ("Completed", "Success"), ("Completed", "Incomplete"), ("Completed", "Failure")])
+        body = {"accessRequestIds": ids, "message": marker, "executionStatus": execution,
+                "completionStatus": completion}
+        return Call("closeAccessRequest", "acme-admin", body=body, expect={202}, what="admin closes", marker=marker)
+    if r < 0.90:
+        ids = [k["id"] for k in world.some_requests(rng, 1)] or [uuid.uuid4().hex]
+        return Call("closeAccessRequest", rng.choice(USERS), body={"accessRequestIds": ids, "message": marker},
+                    expect={403}, what="non-admin closes", marker=marker)
+    return Call("closeAccessRequest", "acme-admin", body={"accessRequestIds": [], "message": marker},
+                expect={400}, what="no ids", marker=marker)
+
+
+def gen_status(world: World, rng: random.Random) -> Call:
+    r = rng.random()
+    if r < 0.30:
+        return Call("listAccessRequestStatus", rng.choice(USERS),
+                    query=[("requested-for", "me"), ("count", "true"), ("limit", "20"), ("sorters", "-created")],
+                    expect={200}, what="own requests")
+    if r < 0.50:
+        return Call("listAccessRequestStatus", "acme-admin", query=[("count", "true"), ("limit", "50")],
+                    expect={200}, what="admin, tenant-wide")
+    if r < 0.65:
+        return Call("listAccessRequestStatus", "acme-manager", query=[("assigned-to", "me"), ("limit", "50")],
+                    expect={200}, what="assigned to the manager")
+    if r < 0.80:
+        ids = [k["id"] for k in world.some_requests(rng, 3)] or [uuid.uuid4().hex]
+        filters = "accessRequestId in (" + ",".join(f'"{i}"' for i in ids) + ")"
+        return Call("listAccessRequestStatus", "acme-admin", query=[("filters", filters)], expect={200},
+                    what="admin filters by id")
+    if r < 0.90:
+        return Call("listAccessRequestStatus", rng.choice(USERS), query=[("limit", "251")], expect={400},
+                    what="limit too large")
+    actor = rng.choice(USERS)
+    other = rng.choice([u for u in REPORTS_OF_MARIA if u != fixtures.identity_of(actor)])
+    return Call("listAccessRequestStatus", actor, query=[("requested-for", other)], expect={403},
+                what="another identity's requests")
+
+
+def gen_reject(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    r = rng.random()
+    item, approver = rng.choice(world.ne_items)
+    if r < 0.60:
+        return Call("rejectNonEmployeeRequest", approver, params={"id": item}, body={"comment": marker},
+                    expect={200, 400}, what="approver rejects", marker=marker)
+    if r < 0.75:
+        return Call("rejectNonEmployeeRequest", "acme-admin", params={"id": item}, body={"comment": marker},
+                    expect={200, 400}, what="admin rejects", marker=marker)
+    if r < 0.85:
+        return Call("rejectNonEmployeeRequest", "acme-employee", params={"id": item}, body={"comment": marker},
+                    expect={403}, what="not the approver", marker=marker)
+    if r < 0.95:
+        return Call("rejectNonEmployeeRequest", "acme-manager", params={"id": str(uuid.uuid4())},
+                    body={"comment": marker}, expect={404}, what="unknown item", marker=marker)
+    return Call("rejectNonEmployeeRequest", approver, params={"id": item}, body={"comment": "x" * 4001},
+                expect={400}, what="comment too long", marker=marker)
+
+
+# Shapes of the 2xx bodies.
+def ok_submit(body) -> str:
+    if not isinstance(body, dict) or not isinstance(body.get("newRequests"), list) \
+            or not isinstance(body.get("existingRequests"), list):
+        return "not an AccessRequestResponse"
+    return ""
+
+
+def ok_empty(body) -> str:
+    return "" if body == {} else "not {}"
+
+
+def ok_status(body) -> str:
+    if not isinstance(body, list):
+        return "not a list"
+    for s in body:
+        if not {"accessRequestId", "state", "accountActivityItemId", "requester", "requestedFor"} <= set(s):
+            return "a RequestedItemStatus lacks fields"
+    return ""
+
+
+def ok_ne_item(body) -> str:
+    if not isinstance(body, dict) or not {"id", "approvalStatus", "nonEmployeeRequest"} <= set(body):
+        return "not a NonEmployeeApprovalItem"
+    return ""
+
+
+@dataclass
+class Endpoint:
+    generate: Callable[[World, random.Random], Call]
+    weight: int
+    ok: Callable[[object], str]
+    writes: bool  # a state-changing POST (takes an Idempotency-Key)
+
+
+# Every operation of routes.toml: its generator, how often it is drawn, the
+# shape of its success. A route without an entry here fails the run.
+WORKLOAD: dict[str, Endpoint] = {
+    "createAccessRequest": Endpoint(gen_create, 6, ok_submit, True),
+    "cancelAccessRequest": Endpoint(gen_cancel, 3, ok_empty, True),
+    "closeAccessRequest": Endpoint(gen_close, 1, ok_empty, True),
+    "listAccessRequestStatus": Endpoint(gen_status, 3, ok_status, False),
+    "rejectNonEmployeeRequest": Endpoint(gen_reject, 1, ok_ne_item, True),
+}
+
+
+def load_routes() -> dict[str, dict]:
+    with open(ROOT / "routes.toml", "rb") as f:
+        routes = {r["operation"]: r for r in tomllib.load(f)["route"]}
+    missing = sorted(set(routes) - set(WORKLOAD))
+    stale = sorted(set(WORKLOAD) - set(routes))
+    if missing or stale:
+        raise SystemExit(
+            "tests/faults/workload.py: the fault workload must cover every endpoint of routes.toml; "
+            + (f"no generator for {missing} (add it to WORKLOAD)" if missing else "")
+            + (f"; WORKLOAD names operations routes.toml lacks: {stale}" if stale else "")
+        )
+    return routes
+
+
+# --------------------------------------------------------------- the client
+class Client:
+    def __init__(self, base_url: str, tokens: dict[str, str], routes: dict, keys: bool, timeout: float) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.tokens = tokens
+        self.routes = routes
+        self.keys = keys
+        self.timeout = timeout
+
+    def prepare(self, call: Call, rng: random.Random) -> None:
+        route = self.routes[call.operation]
+        version = rng.choice(route["versions"])
+        path = f"/{version}{route['path']}"
+        for name, value in call.params.items():
+            path = path.replace("{" + name + "}", urllib.parse.quote(value, safe=""))
+        if call.query:
+            path += "?" + urllib.parse.urlencode(call.query)
+        call.method, call.path = route["method"], path
+        if self.keys and WORKLOAD[call.operation].writes:
+            call.key = "fault-" + uuid.uuid4().hex
+            call.stamp_attempt = False  # a retry with a key sends the very same request
+
+    def send_once(self, call: Call, number: int) -> Attempt:
+        body = None
+        if call.body is not None:
+            sent = call.body
+            if call.stamp_attempt:
+                sent = json.loads(json.dumps(sent))
+                sent.setdefault("clientMetadata", {})["faultAttempt"] = str(number)
+            body = json.dumps(sent).encode()
+        headers = {"Accept": "application/json"}
+        token = self.tokens.get(call.actor, "not-a-jwt")
+        headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if call.key:
+            headers["Idempotency-Key"] = call.key
+        started = time.monotonic()
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            conn.request(call.method, call.path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            return Attempt(number, response.status, dict(response.getheaders()), text,
+                           time.monotonic() - started, body_sent=body or b"")
+        except (OSError, http.client.HTTPException) as e:
+            return Attempt(number, None, {}, "", time.monotonic() - started, error=repr(e), body_sent=body or b"")
+        finally:
+            conn.close()
+
+    def execute(self, call: Call, rng: random.Random) -> Call:
+        """Sends `call`, retrying 429, 5xx and failed connections as the
+        SDKs' users do (the same request; Retry-After honoured)."""
+        for number in range(1, MAX_ATTEMPTS + 1):
+            attempt = self.send_once(call, number)
+            call.attempts.append(attempt)
+            if attempt.status == 429:
+                try:
+                    wait = float(attempt.headers.get("Retry-After", "1"))
+                except ValueError:
+                    wait = 1.0
+                time.sleep(min(wait, 2.0))
+            elif attempt.status is None or attempt.status >= 500:
+                time.sleep(0.05 * 2 ** number * (0.5 + rng.random()))
+            else:
+                break
+        return call
+
+
+# ------------------------------------------------------------- the findings
+class Findings:
+    def __init__(self) -> None:
+        self.checked = Counter()
+        self.violations: list[str] = []
+        self.notes = Counter()
+
+    def check(self, name: str, ok: bool, detail: str = "") -> bool:
+        self.checked[name] += 1
+        if not ok:
+            self.violations.append(f"{name}: {detail}")
+        return ok
+
+
+def check_envelope(f: Findings, call: Call, attempt: Attempt, budget_ms: int, margin_ms: int) -> None:
+    where = f"{call.operation} ({call.what}) attempt {attempt.number}"
+    f.check("answered within budget", attempt.elapsed * 1000 <= budget_ms + margin_ms,
+            f"{where} took {attempt.elapsed * 1000:.0f} ms > {budget_ms} + {margin_ms} ms")
+    if attempt.status is None:
+        f.check("an answer, not a dropped connection", False, f"{where}: {attempt.error}")
+        return
+    status = attempt.status
+    body = attempt.json()
+    ctype = attempt.headers.get("Content-Type", "")
+    f.check("JSON content type", ctype.startswith("application/json"), f"{where}: {status} {ctype!r}")
+    if status in (200, 202):
+        problem = WORKLOAD[call.operation].ok(body)
+        f.check("2xx body shape", not problem, f"{where}: {problem}: {attempt.text[:200]}")
+    elif status in DETAIL_CODES:
+        good = (
+            isinstance(body, dict)
+            and str(body.get("detailCode", "")).startswith(DETAIL_CODES[status])
+            and TRACKING_ID.match(str(body.get("trackingId", "")))
+            and isinstance(body.get("messages"), list) and body["messages"]
+            and all({"locale", "localeOrigin", "text"} <= set(m) for m in body["messages"])
+            and isinstance(body.get("causes"), list)
+        )
+        f.check("ErrorResponseDto for 400/403/404/500", bool(good), f"{where}: {status} {attempt.text[:300]}")
+        if status == 500:
+            f.check("500 leaks no internals", "Exception" not in attempt.text and "dispatch" not in attempt.text,
+                    f"{where}: {attempt.text[:300]}")
+    elif status == 401:
+        good = isinstance(body, dict) and set(body) == {"error"} \
+            and str(body["error"]).startswith("JWT validation failed: ")
+        f.check("{error} for 401", good, f"{where}: {attempt.text[:200]}")
+    elif status == 429:
+        retry_after = attempt.headers.get("Retry-After", "")
+        f.check("{message} and Retry-After for 429",
+                body == {"message": " Rate Limit Exceeded "} and retry_after.isdigit(),
+                f"{where}: Retry-After {retry_after!r} {attempt.text[:200]}")
+    else:
+        f.check("a status of the API's", False, f"{where}: {status} {attempt.text[:200]}")
+    allowed = call.expect | {429, 500}
+    f.check("expected status", status in allowed, f"{where}: {status} not in {sorted(allowed)}: {attempt.text[:300]}")
+
+
+# ---------------------------------------------------------------- the scan
+def _value(av: dict):
+    (kind, v), = av.items()
+    if kind == "S":
+        return v
+    if kind == "N":
+        return int(v) if re.fullmatch(r"-?\d+", v) else float(v)
+    if kind == "BOOL":
+        return v
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _value(x) for k, x in v.items()}
+    if kind == "L":
+        return [_value(x) for x in v]
+    if kind in ("SS", "BS"):
+        return set(v)
+    if kind == "NS":
+        return {float(x) for x in v}
+    return v
+
+
+def dynamo(endpoint: str, operation: str, payload: dict) -> dict:
+    request = urllib.request.Request(
+        endpoint + "/", data=json.dumps(payload).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/dynamodb/aws4_request, "
+                             "SignedHeaders=host, Signature=x",
+        })
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def scan(endpoint: str, table: str) -> list[dict]:
+    """Every item of the table (a test may Scan; the product never does)."""
+    items, start = [], None
+    while True:
+        payload = {"TableName": table, "ConsistentRead": True}
+        if start:
+            payload["ExclusiveStartKey"] = start
+        page = dynamo(endpoint, "Scan", payload)
+        items.extend({k: _value(v) for k, v in i.items()} for i in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+# ----------------------------------------------------------- the invariants
+def check_table(f: Findings, items: list[dict]) -> dict:
+    """Invariants of the stored records alone; returns them indexed."""
+    by_key = {(i["PK"], i["SK"]): i for i in items}
+    requests = {}
+    for i in items:
+        if i.get("kind") == "accessRequest":
+            requests[i["id"]] = i
+    events = [i for i in items if i.get("kind") == "event"]
+    claims = [i for i in items if i.get("kind") == "pointer" and "#PENDING#" in i["PK"]]
+    assignments = [i for i in items if i.get("kind") == "pointer" and "#ASSIGNEE#" in i["PK"]]
+    f.notes["records scanned"] += len(items)
+    known = {"identity", "catalogItem", "accessRequest", "nonEmployeeRequest", "event", "pointer", "idempotency"}
+    for i in items:
+        if i.get("kind") not in known:
+            f.notes[f"records of kind {i.get('kind')} (no invariant here yet)"] += 1
+    for kind, n in Counter(i.get("kind", "?") for i in items).items():
+        f.notes[f"records: {kind}"] += n
+
+    for rid, r in requests.items():
+        tenant = r["PK"].split("#")[1]
+        where = f"access request {rid} ({r['state']})"
+        sort = r.get("GSI1SK", "")
+        f.check("request indexed under requester, target and tenant",
+                r.get("GSI1PK") == f"T#{tenant}#REQUESTER#{r['requester']['id']}"
+                and r.get("GSI2PK") == f"T#{tenant}#FOR#{r['requestedFor']['id']}"
+                and r.get("GSI3PK") == f"T#{tenant}#AR"
+                and sort.endswith("#" + rid) and r.get("GSI2SK") == sort and r.get("GSI3SK") == sort, where)
+        approvals = [a for it in r["items"] for a in it.get("approvals", [])]
+        statuses = {a["status"] for a in approvals}
+        if r["state"] == "EXECUTING":
+            f.check("an executing request is not cancelled", not r.get("cancellation")
+                    and "CANCELLED" not in statuses, where)
+            for it in r["items"]:
+                claim = by_key.get((f"T#{tenant}#PENDING#{r['requestedFor']['id']}#{it['type']}#{it['itemId']}"
+                                    f"#{r['requestType']}", "#"))
+                f.check("an executing request holds its claims", bool(claim) and claim.get("target") == rid,
+                        f"{where}: claim of {it['type']} {it['itemId']} is {claim and claim.get('target')}")
+        else:
+            f.check("a final request has no pending approval", "PENDING" not in statuses, where)
+        if r["state"] == "CANCELLED":
+            f.check("a cancelled request has its details and no live approval",
+                    bool(r.get("cancellation")) and statuses <= {"CANCELLED"}, where)
+        for who in sorted({m for a in approvals for m in _acting(a["approver"])}):
+            pointer = by_key.get((f"T#{tenant}#ASSIGNEE#{who}", sort))
+            f.check("each approver is assigned the request", bool(pointer) and pointer.get("target") == rid,
+                    f"{where}: assignment of {who}")
+        if r.get("warnings"):
+            f.check("a closed request is in a close state", r["state"] in CLOSE_STATES, where)
+            closing = [e for e in events if e["name"] == EVENT_NAMES["provisioning"]
+                       and e.get("accessRequestIds") == [rid]]
+            f.check("a closed request has its Provisioning Completed event",
+                    any(e.get("attributes", {}).get("message") == r["warnings"][-1] for e in closing), where)
+
+    for c in claims:
+        target = requests.get(c.get("target"))
+        f.check("a claim names a stored request", target is not None, f"claim {c['PK']} -> {c.get('target')}")
+    for a in assignments:
+        f.check("an assignment names a stored request", a.get("target") in requests,
+                f"assignment {a['PK']} {a['SK']} -> {a.get('target')}")
+
+    for e in events:
+        name = e.get("name")
+        where = f"event {name} {e.get('id')}"
+        f.check("a known event", name in EVENT_NAMES.values(), where)
+        if name == EVENT_NAMES["provisioning"]:
+            ids = e.get("accessRequestIds") or []
+            f.check("Provisioning Completed names one closed request",
+                    len(ids) == 1 and ids[0] in requests and bool(requests[ids[0]].get("warnings")), where)
+        if name == EVENT_NAMES["completed"]:
+            f.check("a completion lists errors among its ids",
+                    set(e.get("erroredIds") or []) <= set(e.get("accessRequestIds") or []), where)
+            started = [s for s in events if s["name"] == EVENT_NAMES["started"]
+                       and s.get("attributes") == e.get("attributes")
+                       and s.get("accessRequestIds") == e.get("accessRequestIds")]
+            f.check("a close's completion follows its start", bool(started), where)
+
+    groups = defaultdict(list)
+    for i in items:
+        if i.get("kind") == "nonEmployeeRequest":
+            groups[i["id"]].append(i)
+    for nid, copies in groups.items():
+        where = f"non-employee request {nid}"
+        if not all("approvalItems" in c for c in copies):
+            f.notes["non-employee records of another layout (not checked)"] += len(copies)
+            continue
+        strip = [{k: v for k, v in c.items() if k not in ("PK", "SK")} for c in copies]
+        f.check("every copy of a non-employee request is the same", all(s == strip[0] for s in strip), where)
+        ne = copies[0]
+        statuses = [a["approvalStatus"] for a in ne["approvalItems"]]
+        if ne["approvalStatus"] == "REJECTED":
+            f.check("a rejected non-employee request has one rejected item and nothing undecided",
+                    statuses.count("REJECTED") == 1 and not {"PENDING", "NOT_READY"} & set(statuses), where)
+        f.check("a non-employee request is stored under each of its items",
+                sorted(c["PK"].rsplit("#", 1)[1] for c in copies) == sorted(a["id"] for a in ne["approvalItems"]),
+                where)
+
+    for i in items:
+        if i.get("kind") == "idempotency":
+            try:
+                json.loads(i["body"])
+                body_ok = True
+            except (ValueError, KeyError):
+                body_ok = False
+            f.check("an idempotency record holds a 2xx answer", body_ok and 200 <= i.get("status", 0) < 300
+                    and isinstance(i.get("expiresAt"), int), i["PK"])
+    return {"requests": requests, "events": events, "ne": {nid: c[0] for nid, c in groups.items()},
+            "by_key": by_key}
+
+
+def _acting(approver: dict) -> list[str]:
+    if approver.get("type") == "GOVERNANCE_GROUP":
+        return list(approver.get("memberIds") or [])
+    return [approver["id"]]
+
+
+def landed_possible(call: Call, attempts=None) -> bool:
+    """Whether an attempt may have changed something: any answer but a 4xx."""
+    return any(a.status is None or a.status >= 500 or a.status < 300 for a in (attempts or call.attempts))
+
+
+def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None:
+    requests, events, ne = table["requests"], table["events"], table["ne"]
+    by_marker = defaultdict(list)
+    for r in requests.values():
+        meta = r.get("clientMetadata") or {}
+        if meta.get("faultOp"):
+            by_marker[meta["faultOp"]].append(r)
+
+    for call in calls:
+        final = call.attempts[-1]
+        where = f"{call.operation} ({call.what}) {call.marker}"
+        ok = final.status in (200, 202)
+        if call.operation == "createAccessRequest":
+            mine = by_marker.get(call.marker, [])
+            groups = defaultdict(list)
+            for r in mine:
+                attempt = (r.get("clientMetadata") or {}).get("faultAttempt", "") if not keys else ""
+                gated = any(it.get("approvals") for it in r["items"])
+                groups[(attempt, r["requestedFor"]["id"], gated)].append(r["id"])
+            dup = {k: v for k, v in groups.items() if len(v) > 1}
+            # Without a key each attempt is marked, and one attempt may not
+            # duplicate; with a key, no retry may add anything either.
+            f.check("with Idempotency-Key: one request per target and kind, however retried" if keys
+                    else "one attempt creates one request per target and kind", not dup, f"{where}: {dup}")
+            if not keys:
+                attempts_that_created = {a for (a, _, _) in groups}
+                if len(attempts_that_created) > 1:
+                    f.notes["duplicates by client retries without a key"] += 1
+            if keys:
+                if not landed_possible(call):
+                    f.check("a 4xx changes nothing", not mine, f"{where}: {final.status} yet {len(mine)} requests")
+            else:
+                # Each attempt is marked: a 4xx attempt must have created nothing.
+                for a in call.attempts:
+                    if a.status is not None and 400 <= a.status < 500:
+                        created = [r["id"] for r in mine
+                                   if (r.get("clientMetadata") or {}).get("faultAttempt") == str(a.number)]
+                        f.check("a 4xx changes nothing", not created,
+                                f"{where} attempt {a.number}: {a.status} yet {created}")
+            if ok:
+                answer = final.json() or {}
+                for tracking in answer.get("newRequests", []):
+                    for rid in tracking.get("accessRequestIds", []):
+                        r = requests.get(rid)
+                        f.check("a 2xx submit's requests are stored", r is not None, f"{where}: {rid}")
+                        if r:
+                            f.check("a 2xx submit's request is its own",
+                                    r["requestedFor"]["id"] == tracking.get("requestedFor")
+                                    and (r.get("clientMetadata") or {}).get("faultOp") == call.marker,
+                                    f"{where}: {rid}")
+                for tracking in answer.get("existingRequests", []):
+                    for rid in tracking.get("accessRequestIds", []):
+                        r = requests.get(rid)
+                        f.check("an existing request reported is stored", r is not None, f"{where}: {rid}")
+                        if r is not None:
+                            meta = r.get("clientMetadata") or {}
+                            same_call = meta.get("faultOp") == call.marker and (
+                                keys or meta.get("faultAttempt") == str(final.number))
+                            f.check("a submit never reports its own new request as existing", not same_call,
+                                    f"{where}: {rid}")
+        elif call.operation == "cancelAccessRequest":
+            cancelled = [r for r in requests.values() if (r.get("cancellation") or {}).get("comment") == call.marker]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not cancelled, f"{where}: {[r['id'] for r in cancelled]}")
+            f.check("a request is cancelled once", len(cancelled) <= 1, f"{where}")
+            if ok:
+                rid = call.body["accountActivityId"]
+                r = requests.get(rid)
+                f.check("a 2xx cancel is visible", r is not None and r["state"] == "CANCELLED"
+                        and r["cancellation"]["comment"] == call.marker, f"{where}: {rid} {r and r['state']}")
+        elif call.operation == "closeAccessRequest":
+            closed = [r for r in requests.values() if call.marker in (r.get("warnings") or [])]
+            mine = [e for e in events if (e.get("attributes") or {}).get("message") == call.marker]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not closed and not mine, f"{where}: {len(closed)} closed, "
+                        f"{len(mine)} events")
+            for r in closed:
+                pcs = [e for e in mine if e["name"] == EVENT_NAMES["provisioning"] and e["accessRequestIds"] == [r["id"]]]
+                f.check("a request closed by a call has one Provisioning Completed event", len(pcs) == 1,
+                        f"{where}: {r['id']} has {len(pcs)}")
+            if ok:
+                started = [e for e in mine if e["name"] == EVENT_NAMES["started"]]
+                completed = [e for e in mine if e["name"] == EVENT_NAMES["completed"]]
+                f.check("a 2xx close has its Started and Completed events", started and completed, where)
+                for rid in call.body["accessRequestIds"]:
+                    r = requests.get(rid)
+                    f.check("every id of a 2xx close is final (or unknown)", r is None or r["state"] != "EXECUTING",
+                            f"{where}: {rid}")
+        elif call.operation == "rejectNonEmployeeRequest":
+            touched = [n for n in ne.values() if any(a.get("comment") == call.marker for a in n["approvalItems"])]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not touched, where)
+            if ok:
+                item_id = call.params["id"]
+                n = next((n for n in ne.values() if any(a["id"] == item_id for a in n["approvalItems"])), None)
+                item = n and next(a for a in n["approvalItems"] if a["id"] == item_id)
+                f.check("a 2xx reject is visible", bool(item) and item["approvalStatus"] == "REJECTED"
+                        and item.get("comment") == call.marker and n["approvalStatus"] == "REJECTED", where)
+
+
+# ------------------------------------------------------------------ the API
+def api(client: Client, actor: str, method: str, path: str, body=None, key: str | None = None) -> Attempt:
+    call = Call("-", actor, body=body)
+    call.method, call.path, call.key = method, path, key
+    return client.send_once(call, 1)
+
+
+def check_through_api(f: Findings, client: Client, table: dict, calls: list[Call], keys: bool, base_tenant=ACME):
+    # Every stored request of the tenant, as the status endpoint lists it.
+    seen: dict[str, set] = defaultdict(set)
+    offset, total = 0, None
+    while True:
+        a = api(client, "acme-admin", "GET", f"/v3/access-request-status?count=true&limit=250&offset={offset}"
+                                            "&sorters=created")
+        if not f.check("status listing answers 200 with faults off", a.status == 200, f"{a.status} {a.text[:200]}"):
+            return
+        page = a.json()
+        total = int(a.headers.get("X-Total-Count", "-1"))
+        for s in page:
+            seen[s["accessRequestId"]].add(s["state"])
+        offset += len(page)
+        if not page or offset >= total:
+            break
+    stored = {rid: r for rid, r in table["requests"].items() if r["PK"].startswith(f"T#{base_tenant}#")}
+    f.check("the API lists exactly the stored requests", set(seen) == set(stored),
+            f"listed {len(seen)}, stored {len(stored)}: "
+            f"{sorted(set(seen) ^ set(stored))[:5]}")
+    for rid, r in stored.items():
+        if rid in seen:
+            f.check("the API shows each request's stored state", seen[rid] == {r["state"]},
+                    f"{rid}: {seen[rid]} vs {r['state']}")
+
+    # A rejected item answers so when rejected again; nothing changes.
+    for n in table["ne"].values():
+        for item in n["approvalItems"]:
+            if item["approvalStatus"] == "REJECTED" and str(item.get("comment", "")).startswith(MARK):
+                a = api(client, "acme-admin", "POST", f"/v3/non-employee-approvals/{item['id']}/reject",
+                        {"comment": "again"})
+                f.check("a 2xx reject is visible through the API", a.status == 400 and "REJECTED" in a.text,
+                        f"{item['id']}: {a.status} {a.text[:200]}")
+
+    # With keys: a repeat of a call that succeeded answers its answer again.
+    if keys:
+        for call in [c for c in calls if c.key and c.attempts[-1].status in (200, 202)][:15]:
+            last = call.attempts[-1]
+            again = Call(call.operation, call.actor, body=call.body)
+            again.method, again.path, again.key = call.method, call.path, call.key
+            a = client.send_once(again, 1)
+            f.check("a repeated Idempotency-Key answers the stored answer",
+                    a.status == last.status and a.json() == last.json()
+                    and a.headers.get("Idempotent-Replayed") == "true",
+                    f"{call.operation} {call.key}: {a.status} {a.text[:200]} vs {last.status} {last.text[:200]}")
+
+
+def check_stale_claims_free(f: Findings, client: Client, table: dict) -> None:
+    """A claim naming a final request no longer guards: a new submission of
+    that identity and item creates a request (run last: it writes)."""
+    done = 0
+    for (pk, sk), c in table["by_key"].items():
+        if c.get("kind") != "pointer" or "#PENDING#" not in pk or not pk.startswith(f"T#{ACME}#"):
+            continue
+        target = table["requests"].get(c.get("target"))
+        if target is None or target["state"] == "EXECUTING":
+            continue
+        _, _, _, identity, item_type, item_id, request_type = pk.split("#")
+        if request_type != "GRANT_ACCESS":
+            continue
+        a = api(client, "acme-admin", "POST", "/v3/access-requests",
+                {"requestedFor": [identity], "requestedItems": [{"type": item_type, "id": item_id}]})
+        body = a.json() or {}
+        f.check("a claim of a final request no longer guards",
+                a.status == 202 and body.get("newRequests") and not body.get("existingRequests"),
+                f"{pk}: {a.status} {a.text[:200]}")
+        done += 1
+        if done >= 5:
+            return
+
+
+# ---------------------------------------------------------------- the run
+def proxy_control(proxy: str, **changes) -> dict:
+    data = json.dumps(changes).encode() if changes else None
+    request = urllib.request.Request(proxy + "/__faults", data=data, method="POST" if changes else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def tokens(base_url: str) -> dict[str, str]:
+    out = {}
+    for client_id, secret in fixtures.OAUTH_CLIENTS.items():
+        data = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id,
+                                       "client_secret": secret}).encode()
+        with urllib.request.urlopen(base_url + "/oauth/token", data=data, timeout=10) as r:
+            out[client_id] = json.loads(r.read())["access_token"]
+    return out
+
+
+# Forced faults of the directed calls: every answer of the store to the
+# write is lost (the write landed; the function answers 500, and with a key
+# its look-up of the key's answer fails too, so that the client retries)...
+LOST_TO_THE_CLIENT = {"write": ["drop_after"] * 3, "GetItem": ["pass"] + ["internal"] * 3}
+# ... or only the first answer, which the store client's own retry runs into.
+LOST_TO_THE_SDK = {"write": ["drop_after"]}
+
+
+def directed(client: Client, proxy: str, rng: random.Random) -> list[Call]:
+    """Lost answers, forced, one call at a time with faults otherwise off:
+    a submit (without and with approval steps) and a cancel whose write
+    landed while the client was told 500, and submits whose lost answer the
+    store client's retry runs into."""
+    out = []
+
+    def run(call: Call, force: dict) -> Call:
+        client.prepare(call, rng)
+        proxy_control(proxy, force=force)
+        try:
+            return client.execute(call, rng)
+        finally:
+            proxy_control(proxy, force={})
+
+    # Each submit asks for what the directed user does not have pending.
+    for item, force, how in ((IMMEDIATE[0], LOST_TO_THE_CLIENT, "client"), (GATED[0], LOST_TO_THE_CLIENT, "client"),
+                             (IMMEDIATE[0], LOST_TO_THE_SDK, "SDK"), (GATED[1], LOST_TO_THE_SDK, "SDK")):
+        actor = fixtures.DIRECTED_CLIENT
+        marker = new_marker()
+        call = Call("createAccessRequest", actor,
+                    body={"requestedFor": [fixtures.identity_of(actor)], "requestedItems": [ITEMS[item]],
+                          "clientMetadata": {"faultOp": marker}},
+                    expect={202}, what=f"directed: submit of {item}, answer lost to the {how}", marker=marker,
+                    stamp_attempt=True)
+        out.append(run(call, force))
+        answer = call.attempts[-1].json() or {}
+        new = [i for t in answer.get("newRequests", []) for i in t.get("accessRequestIds", [])]
+        if how == "client" and item in GATED and call.attempts[-1].status == 202:
+            # Its request (new, or found existing by the retry) is cancelled, answer lost too.
+            ids = new or [i for t in answer.get("existingRequests", []) for i in t.get("accessRequestIds", [])]
+            marker = new_marker()
+            cancel = Call("cancelAccessRequest", actor, body={"accountActivityId": ids[0], "comment": marker},
+                          expect={202, 400}, what="directed: cancel, answer lost to the client", marker=marker)
+            out.append(run(cancel, LOST_TO_THE_CLIENT))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--keys", action="store_true", help="send Idempotency-Key on POSTs")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--calls", type=int, default=40, help="calls per client")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--margin-ms", type=int, default=300)
+    parser.add_argument("--result", required=True)
+    args = parser.parse_args(argv)
+
+    base_url = os.environ["BASE_URL"]
+    proxy = os.environ["FAULT_PROXY"]
+    endpoint = os.environ["DYNAMODB_TEST_ENDPOINT"]
+    table_name = os.environ["TABLE_NAME"]
+    budget_ms = int(os.environ.get("REQUEST_BUDGET_MS", "9700"))
+    routes = load_routes()
+    tokens_by_client = tokens(base_url)
+    client = Client(base_url, tokens_by_client, routes, args.keys, timeout=budget_ms / 1000 + 10)
+    world = World(args.seed)
+    names = list(WORKLOAD)
+    weights = [WORKLOAD[n].weight for n in names]
+
+    calls: list[Call] = []
+    calls_lock = threading.Lock()
+    deadline = time.monotonic() + 120
+
+    def run_client(index: int) -> None:
+        rng = random.Random(args.seed * 1000 + index)
+        # Every endpoint first, then drawn by weight.
+        first = rng.sample(names, len(names))
+        for n in range(max(args.calls, len(names))):
+            if time.monotonic() > deadline:
+                return
+            operation = first[n] if n < len(first) else rng.choices(names, weights)[0]
+            call = WORKLOAD[operation].generate(world, rng)
+            client.prepare(call, rng)
+            client.execute(call, rng)
+            if call.operation == "createAccessRequest" and call.attempts[-1].status == 202:
+                world.add_requests(call.actor, call.attempts[-1].json())
+            with calls_lock:
+                calls.append(call)
+
+    started = time.monotonic()
+    proxy_control(proxy, enabled=True)
+    threads = [threading.Thread(target=run_client, args=(i,)) for i in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    proxy_control(proxy, enabled=False)
+    mixed_secs = time.monotonic() - started
+    directed_calls = directed(client, proxy, random.Random(args.seed))
+    calls.extend(directed_calls)
+    # Writes held back by injected latency land within its longest delay.
+    time.sleep(2.0)
+    stats = proxy_control(proxy)
+
+    f = Findings()
+    covered = {c.operation for c in calls}
+    f.check("the workload called every endpoint", covered == set(routes), f"missing {set(routes) - covered}")
+    for call in calls:
+        for attempt in call.attempts:
+            check_envelope(f, call, attempt, budget_ms, args.margin_ms)
+    table = check_table(f, scan(endpoint, table_name))
+    check_calls(f, calls, table, args.keys)
+    check_through_api(f, client, table, calls, args.keys)
+    check_stale_claims_free(f, client, table)
+
+    attempts = [a for c in calls for a in c.attempts]
+    directed_outcomes = []
+    for c in directed_calls:
+        if c.operation == "createAccessRequest":
+            stored = sum(1 for r in table["requests"].values()
+                         if (r.get("clientMetadata") or {}).get("faultOp") == c.marker)
+            effect = f"{stored} request{'s' if stored != 1 else ''} stored"
+        else:
+            r = table["requests"].get(c.body["accountActivityId"]) or {}
+            effect = f"request {r.get('state')}"
+        answers = "→".join(str(a.status) + (" replayed" if a.headers.get("Idempotent-Replayed") else "")
+                           for a in c.attempts)
+        directed_outcomes.append({"what": c.what, "answers": answers, "effect": effect})
+    result = {
+        "config": args.config,
+        "keys": args.keys,
+        "seed": args.seed,
+        "clients": args.clients,
+        "logical_calls": len(calls),
+        "http_calls": len(attempts),
+        "by_operation": dict(Counter(c.operation for c in calls)),
+        "statuses": dict(Counter(str(a.status) for a in attempts)),
+        "answers_5xx": sum(1 for a in attempts if a.status is not None and a.status >= 500),
+        "answers_429": sum(1 for a in attempts if a.status == 429),
+        "client_retries": sum(len(c.attempts) - 1 for c in calls),
+        "max_ms": round(max(a.elapsed for a in attempts) * 1000),
+        "budget_ms": budget_ms,
+        "mixed_secs": round(mixed_secs, 1),
+        "proxy": stats,
+        "invariants_checked": sum(f.checked.values()),
+        "checks": dict(f.checked),
+        "notes": dict(f.notes),
+        "violations": f.violations,
+        "directed": directed_outcomes,
+    }
+    Path(args.result).write_text(json.dumps(result, indent=1))
+    for v in f.violations[:40]:
+        print(f"VIOLATION [{args.config}] {v}", file=sys.stderr)
+    return 1 if f.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
