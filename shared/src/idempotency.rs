@@ -104,12 +104,17 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 /// What the operation's run left to decide at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The record was written with the operation's write, or the operation
-    /// never armed (it wrote nothing, or failed before): its answer stands.
+    /// The record was written with the operation's write: its answer stands.
     Settled,
     /// The operation armed but its write never carried the record: a
     /// concurrent call with the key may have won; look the record up.
     Unsettled,
+    /// The operation never armed: it wrote nothing (or failed before), so
+    /// its answer was not stored. A success is then an answer read from the
+    /// store, which a call with the same key may have changed after this
+    /// one looked the key up (an earlier attempt whose write landed late):
+    /// if that call's answer is stored now, it is the answer.
+    Unarmed,
 }
 
 /// Runs `work` with `request` as its idempotency context.
@@ -122,12 +127,12 @@ pub async fn scope<F: Future>(request: Idempotent, work: F) -> (F::Output, Outco
     CONTEXT
         .scope(state, async {
             let output = work.await;
-            let unsettled = with_state(|s| s.armed.is_some() && !s.written).unwrap_or(false);
-            let outcome = if unsettled {
-                Outcome::Unsettled
-            } else {
-                Outcome::Settled
-            };
+            let outcome = with_state(|s| match (&s.armed, s.written) {
+                (None, _) => Outcome::Unarmed,
+                (Some(_), false) => Outcome::Unsettled,
+                (Some(_), true) => Outcome::Settled,
+            })
+            .unwrap_or(Outcome::Unarmed);
             (output, outcome)
         })
         .await
@@ -228,6 +233,6 @@ mod tests {
         let ((), outcome) = scope(request("{}"), async { arm(&1) }).await;
         assert_eq!(outcome, Outcome::Unsettled, "armed, never written");
         let ((), outcome) = scope(request("{}"), async {}).await;
-        assert_eq!(outcome, Outcome::Settled, "never armed");
+        assert_eq!(outcome, Outcome::Unarmed, "never armed");
     }
 }

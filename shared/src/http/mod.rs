@@ -202,9 +202,15 @@ where
         return Ok(replay);
     }
     let (result, outcome) = idempotency::scope(request.clone(), guarded(principal, req)).await;
-    if outcome == idempotency::Outcome::Unsettled {
-        // The write that was to carry the record did not land: a concurrent
-        // call with the same key may have done the work. Its answer is ours.
+    // The write that was to carry the record did not land, or the operation
+    // succeeded without writing (it found the work done): a call with the
+    // same key may have done the work meanwhile. Its answer is ours.
+    let look_again = match outcome {
+        idempotency::Outcome::Unsettled => true,
+        idempotency::Outcome::Unarmed => result.is_ok(),
+        idempotency::Outcome::Settled => false,
+    };
+    if look_again {
         if let Some(replay) = replay(state, &request).await? {
             return Ok(replay);
         }

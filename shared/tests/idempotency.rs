@@ -1,0 +1,132 @@
+//! `Idempotency-Key` at the edge (`shared::http::handle`) when an earlier
+//! attempt's write lands late: after the retry looked its key up and found
+//! nothing. The retry then finds the work done (the request pending) and
+//! writes nothing; its answer must still be the stored one, as for every
+//! repeat of the key, not a report of its own request as an existing one.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use common::hooked::{Call, Hooked, Hooks};
+use common::*;
+use lambda_http::Request;
+use serde_json::{json, Value};
+use shared::auth::{claims_for, Authenticator, TokenIssuer};
+use shared::domain::access_requests::submit::submit;
+use shared::http::{handle, json_body, ApiResponse, Operation};
+use shared::models::AccessRequest;
+use shared::state::{AppState, LOCAL_HS256_SECRET};
+use shared::store::{Store, StoreError};
+
+const SUBMIT: Operation = Operation::write("createAccessRequest", 202);
+const KEY: &str = "late-write-1";
+
+/// Eve asks for Engineering Access (approval steps: it stays pending).
+fn request() -> Request {
+    let claims = claims_for(ACME, Some(EMPLOYEE), Some("eve"), Some("t"), &[], 3600);
+    let token = TokenIssuer::hs256(LOCAL_HS256_SECRET).issue(&claims);
+    let body = json!({"requestedFor": [EMPLOYEE],
+                      "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]});
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("/v3/access-requests")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("Idempotency-Key", KEY)
+        .body(lambda_http::Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// The submit handler's work, through the edge, on `store`.
+async fn call(store: &Store) -> ApiResponse {
+    let state = &AppState::new(
+        store.clone(),
+        Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
+    );
+    handle(state, &SUBMIT, request(), |principal, req| async move {
+        let body: AccessRequest = json_body(&req)?;
+        let response = submit(&state.store, &principal, body, chrono::Utc::now()).await?;
+        ApiResponse::json(202, &response)
+    })
+    .await
+}
+
+/// Right after the first look-up of the key (which found nothing), the
+/// earlier attempt's write lands: that attempt runs then, on the store
+/// underneath, and its answer is kept.
+struct EarlierAttemptLandsLate {
+    inner: Store,
+    landed: AtomicBool,
+    answer: Mutex<Option<ApiResponse>>,
+}
+
+#[async_trait]
+impl Hooks for EarlierAttemptLandsLate {
+    async fn after(&self, call_: &Call<'_>, _ok: bool) -> Result<(), StoreError> {
+        let looks_up_key =
+            matches!(call_, Call::Get(reads) if reads.iter().any(|r| r.key.pk.contains("#IDEM#")));
+        if looks_up_key && !self.landed.swap(true, Ordering::SeqCst) {
+            let answer = call(&self.inner).await;
+            *self.answer.lock().unwrap() = Some(answer);
+        }
+        Ok(())
+    }
+}
+
+fn json_of(r: &ApiResponse) -> Value {
+    serde_json::from_str(&r.body).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_retry_that_finds_an_earlier_attempts_late_write_answers_its_stored_answer() {
+    for (name, inner) in stores().await {
+        let store = Hooked::new(
+            &inner,
+            EarlierAttemptLandsLate {
+                inner: inner.clone(),
+                landed: AtomicBool::new(false),
+                answer: Mutex::new(None),
+            },
+        );
+        let retry = call(&store).await;
+        let first = store.hooks.answer.lock().unwrap().take().expect("landed");
+        assert_eq!(first.status, 202, "{name}: {}", first.body);
+        assert_eq!(
+            json_of(&first)["newRequests"][0]["accessRequestIds"]
+                .as_array()
+                .map(Vec::len),
+            Some(1),
+            "{name}: {}",
+            first.body
+        );
+        assert_eq!(retry.status, 202, "{name}: {}", retry.body);
+        assert_eq!(
+            json_of(&retry),
+            json_of(&first),
+            "{name}: the retry answers the stored answer"
+        );
+        assert_eq!(retry.header("Idempotent-Replayed"), Some("true"), "{name}");
+        assert_eq!(
+            eves_engineering_requests(&inner).await,
+            1,
+            "{name}: one request"
+        );
+    }
+}
+
+/// Eve's Engineering Access requests.
+async fn eves_engineering_requests(store: &Store) -> usize {
+    let q = shared::domain::access_requests::status::parse_query(&Default::default()).unwrap();
+    shared::domain::access_requests::status::list(store, &admin(), &q)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|s| {
+            s.requested_for.id == EMPLOYEE && s.name.as_deref() == Some("Engineering Access")
+        })
+        .count()
+}
