@@ -110,10 +110,10 @@ pub enum Outcome {
     /// concurrent call with the key may have won; look the record up.
     Unsettled,
     /// The operation never armed: it wrote nothing (or failed before), so
-    /// its answer was not stored. A success is then an answer read from the
-    /// store, which a call with the same key may have changed after this
-    /// one looked the key up (an earlier attempt whose write landed late):
-    /// if that call's answer is stored now, it is the answer.
+    /// its answer was not stored. It answered from what it read, which a
+    /// call with the same key may have changed after this one looked the
+    /// key up (an earlier attempt whose write landed late): if that call's
+    /// answer is stored now, it is the answer.
     Unarmed,
 }
 

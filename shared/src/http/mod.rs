@@ -202,17 +202,17 @@ where
         return Ok(replay);
     }
     let (result, outcome) = idempotency::scope(request.clone(), guarded(principal, req)).await;
-    // The write that was to carry the record did not land, or the operation
-    // succeeded without writing (it found the work done): a call with the
-    // same key may have done the work meanwhile. Its answer is ours.
-    let look_again = match outcome {
-        idempotency::Outcome::Unsettled => true,
-        idempotency::Outcome::Unarmed => result.is_ok(),
-        idempotency::Outcome::Settled => false,
-    };
-    if look_again {
-        if let Some(replay) = replay(state, &request).await? {
-            return Ok(replay);
+    // Unless this call stored its answer, a call with the same key may have
+    // done the work meanwhile — a concurrent one, or an earlier attempt
+    // whose write landed late — and this one found it done (it wrote
+    // nothing, or was refused): the stored answer is the answer.
+    if outcome != idempotency::Outcome::Settled {
+        match replay(state, &request).await {
+            Ok(Some(replay)) => return Ok(replay),
+            // The key holds another request's answer.
+            Err(e @ ApiError::BadRequest(_)) => return Err(e),
+            // Nothing stored, or the look-up failed: this call's own answer.
+            Ok(None) | Err(_) => {}
         }
     }
     result
