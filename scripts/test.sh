@@ -8,7 +8,10 @@
 #   3. the template check (routes, table definition, IAM resources);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
-#      invoked with the event fixtures.
+#      invoked with the event fixtures;
+#   6. faults: a mixed workload of every endpoint through the local API on
+#      DynamoDB behind a fault-injecting proxy (tests/faults), in three
+#      configurations, then its invariants (prints the README's figure).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -33,5 +36,8 @@ bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-s
 
 echo "== function binaries under the Lambda Runtime API emulator (cargo lambda watch)"
 bash scripts/emulator_test.sh
+
+echo "== faults: every endpoint under injected store faults, then the invariants (tests/faults)"
+bash scripts/with-moto.sh python tests/faults/run.py
 
 echo "== all tests passed"

@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -90,10 +91,10 @@ def run_config(name: str, args, seed_file: Path, work: Path) -> dict:
     return result
 
 
-def figure(results: list[dict], args) -> str:
+def figure(results: list[dict], args, secs: float) -> str:
     lines = [
         f"fault figure: rate {args.rate}, seed {args.seed}, {args.clients} clients × {args.calls} calls, "
-        f"budget {args.budget_ms} ms",
+        f"budget {args.budget_ms} ms, {secs:.0f} s",
         "",
         "| configuration | API calls (retries) | store calls | faults injected | 5xx answered | 429 answered "
         "| slowest answer | invariants checked | violations |",
@@ -136,9 +137,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", choices=sorted(CONFIGS))
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
+    # Before anything starts: every route of routes.toml has its generator.
+    from workload import load_routes
+
+    load_routes()
     if "DYNAMODB_TEST_ENDPOINT" not in os.environ:
         print("run under scripts/with-moto.sh (DYNAMODB_TEST_ENDPOINT is not set)", file=sys.stderr)
         return 2
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
         work = Path(tmp)
         seed_file = work / "seed.json"
@@ -147,7 +153,7 @@ def main(argv: list[str]) -> int:
         results = [run_config(name, args, seed_file, work) for name in names]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
-    print(figure(results, args))
+    print(figure(results, args, time.monotonic() - started))
     violations = sum(len(r["violations"]) for r in results)
     for r in results:
         for v in r["violations"][:20]:

@@ -629,10 +629,20 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
         if meta.get("faultOp"):
             by_marker[meta["faultOp"]].append(r)
 
+    stored_answers = {}
+    for (pk, _), item in table["by_key"].items():
+        if item.get("kind") == "idempotency":
+            stored_answers[pk.rsplit("#", 1)[1]] = item
+
     for call in calls:
         final = call.attempts[-1]
         where = f"{call.operation} ({call.what}) {call.marker}"
         ok = final.status in (200, 202)
+        stored = stored_answers.get(call.key or "")
+        if stored and final.status is not None and final.status < 429:
+            f.check("with Idempotency-Key, a call whose answer is stored ends with that answer",
+                    final.status == stored["status"] and final.json() == json.loads(stored["body"]),
+                    f"{where}: {final.status} {final.text[:200]} vs stored {stored['status']} {stored['body'][:200]}")
         if call.operation == "createAccessRequest":
             mine = by_marker.get(call.marker, [])
             groups = defaultdict(list)
