@@ -4,7 +4,7 @@ use std::future::Future;
 
 use lambda_http::{service_fn, Body, Error, Request, Response};
 
-use crate::state::{prefer_ca_bundle_file, AppState};
+use crate::state::AppState;
 
 /// Builds the state once (store, token verifier) from the environment, then
 /// serves invocations with `handler` until the runtime stops the process.
@@ -16,8 +16,6 @@ where
     H: Fn(&'static AppState, Request) -> F,
     F: Future<Output = Response<Body>> + Send,
 {
-    // Before any thread exists: it may set an environment variable.
-    prefer_ca_bundle_file();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

@@ -65,43 +65,6 @@ impl AppState {
     }
 }
 
-/// The CA bundle files `openssl-probe` looks for on Linux, in its order.
-const CA_BUNDLE_FILES: [&str; 8] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/ssl/cert.pem",
-    "/opt/etc/ssl/certs/ca-certificates.crt",
-    "/etc/ssl/certs/cacert.pem",
-];
-
-/// Has the AWS SDK read its root certificates from the system's CA bundle
-/// file alone. Call it first thing in `main`, before any thread starts (it
-/// may set an environment variable).
-///
-/// The SDK's HTTPS client loads them once, when the config is built (init):
-/// `rustls-native-certs` reads `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is
-/// set, and otherwise the bundle file `openssl-probe` finds *and* every file
-/// of `/etc/ssl/certs` and `/etc/pki/tls/certs`, which on Debian-like systems
-/// hold the bundle's CAs again, one file each (on Amazon Linux the bundle and
-/// its OpenSSL "trusted" form). The same CAs, read once from the bundle, cost
-/// a fraction: ~2.5 ms less init on the benchmark machine (`bench/`). With
-/// neither variable set, this sets `SSL_CERT_FILE` to the bundle that would
-/// have been read; an operator's own settings are left alone.
-pub fn prefer_ca_bundle_file() {
-    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
-        return;
-    }
-    if let Some(bundle) = CA_BUNDLE_FILES
-        .iter()
-        .find(|path| std::path::Path::new(path).is_file())
-    {
-        std::env::set_var("SSL_CERT_FILE", bundle);
-    }
-}
-
 /// The DynamoDB table the environment names (`TABLE_NAME`), if any.
 pub fn table_from_env() -> Option<String> {
     std::env::var("TABLE_NAME")
