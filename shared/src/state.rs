@@ -75,13 +75,15 @@ pub fn table_from_env() -> Option<String> {
 /// DynamoDB when `TABLE_NAME` is set, otherwise an in-process store loaded
 /// with `seed_json`.
 ///
-/// The DynamoDB client is built on the first request, not during init, when
-/// the region comes from the environment (as in Lambda): building it (TLS
-/// roots, endpoint rules) is most of a function's start-up, and the first
-/// request needs it no sooner. Without a region in the environment the
-/// client is built at once, so a region from a profile is found and a
-/// missing one stops the start. `DYNAMODB_WARMUP=true` builds it and opens
-/// the connection during init instead.
+/// By default the DynamoDB client is built and its connection opened (TLS
+/// handshake included) during init, by [`DynamoStore::warm_up`]: Lambda runs
+/// init on a full core and invocations on a share of one in proportion to
+/// memory (7% at 128 MB), so that work costs the first request up to ~14×
+/// more than it costs init (`bench/`). `DYNAMODB_WARMUP=false` builds the
+/// client on the first request instead, when the region comes from the
+/// environment (as in Lambda); without one there the client is built at
+/// once, so a region from a profile is found and a missing one stops the
+/// start.
 pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupError> {
     if table_from_env().is_some() {
         if warm_up_enabled() || !region_in_env() {
@@ -111,14 +113,13 @@ pub async fn memory_store(seed_json: &str) -> Result<MemoryStore, crate::seed::S
     Ok(store)
 }
 
-/// `DYNAMODB_WARMUP` (default off): build the client and open the
-/// connection during init (one GetItem) instead of in the first request.
-/// Measured with `bench/coldstart.py`, it costs init more than it saves the
-/// first request; it may pay where init runs faster than requests do.
+/// `DYNAMODB_WARMUP` (default on; `false`, `0` or `off` turns it off):
+/// build the client and open the connection during init (one GetItem)
+/// instead of in the first request.
 fn warm_up_enabled() -> bool {
-    matches!(
+    !matches!(
         std::env::var("DYNAMODB_WARMUP").as_deref(),
-        Ok("true") | Ok("1") | Ok("on")
+        Ok("false") | Ok("0") | Ok("off")
     )
 }
 
