@@ -1245,22 +1245,26 @@ pub async fn local_client(endpoint: &str, counter: Option<RequestCounter>) -> Cl
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_compiled_in_roots_parse() {
+    #[tokio::test]
+    async fn the_compiled_in_roots_parse() {
         assert_eq!(
             AWS_ROOT_CERTIFICATES
                 .matches("-----BEGIN CERTIFICATE-----")
                 .count(),
             5
         );
-        // Building a client builds its TLS connector, which parses the roots
-        // (and panics on one it cannot use).
+        // The first call builds the TLS connector, which parses the roots
+        // (and panics on one it cannot use), before it fails to connect.
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .endpoint_url("https://127.0.0.1:1")
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
             .http_client(https_client_trusting(trust_store(false)))
             .build();
-        let _client = Client::from_conf(config);
+        let result = Client::from_conf(config).list_tables().send().await;
+        assert!(result.is_err(), "nothing listens on port 1");
     }
 
     #[test]
