@@ -8,7 +8,9 @@ invocations with a share of one in proportion to memory: 1,769 MB is one
 vCPU, so 128 MB gets 7.2%. Here, each start runs unthrottled until the
 process first asks for an invocation (`GET /runtime/invocation/next`); at that
 moment the harness moves it into the cgroup v1 CPU group it made for that
-memory size (/sys/fs/cgroup/cpu, as root), whose quota is memory/1769 of one
+memory size (under its own group in /sys/fs/cgroup/cpu, as root: bench/run.sh
+runs the whole bench in a group with a higher CPU weight than the machine's
+other work), whose quota is memory/1769 of one
 core (`cpu.cfs_quota_us` per `cpu.cfs_period_us`, 20 ms periods by default,
 the interval Lambda was observed to throttle in). The groups are removed when
 the run ends, whether it succeeded or not.
@@ -122,6 +124,17 @@ VARIANTS = {
 DEFAULT_VARIANT = "warmup-builtin"
 
 
+def own_cpu_cgroup() -> Path:
+    """This process's group in the cgroup v1 cpu hierarchy (bench/run.sh puts
+    the whole bench in one with a higher CPU weight): the quota groups go
+    under it."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(","):
+            return CGROUP_CPU / path.lstrip("/")
+    return CGROUP_CPU
+
+
 def log(msg: str) -> None:
     print(f"coldstart: {msg}", file=sys.stderr, flush=True)
 
@@ -150,7 +163,7 @@ class CpuQuota:
     made: dict[Path, subprocess.Popen] = {}
 
     def __init__(self, memory_mb: int, period_us: int):
-        self.path = CGROUP_CPU / f"coldstart-{os.getpid()}-{memory_mb}mb"
+        self.path = own_cpu_cgroup() / f"coldstart-{os.getpid()}-{memory_mb}mb"
         placeholder = subprocess.Popen(["sleep", "86400"])
         try:
             self.path.mkdir()
@@ -569,6 +582,34 @@ class TlsFront:
                 self.proc.wait()
 
 
+def store_round_trip_ms(front: TlsFront, table: str, region: str, samples: int = 31) -> float:
+    """Median GetItem (a missing key) through the front on one kept-alive TLS
+    connection: what one store call costs here, against DynamoDB's few ms."""
+    import http.client
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(front.ca))
+    conn = http.client.HTTPSConnection("localhost", int(front.endpoint.rsplit(":", 1)[1]),
+                                       context=context, timeout=30)
+    body = json.dumps({"TableName": table, "Key": {"PK": {"S": "#RTT"}, "SK": {"S": "#"}}})
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.GetItem",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20200101/{region}/dynamodb/"
+                         "aws4_request, SignedHeaders=host, Signature=0",
+    }
+    times = []
+    try:
+        for _ in range(samples):
+            t = time.perf_counter()
+            conn.request("POST", "/", body=body, headers=headers)
+            conn.getresponse().read()
+            times.append((time.perf_counter() - t) * 1000)
+    finally:
+        conn.close()
+    return statistics.median(times[1:])
+
+
 def trust_files(ca: Path, directory: Path) -> dict[str, Path]:
     """SSL_CERT_FILE per kind of roots: the test CA alone ("builtin": stands
     for the five compiled-in roots), or the system bundle with the test CA
@@ -920,7 +961,9 @@ def main() -> int:
     work = tempfile.TemporaryDirectory(prefix="coldstart-")
     front = TlsFront(endpoint, Path(work.name) / "tls", args.json.parent / "store-calls.jsonl")
     try:
-        log(f"TLS front on {front.endpoint} (test CA {front.ca})")
+        rtt_before = store_round_trip_ms(front, table, region)
+        log(f"TLS front on {front.endpoint} (test CA {front.ca}); a GetItem through it "
+            f"takes {rtt_before:.1f} ms")
         trust = trust_files(front.ca, Path(work.name))
         config = {
             **aws,
@@ -983,6 +1026,7 @@ def main() -> int:
             what = f"round {round_no + 1}/{args.starts}" if round_no >= 0 else "warm-up round"
             log(f"{what} done ({time.monotonic() - began:.0f} s)")
         load_after = os.getloadavg()
+        rtt_after = store_round_trip_ms(front, table, region)
         for f in logs.values():
             f.close()
 
@@ -1010,6 +1054,7 @@ def main() -> int:
         "load_average_before": load_before,
         "load_average_after": load_after,
         "run_seconds": time.monotonic() - began,
+        "store_round_trip_ms": [rtt_before, rtt_after],
         "table": table,
         "table_items": len(snapshot.items),
         "extra_env": args.env,

@@ -129,7 +129,12 @@ def main() -> int:
         "(128 MB: 7.2%). The store is moto_server behind a TLS front on loopback "
         "(`bench/tls_front.py`: an RSA-2048 chain like DynamoDB's, connections kept alive as "
         "DynamoDB keeps them), with a table seeded by the local server and restored after each "
-        f"request that wrote ({cold['table_items']} items). Per cell (binary x memory size): "
+        f"request that wrote ({cold['table_items']} items)"
+        + (f"; one GetItem through the front on a kept-alive connection took "
+           f"{cold['store_round_trip_ms'][0]:.1f} ms before the run and "
+           f"{cold['store_round_trip_ms'][1]:.1f} ms after (DynamoDB: a few ms)"
+           if cold.get("store_round_trip_ms") else "")
+        + f". Per cell (binary x memory size): "
         f"{cold['starts']} cold starts, medians; {cold['starts'] * cold['warm']} warm requests "
         f"(the same fixture again, {cold['warm_gap_ms']:.0f} ms apart), p50 and p99. "
         "Init = process start → first `next`; first response = process start → the response "
