@@ -1042,7 +1042,14 @@ def main() -> int:
         work.cleanup()
         CpuQuota.remove_all()
 
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
     results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit,
         "starts": args.starts,
         "warm": args.warm,
         "warm_gap_ms": args.warm_gap_ms,

@@ -112,11 +112,23 @@ def main() -> int:
 
     out: list[str] = []
     load, load_after = cold["load_average_before"], cold["load_average_after"]
+    knobs = []
+    if cold["variants"] != [cold["default_variant"]]:
+        knobs.append("COLDSTART_VARIANTS=" + (
+            "all" if len(cold["variants"]) == 4 else ",".join(cold["variants"])))
+    if cold["memory_sizes"] != [128, 256, 512, 1024]:
+        knobs.append("COLDSTART_MEMORY=" + ",".join(map(str, cold["memory_sizes"])))
+    if cold["starts"] != 5:
+        knobs.append(f"COLDSTART_STARTS={cold['starts']}")
+    if cold["warm"] != 20:
+        knobs.append(f"COLDSTART_WARM={cold['warm']}")
+    command = " ".join([*knobs, "bash bench/run.sh"])
     out += [
         "# Performance figures: cold starts under the Lambda CPU model, and cost",
         "",
-        f"Produced by `bash bench/run.sh` on {datetime.date.today().isoformat()}, commit "
-        f"{git_commit()}, {platform.machine()} with {cold['cpus']} CPUs shared with other "
+        f"Produced by `{command}` on {cold.get('date') or datetime.date.today().isoformat()}, "
+        f"commit {cold.get('commit') or git_commit()}, {platform.machine()} with {cold['cpus']} "
+        "CPUs shared with other "
         f"work (1-minute load average {load[0]:.1f} before the cold starts, "
         f"{load_after[0]:.1f} after); the cold starts took {cold['run_seconds'] / 60:.1f} min "
         f"for {len(functions)} functions, {len(memories)} memory sizes and "
