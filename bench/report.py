@@ -136,8 +136,9 @@ def main() -> int:
         "",
         "Method (`bench/coldstart.py`): each binary is started as Lambda starts a "
         "`provided.al2023` function, against a Runtime API on loopback. Init runs at full CPU; "
-        "from its first `GET /runtime/invocation/next` the process runs in a cgroup of its own "
-        f"with a CPU quota of memory/1769 of one core per {cold['period_us'] // 1000} ms period "
+        "from its first `GET /runtime/invocation/next` the process runs in the cgroup of its "
+        f"memory size, with a CPU quota of memory/1769 of one core per "
+        f"{cold['period_us'] // 1000} ms period "
         "(128 MB: 7.2%). The store is moto_server behind a TLS front on loopback "
         "(`bench/tls_front.py`: an RSA-2048 chain like DynamoDB's, connections kept alive as "
         "DynamoDB keeps them), with a table seeded by the local server and restored after each "

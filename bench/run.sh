@@ -34,9 +34,11 @@
 #   BENCH_SKIP_COLD=1    reuse the last cold-start results (only the report)
 #   BENCH_CPU_SHARES     CPU weight of the cold starts' cgroup (4096; 1024 is
 #                        everything else's)
-# Needs root (cgroup v1 cpu controller). A full run takes about
-# starts x (1 + functions x variants) x memory sizes x ~0.8 s (printed at the
-# end); timings move with machine load, which the report notes.
+# Needs root (cgroup v1 cpu controller). The cold starts take about
+# (starts + 1) x memory sizes x (1 + functions x variants) x 1.6 s with 20 warm
+# requests each: 14 min for 5 functions x 4 variants or for 20 functions x the
+# default, at 4 sizes (the total is printed at the end). Timings move with
+# machine load, which the report notes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
