@@ -8,11 +8,23 @@
 #   3. the template check (routes, table definition, IAM resources);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
-#      invoked with the event fixtures.
+#      invoked with the event fixtures;
+#   6. the official TypeScript SDK flow against the local API
+#      (scripts/sdk_ts_flow.sh: npm ci into tests/sdk-ts/node_modules).
+# Stages added since the first ones print their time in seconds.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source scripts/venv.sh
+
+# timed NAME CMD...: runs a stage and prints how long it took.
+timed() {
+    local name="$1" start=$SECONDS
+    shift
+    echo "== $name"
+    "$@"
+    echo "== $name: $((SECONDS - start)) s"
+}
 
 echo "== template check"
 python scripts/check_template.py
@@ -33,5 +45,8 @@ bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-s
 
 echo "== function binaries under the Lambda Runtime API emulator (cargo lambda watch)"
 bash scripts/emulator_test.sh
+
+timed "official TypeScript SDK against the local API (in-process store)" \
+    bash scripts/sdk_ts_flow.sh
 
 echo "== all tests passed"
