@@ -11,7 +11,7 @@
 #      invoked with the event fixtures;
 #   6. the official TypeScript SDK flow against the local API
 #      (scripts/sdk_ts_flow.sh: npm ci into tests/sdk-ts/node_modules).
-# Stages added since the first ones print their time in seconds.
+# Each stage prints its time in seconds when it ends.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -26,25 +26,24 @@ timed() {
     echo "== $name: $((SECONDS - start)) s"
 }
 
-echo "== template check"
-python scripts/check_template.py
+timed "template check" python scripts/check_template.py
 
-echo "== Rust tests (in-process store and DynamoDB via moto_server)"
-bash scripts/with-moto.sh cargo test --workspace --locked
+timed "Rust tests (in-process store and DynamoDB via moto_server)" \
+    bash scripts/with-moto.sh cargo test --workspace --locked
 
-echo "== DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)"
-cargo build -p local-api --locked
-python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"
+timed "DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)" \
+    sh -c 'cargo build -p local-api --locked &&
+        python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"'
 
-echo "== official Python SDK against the local API (in-process store)"
-bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
-
-echo "== official Python SDK against the local API on DynamoDB (moto_server)"
-bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+timed "official Python SDK against the local API (in-process store)" \
     bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
 
-echo "== function binaries under the Lambda Runtime API emulator (cargo lambda watch)"
-bash scripts/emulator_test.sh
+timed "official Python SDK against the local API on DynamoDB (moto_server)" \
+    bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+    bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+
+timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
+    bash scripts/emulator_test.sh
 
 timed "official TypeScript SDK against the local API (in-process store)" \
     bash scripts/sdk_ts_flow.sh
