@@ -10,7 +10,11 @@
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
 #   6. the official TypeScript SDK flow against the local API
-#      (scripts/sdk_ts_flow.sh: npm ci into tests/sdk-ts/node_modules).
+#      (scripts/sdk_ts_flow.sh: npm ci into tests/sdk-ts/node_modules);
+#   7. the function binaries under `sam local invoke` (every smoke fixture of
+#      routes.toml) and `sam local start-api` on DynamoDB with the Python SDK
+#      flow (scripts/sam_local_test.sh: Docker from apt, and a local stand-in
+#      for the Lambda base image where the registry is unreachable).
 # Each stage prints its time in seconds when it ends.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -47,5 +51,8 @@ timed "function binaries under the Lambda Runtime API emulator (cargo lambda wat
 
 timed "official TypeScript SDK against the local API (in-process store)" \
     bash scripts/sdk_ts_flow.sh
+
+timed "sam local invoke and sam local start-api (function binaries in Lambda containers)" \
+    bash scripts/sam_local_test.sh
 
 echo "== all tests passed"
