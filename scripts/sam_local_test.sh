@@ -11,9 +11,10 @@
 #    stops it on exit.
 # 2. The Lambda base image `public.ecr.aws/lambda/provided:al2023-<arch>`: where
 #    the public image registry is unreachable, a local stand-in is built once
-#    (cached under that name): a `debootstrap --variant=minbase bookworm` root
-#    file system (debootstrap installed with apt-get when missing) with
-#    /var/task, /var/runtime and /opt, imported with `docker import`. SAM
+#    (cached under that name): a `debootstrap --variant=minbase
+#    --include=ca-certificates bookworm` root file system (debootstrap
+#    installed with apt-get when missing) with /var/task, /var/runtime and
+#    /opt, imported with `docker import`. SAM
 #    builds its emulation image from it (adding the Runtime Interface Emulator
 #    that ships in the aws-sam-cli wheel) when run with --skip-pull-image.
 #    The bootstraps built here link against this machine's glibc (Debian
@@ -57,6 +58,8 @@ STAND_IN_LABEL="access-request-api.lambda-base-stand-in"
 # DynamoDB client loads the system's roots before its first request.
 STAND_IN_RECIPE="bookworm-minbase+ca-certificates+var-task-var-runtime-opt"
 export SAM_CLI_TELEMETRY=0
+# How long SAM waits for a container's emulator to answer (default 20 s): room
+# for a machine busy with builds.
 export SAM_CLI_CONTAINER_CONNECTION_TIMEOUT="${SAM_CLI_CONTAINER_CONNECTION_TIMEOUT:-60}"
 
 case "$(uname -m)" in
@@ -107,9 +110,19 @@ EOF
     ready=""
     for _ in $(seq 600); do
         kill -0 "$sam_pid" 2>/dev/null || break
-        # Any answer from a function (401 without a token) means the API is up.
-        code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v3/access-request-status" || true)"
-        if [ "$code" = "401" ]; then ready=1; break; fi
+        # A function's answer (401 without a token) means the API is up.
+        if python - "http://127.0.0.1:$port/v3/access-request-status" 2>/dev/null <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=30)
+except urllib.error.HTTPError as e:
+    sys.exit(0 if e.code == 401 else 1)
+sys.exit(1)
+PY
+        then
+            ready=1
+            break
+        fi
         sleep 0.2
     done
     if [ -z "$ready" ]; then
@@ -156,7 +169,7 @@ lap() { echo "== $1: $((SECONDS - timer_start)) s"; timer_start=$SECONDS; }
 apt_install() {
     echo "== apt-get install $*"
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 work="$(mktemp -d)"
