@@ -474,6 +474,15 @@ mod tests {
         body.into_bytes()
     }
 
+    /// The client-credentials grant of [`CLIENT`] as the TypeScript SDK posts it.
+    fn multipart_credentials(secret: &str) -> Vec<u8> {
+        multipart(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", secret),
+        ])
+    }
+
     fn multipart_type() -> (&'static str, String) {
         (
             "Content-Type",
@@ -508,16 +517,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn token_from_multipart_form_data() {
         let addr = serve().await;
-        let (status, answer) = token_request(
-            addr,
-            &[multipart_type()],
-            multipart(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT),
-                ("client_secret", SECRET),
-            ]),
-        )
-        .await;
+        let (status, answer) =
+            token_request(addr, &[multipart_type()], multipart_credentials(SECRET)).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["identity_id"], "2c9180835d191a86015d28455b4a0003");
         assert_token_works(addr, &answer).await;
@@ -529,11 +530,7 @@ mod tests {
         let (status, answer) = token_request(
             addr,
             &[multipart_type()],
-            multipart(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT),
-                ("client_secret", "not-the-secret"),
-            ]),
+            multipart_credentials("not-the-secret"),
         )
         .await;
         assert_eq!(status, 401, "{answer}");
