@@ -8,14 +8,16 @@ Checks, each counted as one pass or failure:
       GlobalSecondaryIndexes and BillingMode of shared/src/store/table-definition.json
       (the definition the Rust code creates local tables from); lists compare
       order-insensitively;
-  (b) every route (method, path) exists under its function, on the one REST API, and
-      there is no other route or function; each function builds its own cargo binary;
+  (b) the functions and routes are exactly those of the route table (routes.toml):
+      every route (method, path) under each of its versions exists under its function,
+      on the one REST API, and there is no other route or function; each function
+      builds its own cargo binary;
   (c) every function's environment (Globals merged with its own) has TABLE_NAME
       referencing the table, plus the other variables the code reads;
   plus the gateway responses: each template, once API Gateway has substituted its
   $context variables, is JSON of the shape SailPoint clients parse.
 
-Needs Python 3 and PyYAML only. Exits 1 on any failure.
+Needs Python 3.11 and PyYAML only. Exits 1 on any failure.
 """
 
 from __future__ import annotations
@@ -28,34 +30,23 @@ from pathlib import Path
 
 import yaml
 
+from routes import logical_id, routes
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# logical id -> (cargo binary = folder under functions/, {(METHOD, path)})
-EXPECTED_FUNCTIONS = {
-    "CreateAccessRequestFunction": (
-        "create-access-request",
-        {("POST", "/v3/access-requests"), ("POST", "/beta/access-requests")},
-    ),
-    "CancelAccessRequestFunction": (
-        "cancel-access-request",
-        {("POST", "/v3/access-requests/cancel"), ("POST", "/beta/access-requests/cancel")},
-    ),
-    "CloseAccessRequestFunction": (
-        "close-access-request",
-        {("POST", "/beta/access-requests/close")},
-    ),
-    "ListAccessRequestStatusFunction": (
-        "list-access-request-status",
-        {("GET", "/v3/access-request-status"), ("GET", "/beta/access-request-status")},
-    ),
-    "RejectNonEmployeeRequestFunction": (
-        "reject-non-employee-request",
-        {
-            ("POST", "/v3/non-employee-approvals/{id}/reject"),
-            ("POST", "/beta/non-employee-approvals/{id}/reject"),
-        },
-    ),
-}
+def expected_functions() -> dict[str, tuple[str, set[tuple[str, str]]]]:
+    """logical id -> (cargo binary = folder under functions/, {(METHOD, path)}), from
+    the route table routes.toml: every route under each of its versions."""
+    return {
+        logical_id(r["function"]): (
+            r["function"],
+            {(r["method"], f"/{v}{r['path']}") for v in r["versions"]},
+        )
+        for r in routes()
+    }
+
+
+EXPECTED_FUNCTIONS = expected_functions()
 
 # Table properties that define the schema; the template may hold these only as the
 # JSON says (TableName, encryption, PITR and the like are the template's own business).
@@ -66,6 +57,7 @@ SCHEMA_KEYS = (
     "LocalSecondaryIndexes",
     "BillingMode",
     "ProvisionedThroughput",
+    "TimeToLiveSpecification",
 )
 
 # Environment variables every function must have: name -> expected value, where a
@@ -208,7 +200,7 @@ def check_functions(c: Checker, template: dict, table_id: str | None) -> None:
     functions = sorted(k for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Function")
     c.check(
         functions == sorted(EXPECTED_FUNCTIONS),
-        "functions are exactly the five endpoints",
+        "functions are exactly the routes of routes.toml",
         f"missing {sorted(set(EXPECTED_FUNCTIONS) - set(functions))}, "
         f"unexpected {sorted(set(functions) - set(EXPECTED_FUNCTIONS))}",
     )

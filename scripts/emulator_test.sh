@@ -6,7 +6,7 @@
 # fixture's expected file with the replay test's own matcher
 # (`local/tests/event_fixtures.rs`, test `emulator_responses`).
 #
-#   bash scripts/emulator_test.sh                      # the default cases below
+#   bash scripts/emulator_test.sh                      # every route's smoke fixtures
 #   bash scripts/emulator_test.sh cancel-access-request/final-state ...
 #
 # TABLE_NAME and the JWT_* variables are removed from the functions'
@@ -29,33 +29,9 @@ if ! cargo lambda --help >/dev/null 2>&1; then
 fi
 
 if [ "${#cases[@]}" -eq 0 ]; then
-    cases=(
-        create-access-request/grant-self
-        create-access-request/existing-pending-request
-        create-access-request/not-manager
-        create-access-request/unknown-item-type
-        create-access-request/expired-token
-        create-access-request/http-api-v2-no-token
-        cancel-access-request/cancel-own-pending
-        cancel-access-request/passed-approval
-        cancel-access-request/final-state
-        cancel-access-request/not-requester
-        cancel-access-request/unknown-id
-        close-access-request/close-defaults
-        close-access-request/unknown-ids
-        close-access-request/not-admin
-        close-access-request/no-ids
-        list-access-request-status/requested-for-me
-        list-access-request-status/admin-count-paged
-        list-access-request-status/http-api-v2-admin-filters
-        list-access-request-status/limit-too-large
-        list-access-request-status/other-identity
-        reject-non-employee-request/approver-rejects
-        reject-non-employee-request/initech-approver-rejects
-        reject-non-employee-request/already-approved
-        reject-non-employee-request/unknown-id
-        reject-non-employee-request/comment-too-long
-    )
+    # Each route's smoke fixtures (routes.toml): a success and rejections,
+    # none of whose answers depends on an earlier case.
+    mapfile -t cases < <(python scripts/routes.py smoke)
 fi
 # Chosen cases need not cover every function; the defaults must.
 partial=()
@@ -67,9 +43,9 @@ for c in "${cases[@]}"; do
     seen[$c]=1
 done
 
-# The functions, as the template builds them; built up front so that the
-# first invocation does not wait for a compiler.
-mapfile -t functions < <(sed -n 's/^ *Binary: *//p' template.yaml)
+# The functions of the route table; built up front so that the first
+# invocation does not wait for a compiler.
+mapfile -t functions < <(python scripts/routes.py functions)
 bins=()
 for f in "${functions[@]}"; do bins+=(--bin "$f"); done
 echo "== cargo build ${bins[*]}"

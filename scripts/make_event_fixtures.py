@@ -25,10 +25,13 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import sys
 import uuid
 from pathlib import Path
 from urllib.parse import quote
+
+from routes import routes
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -152,14 +155,19 @@ def token(name: str) -> str:
 
 # --- events -----------------------------------------------------------------
 
-ROUTES = {
-    # function: (method, resource under /v3 or /beta, versions)
-    "create-access-request": ("POST", "/access-requests", ("v3", "beta")),
-    "cancel-access-request": ("POST", "/access-requests/cancel", ("v3", "beta")),
-    "close-access-request": ("POST", "/access-requests/close", ("beta",)),
-    "list-access-request-status": ("GET", "/access-request-status", ("v3", "beta")),
-    "reject-non-employee-request": ("POST", "/non-employee-approvals/{id}/reject", ("v3", "beta")),
-}
+# function -> (method, resource under /v3 or /beta, versions), from routes.toml.
+ROUTES = {r["function"]: (r["method"], r["path"], tuple(r["versions"])) for r in routes()}
+
+
+def path_parameters(resource: str, path_id: str | None) -> tuple[str, dict | None]:
+    """The concrete path of `resource` and its path parameters: `path_id` fills
+    the route's one `{name}` parameter."""
+    names = re.findall(r"\{([^}]+)\}", resource)
+    if path_id is None or not names:
+        return resource, None
+    if len(names) != 1:
+        raise SystemExit(f"{resource}: give each of {names} a value")
+    return resource.replace("{" + names[0] + "}", path_id), {names[0]: path_id}
 
 
 def request_headers(auth: str | None, has_body: bool, extra: dict) -> list[tuple[str, str]]:
@@ -189,7 +197,7 @@ def rest_v1_event(function: str, case: str, *, version: str, auth: str | None,
                   headers: dict, base64_body: bool) -> dict:
     method, resource_tail, _ = ROUTES[function]
     resource = f"/{version}{resource_tail}"
-    path = resource.replace("{id}", path_id) if path_id is not None else resource
+    path, path_params = path_parameters(resource, path_id)
     hdrs = request_headers(auth, body is not None, headers)
     single_q: dict[str, str] = {}
     multi_q: dict[str, list[str]] = {}
@@ -207,7 +215,7 @@ def rest_v1_event(function: str, case: str, *, version: str, auth: str | None,
         "multiValueHeaders": {k: [v] for k, v in hdrs},
         "queryStringParameters": single_q or None,
         "multiValueQueryStringParameters": multi_q or None,
-        "pathParameters": {"id": path_id} if path_id is not None else None,
+        "pathParameters": path_params,
         "stageVariables": None,
         "requestContext": {
             "resourceId": hashlib.sha1(resource.encode()).hexdigest()[:6],
@@ -250,7 +258,7 @@ def http_v2_event(function: str, case: str, *, version: str, auth: str | None,
                   headers: dict, base64_body: bool) -> dict:
     method, resource_tail, _ = ROUTES[function]
     resource = f"/{version}{resource_tail}"
-    path = resource.replace("{id}", path_id) if path_id is not None else resource
+    path, path_params = path_parameters(resource, path_id)
     hdrs: dict[str, str] = {}
     for k, v in request_headers(auth, body is not None, headers):
         # HTTP APIs lower-case header names and join repeated ones with commas.
@@ -290,8 +298,8 @@ def http_v2_event(function: str, case: str, *, version: str, auth: str | None,
         "time": REQUEST_TIME,
         "timeEpoch": REQUEST_TIME_EPOCH_MS,
     }
-    if path_id is not None:
-        event["pathParameters"] = {"id": path_id}
+    if path_params is not None:
+        event["pathParameters"] = path_params
     if body is not None:
         event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
     event["isBase64Encoded"] = base64_body and body is not None
@@ -571,6 +579,9 @@ CASES = {
 
 def build_events() -> dict[Path, str]:
     files: dict[Path, str] = {}
+    unknown = sorted(set(CASES) - set(ROUTES))
+    if unknown:
+        raise SystemExit(f"case tables for functions routes.toml does not list: {unknown}")
     for function, make in CASES.items():
         versions = ROUTES[function][2]
         for c in make():

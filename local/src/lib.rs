@@ -1,56 +1,105 @@
-//! The five functions by name: what the local server routes to, and what
-//! the fixture replay and the warm benches call, through the very handlers
-//! the Lambda functions run.
+//! The route table (`routes.toml`, the one list of every endpoint) and the
+//! functions by name: what the local server routes to, and what the fixture
+//! replay and the warm benches call, through the very handlers the Lambda
+//! functions run.
 
-use lambda_http::{Body, Request, Response};
+use std::sync::OnceLock;
+
+use lambda_http::Request;
+use serde::Deserialize;
+use shared::http::ApiResponse;
 use shared::state::AppState;
 
-/// One of the functions of `template.yaml`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Function {
-    Create,
-    Cancel,
-    Close,
-    Status,
-    Reject,
+/// The route table's text.
+pub const ROUTES_TOML: &str = include_str!("../../routes.toml");
+
+/// One endpoint: one Lambda function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The operation id of the API.
+    pub operation: String,
+    /// The crate under `functions/`, its folder under `events/`, its
+    /// template resource's `Binary:`.
+    pub function: String,
+    pub method: String,
+    /// After the version prefix, with `{name}` path parameters.
+    pub path: String,
+    /// `v3`, `beta`.
+    pub versions: Vec<String>,
+    /// Fixtures the tests of the real binaries invoke; the first a success.
+    pub smoke: Vec<String>,
 }
 
-impl Function {
-    pub const ALL: [Function; 5] = [
-        Function::Create,
-        Function::Cancel,
-        Function::Close,
-        Function::Status,
-        Function::Reject,
-    ];
+impl Route {
+    /// The full paths it is served at, one per version.
+    pub fn paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.versions.iter().map(|v| format!("/{v}{}", self.path))
+    }
 
-    /// Its crate name, also its directory under `functions/` and `events/`
-    /// and its `Binary:` in the template.
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::Create => "create-access-request",
-            Function::Cancel => "cancel-access-request",
-            Function::Close => "close-access-request",
-            Function::Status => "list-access-request-status",
-            Function::Reject => "reject-non-employee-request",
+    /// The template's logical id of its function: the crate name in
+    /// PascalCase + `Function`.
+    pub fn logical_id(&self) -> String {
+        let mut id: String = self
+            .function
+            .split('-')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        id.push_str("Function");
+        id
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteTable {
+    route: Vec<Route>,
+}
+
+/// Every route, in table order.
+pub fn routes() -> &'static [Route] {
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        toml::from_str::<RouteTable>(ROUTES_TOML)
+            .unwrap_or_else(|e| panic!("routes.toml: {e}"))
+            .route
+    })
+}
+
+/// The route of a function.
+pub fn route(function: &str) -> Option<&'static Route> {
+    routes().iter().find(|r| r.function == function)
+}
+
+/// The function crates' handlers by crate name: one line per function.
+macro_rules! handlers {
+    ($($name:literal => $krate:ident,)*) => {
+        /// The function names that have a handler here.
+        pub const FUNCTIONS: &[&str] = &[$($name),*];
+
+        /// The answer of `function`'s handler to `req`; `None` for a name
+        /// without a handler.
+        pub async fn call(function: &str, state: &AppState, req: Request) -> Option<ApiResponse> {
+            Some(match function {
+                $($name => $krate::handler(state, req).await,)*
+                _ => return None,
+            })
         }
-    }
+    };
+}
 
-    /// The function with this crate name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Its handler's answer to `req`.
-    pub async fn handle(self, state: &AppState, req: Request) -> Response<Body> {
-        match self {
-            Function::Create => create_access_request::handler(state, req).await,
-            Function::Cancel => cancel_access_request::handler(state, req).await,
-            Function::Close => close_access_request::handler(state, req).await,
-            Function::Status => list_access_request_status::handler(state, req).await,
-            Function::Reject => reject_non_employee_request::handler(state, req).await,
-        }
-    }
+handlers! {
+    "create-access-request" => create_access_request,
+    "cancel-access-request" => cancel_access_request,
+    "close-access-request" => close_access_request,
+    "list-access-request-status" => list_access_request_status,
+    "reject-non-employee-request" => reject_non_employee_request,
 }
 
 #[cfg(test)]
@@ -58,10 +107,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip() {
-        for f in Function::ALL {
-            assert_eq!(Function::from_name(f.name()), Some(f));
+    fn every_route_has_a_handler_and_every_handler_a_route() {
+        let routed: Vec<&str> = routes().iter().map(|r| r.function.as_str()).collect();
+        for f in &routed {
+            assert!(
+                FUNCTIONS.contains(f),
+                "routes.toml names {f}: add its line to handlers! in local/src/lib.rs"
+            );
         }
-        assert_eq!(Function::from_name("no-such-function"), None);
+        for f in FUNCTIONS {
+            assert!(routed.contains(f), "{f} has a handler but no route");
+        }
+        let mut unique = routed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), routed.len(), "a function is routed twice");
+    }
+
+    #[test]
+    fn routes_are_well_formed() {
+        for r in routes() {
+            assert!(
+                matches!(r.method.as_str(), "GET" | "POST" | "DELETE"),
+                "{r:?}"
+            );
+            assert!(r.path.starts_with('/'), "{r:?}");
+            assert!(!r.versions.is_empty(), "{r:?}");
+            assert!(r.versions.iter().all(|v| v == "v3" || v == "beta"), "{r:?}");
+            assert!(!r.smoke.is_empty(), "{r:?}: smoke fixtures");
+        }
+        assert_eq!(
+            route("create-access-request").unwrap().logical_id(),
+            "CreateAccessRequestFunction"
+        );
     }
 }

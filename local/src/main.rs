@@ -1,10 +1,13 @@
-//! The local API: every route of the SAM template, under `/v3` and `/beta`,
-//! served on 127.0.0.1 by calling the very handlers the Lambda functions run,
-//! plus SailPoint's client-credentials token endpoint `POST /oauth/token` for
-//! the seed's OAuth clients, so official SDKs can authenticate.
+//! The local API: every route of the route table (`routes.toml`), under its
+//! versions, served on 127.0.0.1 by calling the very handlers the Lambda
+//! functions run, plus SailPoint's client-credentials token endpoint
+//! `POST /oauth/token` for the seed's OAuth clients, so official SDKs can
+//! authenticate.
 //!
 //! Store: the in-process one loaded with the seed (default), or DynamoDB when
 //! `TABLE_NAME` is set (`AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+//! Response header names are written in title case (`X-Total-Count`), as
+//! the real service spells them.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,13 +18,16 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, post, MethodFilter};
 use axum::{Json, Router};
+use clap::Parser;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use lambda_http::RequestExt;
-use local_api::Function;
 use serde_json::json;
 use shared::auth::{claims_for, TokenIssuer};
-use shared::error::{locale_origin, new_tracking_id, ApiError};
+use shared::error::ApiError;
+use shared::http::{locale_origin, new_tracking_id, ApiResponse};
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::state::{store_from_env, table_from_env, AppState, LOCAL_HS256_SECRET};
 use shared::store::DynamoStore;
@@ -34,6 +40,29 @@ const READ_LIMIT: usize = 8 * 1024 * 1024;
 /// A token request is a few short fields; read at most this much of one.
 const TOKEN_BODY_LIMIT: usize = 64 * 1024;
 
+/// Serves the API on the in-process store, or on DynamoDB when TABLE_NAME is set.
+#[derive(Parser, Debug)]
+#[command(name = "local-api", version)]
+struct Options {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Seed file (default: the demo seed, seed/demo.json).
+    #[arg(long = "seed", env = "SEED_FILE")]
+    seed_path: Option<String>,
+    /// With TABLE_NAME: create that table and load the seed into it first.
+    #[arg(long)]
+    init_table: bool,
+    /// How long a request's store calls may take, in milliseconds (Lambda
+    /// bounds them by the invocation's deadline instead; the template's
+    /// 10 s timeout less the margin to answer is the default).
+    #[arg(long, env = "REQUEST_BUDGET_MS", default_value_t = 9_700)]
+    request_budget_ms: u64,
+}
+
 #[derive(Clone)]
 struct Local {
     app: AppState,
@@ -41,61 +70,17 @@ struct Local {
     issuer: TokenIssuer,
 }
 
-struct Options {
-    host: String,
-    port: u16,
-    seed_path: Option<String>,
-    init_table: bool,
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        host: std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-        port: std::env::var("PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(3000),
-        seed_path: std::env::var("SEED_FILE").ok().filter(|s| !s.is_empty()),
-        init_table: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => options.host = args.next().ok_or("--host needs a value")?,
-            "--port" => {
-                options.port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .ok_or("--port needs a number")?
-            }
-            "--seed" => options.seed_path = Some(args.next().ok_or("--seed needs a path")?),
-            "--init-table" => options.init_table = true,
-            "-h" | "--help" => {
-                println!(
-                    "local-api [--host 127.0.0.1] [--port 3000] [--seed seed/demo.json] [--init-table]\n\
-                     Serves the API on the in-process store, or on DynamoDB when TABLE_NAME is set\n\
-                     (--init-table creates that table and loads the seed into it)."
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}; see --help")),
-        }
-    }
-    Ok(options)
-}
-
 #[tokio::main]
 async fn main() {
     shared::telemetry::init();
-    if let Err(e) = run().await {
+    if let Err(e) = run(Options::parse()).await {
         eprintln!("local-api: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), String> {
-    let options = parse_args()?;
-    let seed_json = match &options.seed_path {
+async fn run(options: Options) -> Result<(), String> {
+    let seed_json = match options.seed_path.as_deref().filter(|p| !p.is_empty()) {
         Some(path) => {
             std::fs::read_to_string(path).map_err(|e| format!("reading seed {path}: {e}"))?
         }
@@ -109,17 +94,19 @@ async fn run() -> Result<(), String> {
 
     if let Some(table) = table_from_env() {
         if options.init_table {
-            let store = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
-            DynamoStore::create_table(store.client(), &table)
+            let dynamo = DynamoStore::from_env().await.map_err(|e| e.to_string())?;
+            shared::store::dynamo::create_table(dynamo.client(), &table)
                 .await
                 .map_err(|e| e.to_string())?;
+            let store = shared::store::Store::new(Arc::new(dynamo));
             seed.load_into(&store).await.map_err(|e| e.to_string())?;
         }
     }
     let store = store_from_env(&seed_json)
         .await
         .map_err(|e| e.to_string())?;
-    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)));
+    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)))
+        .with_request_budget(std::time::Duration::from_millis(options.request_budget_ms));
     let local = Local {
         app,
         seed: Arc::new(seed),
@@ -133,50 +120,66 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("binding {addr}: {e}"))?;
     print_banner(&local, addr);
-    axum::serve(listener, router(local))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    serve(listener, router(local)).await
+}
+
+/// Serves HTTP/1.1 with title-case header names.
+async fn serve(listener: tokio::net::TcpListener, router: Router) -> Result<(), String> {
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = accepted.map_err(|e| e.to_string())?;
+                let service = TowerToHyperService::new(router.clone());
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .title_case_headers(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = &mut shutdown => return Ok(()),
+        }
+    }
 }
 
 fn router(local: Local) -> Router {
     let mut router = Router::new().route("/oauth/token", post(token));
-    // The routes of template.yaml: close exists only under /beta.
-    for version in ["v3", "beta"] {
-        router = router
-            .route(
-                &format!("/{version}/access-requests"),
-                post(|s, r| invoke(s, Function::Create, None, r)),
-            )
-            .route(
-                &format!("/{version}/access-requests/cancel"),
-                post(|s, r| invoke(s, Function::Cancel, None, r)),
-            )
-            .route(
-                &format!("/{version}/access-request-status"),
-                get(|s, r| invoke(s, Function::Status, None, r)),
-            )
-            .route(
-                &format!("/{version}/non-employee-approvals/{{id}}/reject"),
-                post(|s, Path(id): Path<String>, r| invoke(s, Function::Reject, Some(id), r)),
-            );
+    for route in local_api::routes() {
+        let function = route.function.as_str();
+        let method = match route.method.as_str() {
+            "GET" => MethodFilter::GET,
+            "DELETE" => MethodFilter::DELETE,
+            _ => MethodFilter::POST,
+        };
+        for path in route.paths() {
+            router = if path.contains('{') {
+                router.route(
+                    &path,
+                    on(
+                        method,
+                        move |s, Path(params): Path<HashMap<String, String>>, r| {
+                            invoke(s, function, params, r)
+                        },
+                    ),
+                )
+            } else {
+                router.route(
+                    &path,
+                    on(method, move |s, r| invoke(s, function, HashMap::new(), r)),
+                )
+            };
+        }
     }
-    router
-        .route(
-            "/beta/access-requests/close",
-            post(|s, r| invoke(s, Function::Close, None, r)),
-        )
-        .fallback(not_found)
-        .with_state(local)
+    router.fallback(not_found).with_state(local)
 }
 
 /// Hands an HTTP request to a function's handler as API Gateway would.
 async fn invoke(
     State(local): State<Local>,
-    function: Function,
-    id: Option<String>,
+    function: &'static str,
+    path_parameters: HashMap<String, String>,
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
@@ -189,10 +192,8 @@ async fn invoke(
     let bytes = match to_bytes(body, READ_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            return lambda_to_axum(
-                ApiError::bad_request(format!("request body exceeds {READ_LIMIT} bytes"))
-                    .to_response(&new_tracking_id(), origin),
-            )
+            let error = ApiError::bad_request(format!("request body exceeds {READ_LIMIT} bytes"));
+            return to_axum(ApiResponse::error(&error, &new_tracking_id(), origin));
         }
     };
     let body = if bytes.is_empty() {
@@ -203,24 +204,32 @@ async fn invoke(
             Err(e) => lambda_http::Body::Binary(e.into_bytes()),
         }
     };
-    let mut query: HashMap<String, Vec<String>> = HashMap::new();
-    if let Some(q) = parts.uri.query() {
-        for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default() {
-            query.entry(k).or_default().push(v);
-        }
+    // Query parameters are read from the URI by the handlers.
+    let request =
+        lambda_http::Request::from_parts(parts, body).with_path_parameters(path_parameters);
+    match local_api::call(function, &local.app, request).await {
+        Some(response) => to_axum(response),
+        None => not_found_response(function),
     }
-    let mut request =
-        lambda_http::Request::from_parts(parts, body).with_query_string_parameters(query);
-    if let Some(id) = id {
-        request = request.with_path_parameters(HashMap::from([("id".to_string(), id)]));
-    }
-    lambda_to_axum(function.handle(&local.app, request).await)
 }
 
-fn lambda_to_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
-    let (parts, body) = response.into_parts();
-    let bytes: Vec<u8> = body.as_ref().to_vec();
-    Response::from_parts(parts, AxumBody::from(bytes))
+fn to_axum(response: ApiResponse) -> Response {
+    let mut builder = Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(*name, value);
+    }
+    builder
+        .body(AxumBody::from(response.body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn not_found_response(what: &str) -> Response {
+    let error = ApiError::NotFound(format!("no operation matches {what}"));
+    to_axum(ApiResponse::error(
+        &error,
+        &new_tracking_id(),
+        shared::models::LocaleOrigin::Default,
+    ))
 }
 
 /// Unknown routes answer as the deployed API does: a SailPoint 404.
@@ -231,7 +240,7 @@ async fn not_found(headers: HeaderMap, req: Request) -> Response {
         req.method(),
         req.uri().path()
     ));
-    lambda_to_axum(error.to_response(&new_tracking_id(), origin))
+    to_axum(ApiResponse::error(&error, &new_tracking_id(), origin))
 }
 
 /// `POST /oauth/token`: the client-credentials grant, with the client id and
@@ -378,9 +387,15 @@ fn print_banner(local: &Local, addr: SocketAddr) {
         None => "in-process store (seed data)".to_string(),
     };
     println!("Access request API listening on {base}  ({store})");
-    println!("Routes: POST /v3|/beta/access-requests, POST /v3|/beta/access-requests/cancel,");
-    println!("        POST /beta/access-requests/close, GET /v3|/beta/access-request-status,");
-    println!("        POST /v3|/beta/non-employee-approvals/{{id}}/reject, POST /oauth/token");
+    println!("Routes:");
+    for route in local_api::routes() {
+        let versions = route.versions.join("|");
+        println!(
+            "  {:<6} /{versions}{:<48} {}",
+            route.method, route.path, route.operation
+        );
+    }
+    println!("  POST   /oauth/token");
     println!("Get a token (client credentials of the seed's OAuth clients):");
     for tenant in &local.seed.tenants {
         for c in tenant.oauth_clients.iter().take(8) {

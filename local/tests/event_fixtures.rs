@@ -18,15 +18,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use lambda_http::{Body, Response};
-use local_api::Function;
 use serde_json::Value;
+use shared::http::ApiResponse;
 use shared::seed::DEMO_SEED;
 use shared::state::{AppState, LOCAL_HS256_SECRET};
 
-/// The function crates, which are also the folder names under `events/`.
-fn functions() -> [&'static str; 5] {
-    Function::ALL.map(Function::name)
+/// The function crates of the route table, which are also the folder names
+/// under `events/`.
+fn functions() -> Vec<&'static str> {
+    local_api::routes()
+        .iter()
+        .map(|r| r.function.as_str())
+        .collect()
 }
 /// Files allowed directly under `events/`.
 const TOP_LEVEL_FILES: [&str; 2] = ["README.md", "env.json"];
@@ -163,29 +166,21 @@ fn read_json(path: &Path) -> Value {
 #[derive(Debug, Clone)]
 struct Actual {
     status: u16,
-    /// Lower-case names.
+    /// Names as the response spells them.
     headers: BTreeMap<String, String>,
     body: Value,
 }
 
 impl Actual {
-    fn from_response(response: Response<Body>) -> Self {
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let bytes: &[u8] = response.body().as_ref();
+    fn from_response(response: ApiResponse) -> Self {
         Self {
-            status,
-            headers,
-            body: parse_body(bytes),
+            status: response.status,
+            headers: response
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            body: parse_body(response.body.as_bytes()),
         }
     }
 
@@ -208,13 +203,13 @@ impl Actual {
                             .join(",")
                     })
                     .unwrap_or_default();
-                headers.insert(k.to_ascii_lowercase(), joined);
+                headers.insert(k.clone(), joined);
             }
         }
         if let Some(single) = value.get("headers").and_then(Value::as_object) {
             for (k, v) in single {
                 if let Some(v) = v.as_str() {
-                    headers.insert(k.to_ascii_lowercase(), v.to_string());
+                    headers.insert(k.clone(), v.to_string());
                 }
             }
         }
@@ -277,7 +272,8 @@ fn compare(expected: &Value, actual: &Actual) -> Vec<String> {
             return errors;
         };
         for (name, want) in headers {
-            let got = actual.headers.get(&name.to_ascii_lowercase());
+            // Names are compared exactly: clients read them case-sensitively.
+            let got = actual.headers.get(name);
             match (want, got) {
                 (Value::Null, None) => {}
                 (Value::Null, Some(g)) => {
@@ -442,10 +438,9 @@ async fn replay(case: &Case) -> Result<Actual, String> {
         .map_err(|e| format!("lambda_http cannot parse the event: {e}"))?;
     let state = fresh_state().await;
     Ok(Actual::from_response(
-        Function::from_name(&case.function)
-            .unwrap_or_else(|| panic!("no handler for {}", case.function))
-            .handle(&state, request)
-            .await,
+        local_api::call(&case.function, &state, request)
+            .await
+            .unwrap_or_else(|| panic!("no handler for {}", case.function)),
     ))
 }
 
@@ -498,6 +493,52 @@ async fn every_event_gets_its_expected_response() {
     eprintln!("{} event fixtures replayed", cases.len());
 }
 
+/// Every route of the table has fixtures with at least one success and one
+/// rejection, and its `smoke` list names existing fixtures: a success first,
+/// and at least one rejection.
+#[test]
+fn every_route_has_a_success_and_a_rejection() {
+    let (cases, _) = discover();
+    let status = |function: &str, case: &str| -> Option<u64> {
+        let path = events_dir()
+            .join(function)
+            .join(format!("{case}{EXPECTED_SUFFIX}"));
+        read_json(&path).get("statusCode").and_then(Value::as_u64)
+    };
+    let success = |s: Option<u64>| s.is_some_and(|s| (200..300).contains(&s));
+    let mut problems = Vec::new();
+    for route in local_api::routes() {
+        let f = route.function.as_str();
+        let statuses: Vec<Option<u64>> = cases
+            .iter()
+            .filter(|c| c.function == f)
+            .map(|c| status(f, &c.name))
+            .collect();
+        if !statuses.iter().any(|s| success(*s)) {
+            problems.push(format!("events/{f}/: no success fixture"));
+        }
+        if !statuses.iter().any(|s| !success(*s)) {
+            problems.push(format!("events/{f}/: no rejection fixture"));
+        }
+        let known = |case: &String| cases.iter().any(|c| c.function == f && &c.name == case);
+        if let Some(missing) = route.smoke.iter().find(|c| !known(c)) {
+            problems.push(format!(
+                "routes.toml {f}: smoke case {missing} has no fixture"
+            ));
+            continue;
+        }
+        if !success(status(f, &route.smoke[0])) {
+            problems.push(format!(
+                "routes.toml {f}: the first smoke case is not a success"
+            ));
+        }
+        if route.smoke.iter().all(|c| success(status(f, c))) {
+            problems.push(format!("routes.toml {f}: no smoke case is a rejection"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 // -------------------------------------------------------------- blessing
 
 /// `EVENT_FIXTURES_BLESS=1`: (re)writes every expected file from the actual
@@ -535,15 +576,26 @@ fn blessed(old: Option<&Value>, actual: &Actual, known: &str) -> Value {
     {
         Some(listed) => {
             for (name, want) in listed {
-                let value = match actual.headers.get(&name.to_ascii_lowercase()) {
+                let value = match actual
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+                {
                     None => Value::Null,
                     Some(got) => bless_value(Some(want), &Value::String(got.clone()), known, ""),
                 };
-                headers.insert(name.clone(), value);
+                // The name as the response spells it.
+                let spelled = actual
+                    .headers
+                    .keys()
+                    .find(|n| n.eq_ignore_ascii_case(name))
+                    .unwrap_or(name);
+                headers.insert(spelled.clone(), value);
             }
         }
         None => {
-            for name in ["content-type", "x-total-count", "retry-after"] {
+            for name in ["Content-Type", "X-Total-Count", "Retry-After"] {
                 if let Some(v) = actual.headers.get(name) {
                     headers.insert(name.to_string(), Value::String(v.clone()));
                 }
@@ -945,14 +997,17 @@ fn matcher_accepts_shapes_and_rejects_differences() {
 
     let actual = Actual {
         status: 200,
-        headers: [("content-type".to_string(), "application/json".to_string())].into(),
+        headers: [("Content-Type".to_string(), "application/json".to_string())].into(),
         body: serde_json::json!([]),
     };
-    let ok = serde_json::json!({"statusCode": 200, "headers": {"Content-Type": "application/json", "x-total-count": null}, "body": []});
+    let ok = serde_json::json!({"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Total-Count": null}, "body": []});
     assert!(compare(&ok, &actual).is_empty());
     let absent =
-        serde_json::json!({"statusCode": 200, "headers": {"x-total-count": "0"}, "body": []});
+        serde_json::json!({"statusCode": 200, "headers": {"X-Total-Count": "0"}, "body": []});
     assert!(!compare(&absent, &actual).is_empty());
+    // Header names are compared as spelled: clients read them so.
+    let lowercase = serde_json::json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": []});
+    assert!(!compare(&lowercase, &actual).is_empty());
     let status = serde_json::json!({"statusCode": 202, "body": []});
     assert!(!compare(&status, &actual).is_empty());
 }
@@ -1001,15 +1056,15 @@ fn placeholders_inside_strings() {
 fn proxy_responses_are_read_like_handler_responses() {
     let v1 = serde_json::json!({
         "statusCode": 200,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"], "x-total-count": ["4"]},
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"], "X-Total-Count": ["4"]},
         "body": "[1,2]",
         "isBase64Encoded": false
     });
     let a = Actual::from_proxy_response(&v1).expect("a proxy response");
     assert_eq!(a.status, 200);
     assert_eq!(
-        a.headers.get("x-total-count").map(String::as_str),
+        a.headers.get("X-Total-Count").map(String::as_str),
         Some("4")
     );
     assert_eq!(a.body, serde_json::json!([1, 2]));

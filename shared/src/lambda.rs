@@ -1,9 +1,17 @@
 //! The Lambda entry point every function's `main` calls with its handler.
+//!
+//! Events arrive as API Gateway proxy requests (REST payload 1.0 or HTTP API
+//! payload 2.0, which `lambda_http` turns into one `Request`); answers leave
+//! as the proxy format of the same payload version, written by
+//! [`ApiResponse::to_proxy`] so that header names keep their spelling.
 
 use std::future::Future;
 
-use lambda_http::{service_fn, Body, Error, Request, Response};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{service_fn, Error, Request, RequestExt};
 
+use crate::http::ApiResponse;
 use crate::state::{prefer_ca_bundle_file, AppState};
 
 /// Builds the state once (store, token verifier) from the environment, then
@@ -14,7 +22,7 @@ use crate::state::{prefer_ca_bundle_file, AppState};
 pub fn run<H, F>(handler: H) -> Result<(), Error>
 where
     H: Fn(&'static AppState, Request) -> F,
-    F: Future<Output = Response<Body>> + Send,
+    F: Future<Output = ApiResponse> + Send,
 {
     // Before any thread exists: it may set an environment variable.
     prefer_ca_bundle_file();
@@ -25,9 +33,11 @@ where
             crate::telemetry::init();
             // Lives as long as the process: every invocation borrows it.
             let state: &'static AppState = Box::leak(Box::new(AppState::from_env().await?));
-            lambda_http::run(service_fn(|req| {
-                let response = handler(state, req);
-                async move { Ok::<_, Error>(response.await) }
+            lambda_runtime::run(service_fn(|event: LambdaEvent<LambdaRequest>| {
+                let origin = event.payload.request_origin();
+                let request = Request::from(event.payload).with_lambda_context(event.context);
+                let response = handler(state, request);
+                async move { Ok::<_, Error>(response.await.to_proxy(&origin)) }
             }))
             .await
         })

@@ -2,12 +2,15 @@
 //! envelope, authentication, domain rules, storage, and the Lambda edge.
 
 pub mod auth;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod lambda;
 pub mod models;
 pub mod records;
+pub mod retry;
 pub mod seed;
 pub mod state;
 pub mod store;

@@ -163,7 +163,7 @@ impl SeedFile {
     }
 
     /// Writes every tenant into the store.
-    pub async fn load_into(&self, store: &dyn Store) -> Result<(), SeedError> {
+    pub async fn load_into(&self, store: &Store) -> Result<(), SeedError> {
         for tenant in &self.tenants {
             let records = tenant.resolve()?;
             store.load_tenant(&tenant.tenant_id, &records).await?;

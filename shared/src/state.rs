@@ -1,21 +1,25 @@
 //! What a function builds once at start-up and every request shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::{AuthConfig, Authenticator};
 use crate::seed::{SeedFile, DEMO_SEED};
-use crate::store::{DynamoStore, LazyStore, MemoryStore, Store};
+use crate::store::{DynamoStore, LazyStore, Store};
 
 /// The HS256 secret of local runs (the local server, `sam local invoke` and
 /// the event fixtures, whose tokens it signs). Never used when a table is
 /// configured.
 pub const LOCAL_HS256_SECRET: &str = "local-development-secret-not-for-production";
 
-/// The store and the token verifier.
+/// The store, the token verifier, and the time budget of a request.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub auth: Arc<Authenticator>,
+    /// How long a request's store calls may take where no Lambda deadline
+    /// bounds them (the local server); `None`: unbounded.
+    pub request_budget: Option<Duration>,
 }
 
 /// A start-up failure: the function cannot serve anything.
@@ -24,15 +28,26 @@ pub struct AppState {
 pub struct StartupError(pub String);
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, auth: Arc<Authenticator>) -> Self {
-        Self { store, auth }
+    pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
+        Self {
+            store,
+            auth,
+            request_budget: None,
+        }
+    }
+
+    /// Bounds each request's store calls by `budget` where Lambda gives no
+    /// deadline.
+    pub fn with_request_budget(mut self, budget: Duration) -> Self {
+        self.request_budget = Some(budget);
+        self
     }
 
     /// What a function serves with nothing configured: a fresh in-process
     /// store loaded with `seed_json`, tokens signed with the local secret.
     pub async fn local(seed_json: &str) -> Result<Self, crate::seed::SeedError> {
         Ok(Self::new(
-            Arc::new(memory_store(seed_json).await?),
+            memory_store(seed_json).await?,
             Arc::new(Authenticator::hs256(LOCAL_HS256_SECRET)),
         ))
     }
@@ -119,7 +134,7 @@ pub fn table_from_env() -> Option<String> {
 /// client is built at once, so a region from a profile is found and a
 /// missing one stops the start. `DYNAMODB_WARMUP=true` builds it and opens
 /// the connection during init instead.
-pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupError> {
+pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
         if warm_up_enabled() || !region_in_env() {
             let store = DynamoStore::from_env()
@@ -128,22 +143,20 @@ pub async fn store_from_env(seed_json: &str) -> Result<Arc<dyn Store>, StartupEr
             if warm_up_enabled() {
                 store.warm_up().await;
             }
-            return Ok(Arc::new(store));
+            return Ok(Store::new(Arc::new(store)));
         }
-        Ok(Arc::new(LazyStore::new(DynamoStore::from_env)))
+        Ok(Store::new(Arc::new(LazyStore::new(DynamoStore::from_env))))
     } else {
         tracing::info!("TABLE_NAME is not set: serving the in-process store with the seed data");
-        Ok(Arc::new(
-            memory_store(seed_json)
-                .await
-                .map_err(|e| StartupError(e.to_string()))?,
-        ))
+        memory_store(seed_json)
+            .await
+            .map_err(|e| StartupError(e.to_string()))
     }
 }
 
 /// An in-process store loaded with a seed.
-pub async fn memory_store(seed_json: &str) -> Result<MemoryStore, crate::seed::SeedError> {
-    let store = MemoryStore::new();
+pub async fn memory_store(seed_json: &str) -> Result<Store, crate::seed::SeedError> {
+    let store = Store::memory();
     SeedFile::from_json(seed_json)?.load_into(&store).await?;
     Ok(store)
 }

@@ -34,8 +34,8 @@ fn reason(auth: &Authenticator, header: Option<&str>) -> String {
 /// The body a client sees for a refused token.
 fn body_for(reason: String) -> serde_json::Value {
     let e = ApiError::Unauthorized(reason);
-    assert_eq!(e.status().as_u16(), 401);
-    e.body("unused", LocaleOrigin::Default)
+    assert_eq!(e.status(), 401);
+    shared::http::error_body(&e, "unused", LocaleOrigin::Default)
 }
 
 #[test]

@@ -11,13 +11,15 @@ use chrono::{DateTime, SubsecRound, Utc};
 use common::*;
 use serde_json::json;
 use shared::auth::Principal;
-use shared::domain::close::{close, CloseOutcome, COMPLETED_EVENT, PROVISIONING_COMPLETED_EVENT};
-use shared::domain::{cancel::cancel, submit::submit};
+use shared::domain::access_requests::close::{
+    close, CloseOutcome, COMPLETED_EVENT, PROVISIONING_COMPLETED_EVENT,
+};
+use shared::domain::access_requests::{cancel::cancel, submit::submit};
 use shared::error::ApiError;
 use shared::models::{
-    AccessRequest, CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState,
+    CancelAccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState,
 };
-use shared::store::{Store, TenantRecords};
+use shared::store::Store;
 
 /// Millisecond precision: what every store keeps of a timestamp.
 fn now() -> DateTime<Utc> {
@@ -31,45 +33,9 @@ fn body(id: &str, comment: &str) -> CancelAccessRequest {
     }
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
-/// Submits `item_type`/`item` for `target` as `by`; the new request's id.
-async fn submit_one(
-    store: &dyn Store,
-    by: &Principal,
-    tenant_target: &str,
-    item_type: &str,
-    item: &str,
-) -> String {
-    let body: AccessRequest = serde_json::from_value(json!({
-        "requestedFor": [tenant_target],
-        "requestedItems": [{"type": item_type, "id": item, "comment": "please"}]
-    }))
-    .unwrap();
-    let r = submit(store, by, body, now()).await.expect("submit");
-    r.new_requests[0].access_request_ids[0].clone()
-}
-
-/// Eve requests Engineering Access for herself (MANAGER + ACCESS_PROFILE_OWNER steps).
-async fn eves_request(store: &dyn Store) -> String {
-    submit_one(
-        store,
-        &employee(),
-        EMPLOYEE,
-        "ACCESS_PROFILE",
-        AP_ENGINEERING,
-    )
-    .await
-}
-
 /// Marks the first approval step of request `id` APPROVED (an approver's
 /// decision), leaving the request EXECUTING.
-async fn approve_first_step(store: &dyn Store, id: &str) {
+async fn approve_first_step(store: &Store, id: &str) {
     let mut r = stored(store, ACME, id).await;
     let step = &mut r.items[0].approvals[0];
     step.status = WorkItemState::Approved;
@@ -82,7 +48,7 @@ async fn approve_first_step(store: &dyn Store, id: &str) {
 #[tokio::test]
 async fn blank_fields_are_refused_each_with_its_own_cause() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         for (b, expected) in [
             (body("", "why"), vec!["accountActivityId"]),
             (body("   ", "why"), vec!["accountActivityId"]),
@@ -90,13 +56,13 @@ async fn blank_fields_are_refused_each_with_its_own_cause() {
             (body(&id, " \t\n"), vec!["comment"]),
             (body("", ""), vec!["accountActivityId", "comment"]),
         ] {
-            let c = causes(cancel(&*store, &employee(), &b, now()).await.unwrap_err());
+            let c = causes(cancel(&store, &employee(), &b, now()).await.unwrap_err());
             assert_eq!(c.len(), expected.len(), "{name}: {b:?} -> {c:?}");
             for (cause, field) in c.iter().zip(&expected) {
                 assert!(cause.contains(field), "{name}: {b:?} -> {c:?}");
             }
         }
-        assert_eq!(stored(&*store, ACME, &id).await.version, 1, "{name}");
+        assert_eq!(stored(&store, ACME, &id).await.version, 1, "{name}");
     }
 }
 
@@ -117,7 +83,7 @@ fn missing_fields_are_refused_at_the_edge_naming_them() {
 async fn an_unknown_id_is_404() {
     for (name, store) in stores().await {
         let e = cancel(
-            &*store,
+            &store,
             &admin(),
             &body("2c9180835d191a86015d28455b4affff", "why"),
             now(),
@@ -132,12 +98,12 @@ async fn an_unknown_id_is_404() {
 async fn another_tenants_id_is_404_exactly_as_an_unknown_one() {
     for (name, store) in stores().await {
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
-        let theirs = submit_one(&*store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
+        let theirs = submit_one(&store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
         let unknown = "0123456789abcdef0123456789abcdef";
-        let e_theirs = cancel(&*store, &admin(), &body(&theirs, "why"), now())
+        let e_theirs = cancel(&store, &admin(), &body(&theirs, "why"), now())
             .await
             .unwrap_err();
-        let e_unknown = cancel(&*store, &admin(), &body(unknown, "why"), now())
+        let e_unknown = cancel(&store, &admin(), &body(unknown, "why"), now())
             .await
             .unwrap_err();
         // The same answer, but for the id it names.
@@ -146,7 +112,7 @@ async fn another_tenants_id_is_404_exactly_as_an_unknown_one() {
             other => panic!("{name}: expected 404, got {other:?}"),
         };
         assert_eq!(text(e_theirs, &theirs), text(e_unknown, unknown), "{name}");
-        let r = stored(&*store, GLOBEX, &theirs).await;
+        let r = stored(&store, GLOBEX, &theirs).await;
         assert_eq!((r.state, r.version), (RequestState::Executing, 1), "{name}");
     }
 }
@@ -154,10 +120,10 @@ async fn another_tenants_id_is_404_exactly_as_an_unknown_one() {
 #[tokio::test]
 async fn only_the_requester_or_org_admin_may_cancel() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         // Maria approves it and manages Eve, but did not submit it.
         for who in [manager(), outsider(), engineer(), api_client()] {
-            let e = cancel(&*store, &who, &body(&id, "why"), now())
+            let e = cancel(&store, &who, &body(&id, "why"), now())
                 .await
                 .unwrap_err();
             assert!(
@@ -167,11 +133,11 @@ async fn only_the_requester_or_org_admin_may_cancel() {
         }
         // SOURCE_ADMIN is no substitute for ORG_ADMIN.
         let source_admin = principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"]);
-        let e = cancel(&*store, &source_admin, &body(&id, "why"), now())
+        let e = cancel(&store, &source_admin, &body(&id, "why"), now())
             .await
             .unwrap_err();
         assert!(matches!(e, ApiError::Forbidden(_)), "{name}: {e:?}");
-        let r = stored(&*store, ACME, &id).await;
+        let r = stored(&store, ACME, &id).await;
         assert_eq!((r.state, r.version), (RequestState::Executing, 1), "{name}");
     }
 }
@@ -179,13 +145,13 @@ async fn only_the_requester_or_org_admin_may_cancel() {
 #[tokio::test]
 async fn the_requester_may_cancel_and_the_status_shows_it() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let at = now();
-        cancel(&*store, &employee(), &body(&id, "requested by mistake"), at)
+        cancel(&store, &employee(), &body(&id, "requested by mistake"), at)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
 
-        let r = stored(&*store, ACME, &id).await;
+        let r = stored(&store, ACME, &id).await;
         assert_eq!(r.state, RequestState::Cancelled, "{name}");
         assert_eq!(r.version, 2, "{name}");
         assert!(!r.cancelable(), "{name}");
@@ -208,7 +174,7 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
             assert_ne!(p.state, PhaseState::Executing, "{name}");
         }
 
-        let items = status_of(&*store, &id).await;
+        let items = status_of(&store, &id).await;
         assert_eq!(items.len(), 1, "{name}");
         let s = &items[0];
         assert_eq!(s.state, RequestState::Cancelled, "{name}");
@@ -229,7 +195,7 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
 
         // A cancelled request no longer holds the duplicate guard.
         let again = submit(
-            &*store,
+            &store,
             &employee(),
             serde_json::from_value(json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]}))
                 .unwrap(),
@@ -245,12 +211,12 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
 #[tokio::test]
 async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let at = now();
-        cancel(&*store, &admin(), &body(&id, "not needed"), at)
+        cancel(&store, &admin(), &body(&id, "not needed"), at)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let r = stored(&*store, ACME, &id).await;
+        let r = stored(&store, ACME, &id).await;
         assert_eq!(r.state, RequestState::Cancelled, "{name}");
         let c = r.cancellation.expect("details");
         // The caller, by the name the directory gives it.
@@ -261,12 +227,12 @@ async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
         );
 
         // An API-only ORG_ADMIN token has no identity: the owner is the client.
-        let id2 = submit_one(&*store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
+        let id2 = submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
         let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
-        cancel(&*store, &api_admin, &body(&id2, "cleanup"), now())
+        cancel(&store, &api_admin, &body(&id2, "cleanup"), now())
             .await
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let c = stored(&*store, ACME, &id2)
+        let c = stored(&store, ACME, &id2)
             .await
             .cancellation
             .expect("details");
@@ -278,16 +244,16 @@ async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
 #[tokio::test]
 async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
     for (name, store) in stores().await {
-        let cancelled = eves_request(&*store).await;
-        cancel(&*store, &employee(), &body(&cancelled, "first"), now())
+        let cancelled = eves_request(&store).await;
+        cancel(&store, &employee(), &body(&cancelled, "first"), now())
             .await
             .unwrap();
-        let terminated = submit_one(&*store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
+        let terminated = submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
         let completed_by_close =
-            submit_one(&*store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await;
-        let completed = submit_one(&*store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
+            submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await;
+        let completed = submit_one(&store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
         close(
-            &*store,
+            &store,
             &admin(),
             &CloseAccessRequest {
                 access_request_ids: vec![terminated.clone()],
@@ -300,7 +266,7 @@ async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
         .await
         .unwrap();
         close(
-            &*store,
+            &store,
             &admin(),
             &serde_json::from_value(json!({"accessRequestIds": [completed_by_close], "executionStatus": "Completed", "completionStatus": "Incomplete"})).unwrap(),
             now(),
@@ -314,18 +280,18 @@ async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
             (&completed_by_close, "NOT_ALL_ITEMS_PROVISIONED"),
             (&completed, "REQUEST_COMPLETED"),
         ] {
-            let before = stored(&*store, ACME, id).await;
+            let before = stored(&store, ACME, id).await;
             // The requester and an admin get the same answer.
             for who in [employee(), admin()] {
                 let c = causes(
-                    cancel(&*store, &who, &body(id, "again"), now())
+                    cancel(&store, &who, &body(id, "again"), now())
                         .await
                         .unwrap_err(),
                 );
                 assert_eq!(c.len(), 1, "{name}: {c:?}");
                 assert!(c[0].contains(state), "{name}: {state}: {c:?}");
             }
-            assert_eq!(stored(&*store, ACME, id).await, before, "{name}: {state}");
+            assert_eq!(stored(&store, ACME, id).await, before, "{name}: {state}");
         }
     }
 }
@@ -333,14 +299,14 @@ async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
 #[tokio::test]
 async fn once_an_approval_is_decided_cancel_is_refused() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
-        approve_first_step(&*store, &id).await;
-        let before = stored(&*store, ACME, &id).await;
+        let id = eves_request(&store).await;
+        approve_first_step(&store, &id).await;
+        let before = stored(&store, ACME, &id).await;
         assert_eq!(before.state, RequestState::Executing);
-        assert!(!status_of(&*store, &id).await[0].cancelable, "{name}");
+        assert!(!status_of(&store, &id).await[0].cancelable, "{name}");
         for who in [employee(), admin()] {
             let c = causes(
-                cancel(&*store, &who, &body(&id, "too late"), now())
+                cancel(&store, &who, &body(&id, "too late"), now())
                     .await
                     .unwrap_err(),
             );
@@ -349,24 +315,15 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
                 "{name}: {c:?}"
             );
         }
-        assert_eq!(stored(&*store, ACME, &id).await, before, "{name}");
+        assert_eq!(stored(&store, ACME, &id).await, before, "{name}");
 
         // A request seeded past approval (provisioning under way) is refused too.
         let mut seeded = before.clone();
         seeded.id = "seeded00000000000000000000000001".into();
         seeded.state = RequestState::ProvisioningVerificationPending;
-        store
-            .load_tenant(
-                ACME,
-                &TenantRecords {
-                    access_requests: vec![seeded.clone()],
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        load_requests(&store, ACME, vec![seeded.clone()]).await;
         let c = causes(
-            cancel(&*store, &admin(), &body(&seeded.id, "too late"), now())
+            cancel(&store, &admin(), &body(&seeded.id, "too late"), now())
                 .await
                 .unwrap_err(),
         );
@@ -446,7 +403,7 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
                 ROLE_AUDITOR | ROLE_FINANCE => "ROLE",
                 _ => "ENTITLEMENT",
             };
-            ids.push(submit_one(&*store, &who, target, item_type, item).await);
+            ids.push(submit_one(&store, &who, target, item_type, item).await);
         }
         let requester: HashMap<String, Principal> = ids
             .iter()
@@ -475,8 +432,9 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
                     for _ in 0..hold_back {
                         tokio::task::yield_now().await;
                     }
-                    let result =
-                        cancel(&*store, &who, &body(&id, &format!("cancel {c}")), now()).await;
+                    let result = cancel(&store, &who, &body(&id, &format!("cancel {c}")), now())
+                        .await
+                        .map(|_| ());
                     Outcome::Cancel {
                         id,
                         caller: who.identity_id.unwrap(),
@@ -492,7 +450,7 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
             mine.rotate_left(k * 3 % RACED_REQUESTS);
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                let result = close(&*store, &admin(), &close_call(k, &mine), now()).await;
+                let result = close(&store, &admin(), &close_call(k, &mine), now()).await;
                 Outcome::Close { k, result }
             }));
         }

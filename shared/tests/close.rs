@@ -14,16 +14,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::json;
-use shared::auth::Principal;
-use shared::domain::close::{
+use shared::domain::access_requests::close::{
     close, CloseOutcome, COMPLETED_EVENT, DEFAULT_MESSAGE, MAX_IDS, PROVISIONING_COMPLETED_EVENT,
     STARTED_EVENT, WRITE_CONCURRENCY,
 };
-use shared::domain::submit::submit;
 use shared::error::ApiError;
-use shared::models::{AccessRequest, CloseAccessRequest, PhaseState, RequestState, WorkItemState};
+use shared::models::{CloseAccessRequest, PhaseState, RequestState, WorkItemState};
 use shared::records::{AccessRequestRecord, EventRecord};
-use shared::store::{Store, StoreError, TenantRecords};
+use shared::store::{Store, StoreError};
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
@@ -37,56 +35,10 @@ fn ids_body(ids: &[String]) -> CloseAccessRequest {
     body(json!({ "accessRequestIds": ids }))
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
-async fn submit_one(
-    store: &dyn Store,
-    by: &Principal,
-    target: &str,
-    item_type: &str,
-    item: &str,
-) -> String {
-    let body: AccessRequest = serde_json::from_value(json!({
-        "requestedFor": [target],
-        "requestedItems": [{"type": item_type, "id": item}]
-    }))
-    .unwrap();
-    submit(store, by, body, now())
-        .await
-        .expect("submit")
-        .new_requests[0]
-        .access_request_ids[0]
-        .clone()
-}
-
-/// Eve's Engineering Access request (two PENDING approval steps).
-async fn eves_request(store: &dyn Store) -> String {
-    submit_one(
-        store,
-        &employee(),
-        EMPLOYEE,
-        "ACCESS_PROFILE",
-        AP_ENGINEERING,
-    )
-    .await
-}
-
 /// Four executing requests of distinct identities/items.
-async fn four_requests(store: &dyn Store) -> Vec<String> {
+async fn four_requests(store: &Store) -> Vec<String> {
     vec![
-        submit_one(
-            store,
-            &employee(),
-            EMPLOYEE,
-            "ACCESS_PROFILE",
-            AP_ENGINEERING,
-        )
-        .await,
+        eves_request(store).await,
         submit_one(store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await,
         submit_one(
             store,
@@ -100,7 +52,7 @@ async fn four_requests(store: &dyn Store) -> Vec<String> {
     ]
 }
 
-async fn events_named(store: &dyn Store, name: &str) -> Vec<EventRecord> {
+async fn events_named(store: &Store, name: &str) -> Vec<EventRecord> {
     store
         .list_events(ACME)
         .await
@@ -116,7 +68,7 @@ async fn between_1_and_500_ids() {
         for n in [0, MAX_IDS + 1] {
             let ids: Vec<String> = (0..n).map(|i| format!("{i:032x}")).collect();
             let c = causes(
-                close(&*store, &admin(), &ids_body(&ids), now())
+                close(&store, &admin(), &ids_body(&ids), now())
                     .await
                     .unwrap_err(),
             );
@@ -130,13 +82,13 @@ async fn between_1_and_500_ids() {
         }
         // Nothing was recorded for the refused calls.
         assert!(
-            events_named(&*store, STARTED_EVENT).await.is_empty(),
+            events_named(&store, STARTED_EVENT).await.is_empty(),
             "{name}"
         );
 
         let mut ids: Vec<String> = (0..MAX_IDS - 1).map(|i| format!("{i:032x}")).collect();
-        ids.push(eves_request(&*store).await);
-        let o = close(&*store, &admin(), &ids_body(&ids), now())
+        ids.push(eves_request(&store).await);
+        let o = close(&store, &admin(), &ids_body(&ids), now())
             .await
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(o.closed, vec![ids[MAX_IDS - 1].clone()], "{name}");
@@ -147,10 +99,10 @@ async fn between_1_and_500_ids() {
 #[tokio::test]
 async fn blank_ids_and_a_blank_message_are_refused() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let c = causes(
             close(
-                &*store,
+                &store,
                 &admin(),
                 &ids_body(&[id.clone(), "".into(), "  ".into()]),
                 now(),
@@ -163,7 +115,7 @@ async fn blank_ids_and_a_blank_message_are_refused() {
         assert!(c[1].contains("accessRequestIds[2]"), "{name}: {c:?}");
         let c = causes(
             close(
-                &*store,
+                &store,
                 &admin(),
                 &body(json!({"accessRequestIds": [id], "message": " "})),
                 now(),
@@ -172,7 +124,7 @@ async fn blank_ids_and_a_blank_message_are_refused() {
             .unwrap_err(),
         );
         assert!(c[0].contains("message"), "{name}: {c:?}");
-        assert_eq!(stored(&*store, ACME, &id).await.version, 1, "{name}");
+        assert_eq!(stored(&store, ACME, &id).await.version, 1, "{name}");
     }
 }
 
@@ -200,7 +152,7 @@ fn enums_are_case_sensitive_and_null_means_default() {
 #[tokio::test]
 async fn only_org_admin_may_close() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let source_admin = principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"]);
         for who in [
             employee(),
@@ -209,7 +161,7 @@ async fn only_org_admin_may_close() {
             api_client(),
             source_admin,
         ] {
-            let e = close(&*store, &who, &ids_body(std::slice::from_ref(&id)), now())
+            let e = close(&store, &who, &ids_body(std::slice::from_ref(&id)), now())
                 .await
                 .unwrap_err();
             assert!(
@@ -217,12 +169,12 @@ async fn only_org_admin_may_close() {
                 "{name}: {who:?} -> {e:?}"
             );
         }
-        assert_eq!(stored(&*store, ACME, &id).await.version, 1, "{name}");
+        assert_eq!(stored(&store, ACME, &id).await.version, 1, "{name}");
         assert!(store.list_events(ACME).await.unwrap().is_empty(), "{name}");
         // An API-only token with ORG_ADMIN may.
         let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
         let o = close(
-            &*store,
+            &store,
             &api_admin,
             &ids_body(std::slice::from_ref(&id)),
             now(),
@@ -236,9 +188,9 @@ async fn only_org_admin_may_close() {
 #[tokio::test]
 async fn defaults_terminate_with_the_default_message() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let at = now();
-        let o = close(&*store, &admin(), &ids_body(std::slice::from_ref(&id)), at)
+        let o = close(&store, &admin(), &ids_body(std::slice::from_ref(&id)), at)
             .await
             .unwrap();
         assert_eq!(
@@ -249,7 +201,7 @@ async fn defaults_terminate_with_the_default_message() {
             },
             "{name}"
         );
-        let r = stored(&*store, ACME, &id).await;
+        let r = stored(&store, ACME, &id).await;
         assert_eq!(r.state, RequestState::Terminated, "{name}");
         assert_eq!(r.warnings, vec![DEFAULT_MESSAGE.to_string()], "{name}");
         assert_eq!(r.version, 2, "{name}");
@@ -262,7 +214,7 @@ async fn defaults_terminate_with_the_default_message() {
             assert_eq!(p.state, PhaseState::Cancelled, "{name}: {p:?}");
             assert!(p.finished.is_some(), "{name}");
         }
-        let started = &events_named(&*store, STARTED_EVENT).await[0];
+        let started = &events_named(&store, STARTED_EVENT).await[0];
         assert_eq!(started.attributes["message"], DEFAULT_MESSAGE);
         assert_eq!(started.attributes["executionStatus"], "Terminated");
         assert_eq!(started.attributes["completionStatus"], "Failure");
@@ -285,18 +237,18 @@ async fn each_execution_and_completion_status_leads_to_its_state() {
     ];
     for (name, store) in stores().await {
         for (execution, completion, state) in cases {
-            let id = eves_request(&*store).await;
+            let id = eves_request(&store).await;
             close(
-                &*store,
+                &store,
                 &admin(),
                 &body(json!({"accessRequestIds": [id], "executionStatus": execution, "completionStatus": completion})),
                 now(),
             )
             .await
             .unwrap();
-            let r = stored(&*store, ACME, &id).await;
+            let r = stored(&store, ACME, &id).await;
             assert_eq!(r.state, state, "{name}: {execution}+{completion}");
-            let s = &status_of(&*store, &id).await[0];
+            let s = &status_of(&store, &id).await[0];
             assert_eq!(s.state, state, "{name}");
             assert!(!s.cancelable, "{name}");
             // Every phase is finished; a completed close records provisioning once.
@@ -321,16 +273,16 @@ async fn each_execution_and_completion_status_leads_to_its_state() {
 #[tokio::test]
 async fn the_message_is_shown_as_a_warning() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         close(
-            &*store,
+            &store,
             &admin(),
             &body(json!({"accessRequestIds": [id], "message": "Stuck since the source outage"})),
             now(),
         )
         .await
         .unwrap();
-        let s = &status_of(&*store, &id).await[0];
+        let s = &status_of(&store, &id).await[0];
         let texts: Vec<&str> = s
             .error_messages
             .as_ref()
@@ -346,10 +298,10 @@ async fn the_message_is_shown_as_a_warning() {
 #[tokio::test]
 async fn duplicate_ids_count_once() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let unknown = "ffffffffffffffffffffffffffffffff".to_string();
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &ids_body(&[
                 id.clone(),
@@ -370,22 +322,22 @@ async fn duplicate_ids_count_once() {
             },
             "{name}"
         );
-        let r = stored(&*store, ACME, &id).await;
+        let r = stored(&store, ACME, &id).await;
         assert_eq!((r.version, r.warnings.len()), (2, 1), "{name}");
         assert_eq!(
-            events_named(&*store, PROVISIONING_COMPLETED_EVENT)
+            events_named(&store, PROVISIONING_COMPLETED_EVENT)
                 .await
                 .len(),
             1,
             "{name}"
         );
-        let started = &events_named(&*store, STARTED_EVENT).await[0];
+        let started = &events_named(&store, STARTED_EVENT).await[0];
         assert_eq!(
             started.access_request_ids,
             vec![id.clone(), unknown.clone()],
             "{name}"
         );
-        let completed = &events_named(&*store, COMPLETED_EVENT).await[0];
+        let completed = &events_named(&store, COMPLETED_EVENT).await[0];
         assert_eq!(completed.errored_ids, vec![unknown], "{name}");
     }
 }
@@ -393,10 +345,10 @@ async fn duplicate_ids_count_once() {
 #[tokio::test]
 async fn final_requests_are_left_unchanged_and_counted_in_error() {
     for (name, store) in stores().await {
-        let ids = four_requests(&*store).await;
-        let completed = submit_one(&*store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
-        shared::domain::cancel::cancel(
-            &*store,
+        let ids = four_requests(&store).await;
+        let completed = submit_one(&store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
+        shared::domain::access_requests::cancel::cancel(
+            &store,
             &employee(),
             &shared::models::CancelAccessRequest {
                 account_activity_id: ids[0].clone(),
@@ -406,12 +358,12 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
         )
         .await
         .unwrap();
-        close(&*store, &admin(), &ids_body(&ids[1..2]), now())
+        close(&store, &admin(), &ids_body(&ids[1..2]), now())
             .await
             .unwrap();
         let mut before = Vec::new();
         for id in [&ids[0], &ids[1], &completed] {
-            before.push(stored(&*store, ACME, id).await);
+            before.push(stored(&store, ACME, id).await);
         }
 
         let all = vec![
@@ -421,7 +373,7 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
             ids[2].clone(),
         ];
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &body(json!({"accessRequestIds": all, "executionStatus": "Completed", "completionStatus": "Success"})),
             now(),
@@ -436,12 +388,12 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
         );
         for b in before {
             assert_eq!(
-                stored(&*store, ACME, &b.id).await,
+                stored(&store, ACME, &b.id).await,
                 b,
                 "{name}: final request changed"
             );
         }
-        let completed = events_named(&*store, COMPLETED_EVENT).await;
+        let completed = events_named(&store, COMPLETED_EVENT).await;
         assert_eq!(completed.len(), 2, "{name}");
         let last = completed
             .iter()
@@ -450,7 +402,7 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
         assert_eq!(last.errored_ids, o.errored, "{name}");
         // The request not named stays as it was.
         assert_eq!(
-            stored(&*store, ACME, &ids[3]).await.state,
+            stored(&store, ACME, &ids[3]).await.state,
             RequestState::Executing
         );
     }
@@ -459,8 +411,8 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
 #[tokio::test]
 async fn close_works_after_the_approval_step_has_passed() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
-        let mut r = stored(&*store, ACME, &id).await;
+        let id = eves_request(&store).await;
+        let mut r = stored(&store, ACME, &id).await;
         r.items[0].approvals[0].status = WorkItemState::Approved;
         r.items[0].approvals[0].modified = Some(now());
         r.version += 1;
@@ -480,19 +432,10 @@ async fn close_works_after_the_approval_step_has_passed() {
             finished: None,
             result: None,
         });
-        store
-            .load_tenant(
-                ACME,
-                &TenantRecords {
-                    access_requests: vec![pending.clone()],
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        load_requests(&store, ACME, vec![pending.clone()]).await;
 
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &body(json!({"accessRequestIds": [id, pending.id], "executionStatus": "Completed", "completionStatus": "Success"})),
             now(),
@@ -500,7 +443,7 @@ async fn close_works_after_the_approval_step_has_passed() {
         .await
         .unwrap();
         assert_eq!(o.closed.len(), 2, "{name}: {o:?}");
-        let after = stored(&*store, ACME, &id).await;
+        let after = stored(&store, ACME, &id).await;
         assert_eq!(after.state, RequestState::RequestCompleted, "{name}");
         assert_eq!(after.version, 3, "{name}");
         // The decision stands; only the undecided step is cancelled.
@@ -510,7 +453,7 @@ async fn close_works_after_the_approval_step_has_passed() {
             vec![WorkItemState::Approved, WorkItemState::Cancelled],
             "{name}"
         );
-        let closed = stored(&*store, ACME, &pending.id).await;
+        let closed = stored(&store, ACME, &pending.id).await;
         assert_eq!(closed.state, RequestState::RequestCompleted, "{name}");
         // The provisioning phase under way is the one that completes.
         let provisioning: Vec<_> = closed
@@ -533,13 +476,13 @@ async fn close_works_after_the_approval_step_has_passed() {
 #[tokio::test]
 async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
     for (name, store) in stores().await {
-        let id = eves_request(&*store).await;
+        let id = eves_request(&store).await;
         let unknown = vec![
             "0000000000000000000000000000dead".to_string(),
             "not-even-an-id".to_string(),
         ];
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &ids_body(&[unknown[0].clone(), id.clone(), unknown[1].clone()]),
             now(),
@@ -549,13 +492,13 @@ async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
         assert_eq!(o.closed, vec![id.clone()], "{name}");
         assert_eq!(o.errored, unknown, "{name}");
         assert_eq!(
-            events_named(&*store, COMPLETED_EVENT).await[0].errored_ids,
+            events_named(&store, COMPLETED_EVENT).await[0].errored_ids,
             unknown,
             "{name}"
         );
 
         // Only unknown ids: still accepted.
-        let o = close(&*store, &admin(), &ids_body(&unknown), now())
+        let o = close(&store, &admin(), &ids_body(&unknown), now())
             .await
             .unwrap();
         assert!(o.closed.is_empty(), "{name}");
@@ -567,9 +510,9 @@ async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
 async fn another_tenants_ids_are_unknown() {
     for (name, store) in stores().await {
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
-        let theirs = submit_one(&*store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
+        let theirs = submit_one(&store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &ids_body(std::slice::from_ref(&theirs)),
             now(),
@@ -584,7 +527,7 @@ async fn another_tenants_ids_are_unknown() {
             },
             "{name}"
         );
-        let r = stored(&*store, GLOBEX, &theirs).await;
+        let r = stored(&store, GLOBEX, &theirs).await;
         assert_eq!((r.state, r.version), (RequestState::Executing, 1), "{name}");
         assert!(
             store.list_events(GLOBEX).await.unwrap().is_empty(),
@@ -596,12 +539,12 @@ async fn another_tenants_ids_are_unknown() {
 #[tokio::test]
 async fn audit_and_provisioning_events_are_recorded() {
     for (name, store) in stores().await {
-        let ids = four_requests(&*store).await;
+        let ids = four_requests(&store).await;
         let unknown = "0000000000000000000000000000beef".to_string();
         let mut asked = ids[..3].to_vec();
         asked.push(unknown.clone());
         let o = close(
-            &*store,
+            &store,
             &admin(),
             &body(json!({"accessRequestIds": asked, "message": "bulk close", "executionStatus": "Completed", "completionStatus": "Incomplete"})),
             now(),
@@ -656,12 +599,12 @@ async fn audit_and_provisioning_events_are_recorded() {
 #[tokio::test]
 async fn events_of_one_millisecond_still_read_in_stage_order() {
     for (name, store) in stores().await {
-        let ids = four_requests(&*store).await;
+        let ids = four_requests(&store).await;
         // A `now` ahead of the wall clock: every event of the call carries
         // the same millisecond, so only their stage orders them.
         let ahead = now() + chrono::Duration::minutes(1);
         close(
-            &*store,
+            &store,
             &admin(),
             &body(json!({"accessRequestIds": ids[..2].to_vec()})),
             ahead,
@@ -690,7 +633,7 @@ async fn events_of_one_millisecond_still_read_in_stage_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn racing_closes_take_effect_once_per_request() {
     for (name, store) in stores().await {
-        let ids = four_requests(&*store).await;
+        let ids = four_requests(&store).await;
         let barrier = Arc::new(tokio::sync::Barrier::new(8));
         let mut tasks = Vec::new();
         for k in 0..8 {
@@ -700,7 +643,7 @@ async fn racing_closes_take_effect_once_per_request() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 close(
-                    &*store,
+                    &store,
                     &admin(),
                     &body(json!({"accessRequestIds": mine, "message": format!("closer {k}")})),
                     now(),
@@ -722,12 +665,12 @@ async fn racing_closes_take_effect_once_per_request() {
         for id in &ids {
             let w = &winners[id];
             assert_eq!(w.len(), 1, "{name}: {id} closed by {w:?}");
-            let r = stored(&*store, ACME, id).await;
+            let r = stored(&store, ACME, id).await;
             assert_eq!(r.version, 2, "{name}");
             assert_eq!(r.warnings, vec![format!("closer {}", w[0])], "{name}");
         }
         assert_eq!(
-            events_named(&*store, PROVISIONING_COMPLETED_EVENT)
+            events_named(&store, PROVISIONING_COMPLETED_EVENT)
                 .await
                 .len(),
             4,
@@ -755,7 +698,7 @@ struct Counting {
 impl Hooks for Counting {
     async fn before(&self, call: &Call<'_>) -> Result<(), StoreError> {
         *self.calls.lock().unwrap().entry(call.name()).or_default() += 1;
-        if let Call::UpdateRequest(r) = call {
+        if let Some(r) = call.updated_request() {
             if let Some((id, e)) = &self.fail {
                 if *id == r.id {
                     return Err(e.clone());
@@ -770,7 +713,7 @@ impl Hooks for Counting {
     }
 
     async fn after(&self, call: &Call<'_>, _ok: bool) -> Result<(), StoreError> {
-        if let Call::UpdateRequest(_) = call {
+        if call.updated_request().is_some() {
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
         }
         Ok(())
@@ -790,7 +733,7 @@ async fn counting_store(fail: Option<(String, StoreError)>) -> Hooked<Counting> 
 }
 
 /// `n` executing copies of one submitted request, with fresh ids.
-pub async fn executing_copies(store: &dyn Store, n: usize) -> Vec<String> {
+pub async fn executing_copies(store: &Store, n: usize) -> Vec<String> {
     let template = stored(store, ACME, &eves_request(store).await).await;
     let records: Vec<AccessRequestRecord> = (0..n)
         .map(|i| {
@@ -799,16 +742,7 @@ pub async fn executing_copies(store: &dyn Store, n: usize) -> Vec<String> {
             r
         })
         .collect();
-    store
-        .load_tenant(
-            ACME,
-            &TenantRecords {
-                access_requests: records.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    load_requests(store, ACME, records.clone()).await;
     records.into_iter().map(|r| r.id).collect()
 }
 
@@ -826,7 +760,7 @@ async fn closing_500_reads_once_and_writes_with_bounded_parallelism() {
     let calls = store.hooks.calls.lock().unwrap().clone();
     let max = store.hooks.max_in_flight.load(Ordering::SeqCst);
     eprintln!("memory: close {MAX_IDS} ids: store calls {calls:?}, at most {max} writes in flight, {elapsed:?}");
-    assert_eq!(calls.get("get_requests"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("get"), Some(&1), "{calls:?}");
     assert_eq!(calls.get("update_request"), Some(&MAX_IDS), "{calls:?}");
     assert_eq!(calls.get("put_event"), Some(&2), "{calls:?}");
     assert!(
@@ -858,7 +792,7 @@ async fn a_store_failure_on_some_ids_is_recorded_and_answered() {
         let e = close(&store, &admin(), &ids_body(&ids), now())
             .await
             .unwrap_err();
-        assert_eq!(e.status().as_u16(), expected_status, "{failure:?} -> {e:?}");
+        assert_eq!(e.status(), expected_status, "{failure:?} -> {e:?}");
         // The others were closed, and the trail says which one was not.
         assert_eq!(
             stored(&store, ACME, &ids[0]).await.state,
@@ -876,7 +810,8 @@ async fn a_store_failure_on_some_ids_is_recorded_and_answered() {
         assert_eq!(completed.len(), 1);
         assert_eq!(completed[0].errored_ids, vec![ids[1].clone()]);
         // Nothing leaks into the client's view of the error.
-        let body = e.body(
+        let body = shared::http::error_body(
+            &e,
             "0".repeat(32).as_str(),
             shared::models::LocaleOrigin::Default,
         );
@@ -941,7 +876,7 @@ impl aws_sdk_dynamodb::config::Intercept for ConcurrencyProbe {
 /// closing_500_on_dynamodb -- --nocapture` to see the line it prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
-    use shared::store::dynamo::{local_client, RequestCounter};
+    use shared::store::testing::{local_client, RequestCounter};
     use shared::store::DynamoStore;
 
     let Some(endpoint) = dynamo_endpoint() else {
@@ -959,8 +894,10 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
             .build(),
     );
     let table = format!("test-close-cost-{}", uuid::Uuid::new_v4().simple());
-    DynamoStore::create_table(&client, &table).await.unwrap();
-    let store = DynamoStore::new(client, table);
+    shared::store::dynamo::create_table(&client, &table)
+        .await
+        .unwrap();
+    let store = shared::store::Store::new(std::sync::Arc::new(DynamoStore::new(client, table)));
     shared::seed::SeedFile::from_json(shared::seed::DEMO_SEED)
         .unwrap()
         .load_into(&store)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use common::*;
 use shared::auth::Principal;
-use shared::domain::reject::{approval_item, reject, MAX_COMMENT_CHARS};
+use shared::domain::non_employee::reject::{approval_item, reject, MAX_COMMENT_CHARS};
 use shared::error::ApiError;
 use shared::models::{ApprovalStatus, NonEmployeeRejectApprovalDecision, OwnerType};
 use shared::records::NonEmployeeRequestRecord;
@@ -26,14 +26,7 @@ fn comment(c: &str) -> NonEmployeeRejectApprovalDecision {
     }
 }
 
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
-}
-
-async fn request_of(store: &dyn Store, tenant: &str, item: &str) -> NonEmployeeRequestRecord {
+async fn request_of(store: &Store, tenant: &str, item: &str) -> NonEmployeeRequestRecord {
     store
         .get_non_employee_request(tenant, item)
         .await
@@ -84,7 +77,7 @@ fn mixed_seed() -> String {
 #[tokio::test]
 async fn the_comment_must_have_1_to_4000_characters() {
     for (name, store) in stores().await {
-        let before = request_of(&*store, ACME, NE_ITEM_MANAGER_PENDING).await;
+        let before = request_of(&store, ACME, NE_ITEM_MANAGER_PENDING).await;
         for c in [
             String::new(),
             " ".into(),
@@ -93,7 +86,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
             "é".repeat(MAX_COMMENT_CHARS + 1),
         ] {
             let e = reject(
-                &*store,
+                &store,
                 &manager(),
                 NE_ITEM_MANAGER_PENDING,
                 &comment(&c),
@@ -111,7 +104,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
             }
         }
         assert_eq!(
-            request_of(&*store, ACME, NE_ITEM_MANAGER_PENDING).await,
+            request_of(&store, ACME, NE_ITEM_MANAGER_PENDING).await,
             before,
             "{name}"
         );
@@ -119,7 +112,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
         // 4000 characters of 3 bytes each (12000 bytes) are fine: characters count.
         let long = "日".repeat(MAX_COMMENT_CHARS);
         let item = reject(
-            &*store,
+            &store,
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &comment(&long),
@@ -129,7 +122,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(item.comment.as_deref(), Some(long.as_str()), "{name}");
         // Stored intact.
-        let r = request_of(&*store, ACME, NE_ITEM_MANAGER_PENDING).await;
+        let r = request_of(&store, ACME, NE_ITEM_MANAGER_PENDING).await;
         assert_eq!(
             r.item(NE_ITEM_MANAGER_PENDING).unwrap().comment.as_deref(),
             Some(long.as_str())
@@ -148,7 +141,7 @@ fn a_missing_comment_is_refused_at_the_edge_naming_it() {
 async fn unknown_and_other_tenants_items_are_404_alike() {
     for (name, store) in stores().await {
         let unknown = "2c1e388b-1e55-4b0a-ab5c-00000000ffff";
-        let e = reject(&*store, &admin(), unknown, &comment("no"), now())
+        let e = reject(&store, &admin(), unknown, &comment("no"), now())
             .await
             .unwrap_err();
         let ApiError::NotFound(unknown_text) = e else {
@@ -157,7 +150,7 @@ async fn unknown_and_other_tenants_items_are_404_alike() {
         // Globex's administrator asks about an Acme item.
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
         let e = reject(
-            &*store,
+            &store,
             &globex_admin,
             NE_ITEM_MANAGER_PENDING,
             &comment("no"),
@@ -173,7 +166,7 @@ async fn unknown_and_other_tenants_items_are_404_alike() {
             unknown_text.replace(unknown, "<id>"),
             "{name}"
         );
-        let r = request_of(&*store, ACME, NE_ITEM_MANAGER_PENDING).await;
+        let r = request_of(&store, ACME, NE_ITEM_MANAGER_PENDING).await;
         assert_eq!(r.approval_status, ApprovalStatus::Pending, "{name}");
     }
 }
@@ -187,9 +180,9 @@ async fn only_pending_items_can_be_rejected_and_the_status_is_named() {
             (REJECTED_ITEM, "REJECTED"),
             (CANCELLED_SIBLING, "CANCELLED"),
         ] {
-            let before = request_of(&*store, ACME, item).await;
+            let before = request_of(&store, ACME, item).await;
             let c = causes(
-                reject(&*store, &admin(), item, &comment("no"), now())
+                reject(&store, &admin(), item, &comment("no"), now())
                     .await
                     .unwrap_err(),
             );
@@ -197,7 +190,7 @@ async fn only_pending_items_can_be_rejected_and_the_status_is_named() {
                 c[0].contains(status) && c[0].contains(item),
                 "{name}: {c:?}"
             );
-            assert_eq!(request_of(&*store, ACME, item).await, before, "{name}");
+            assert_eq!(request_of(&store, ACME, item).await, before, "{name}");
         }
     }
 }
@@ -245,7 +238,7 @@ async fn the_approver_a_group_member_and_source_or_org_admins_may_reject() {
     for (label, who, item) in allowed() {
         for (name, store) in stores().await {
             let r = reject(
-                &*store,
+                &store,
                 &who,
                 item,
                 &comment(&format!("rejected by {label}")),
@@ -296,8 +289,8 @@ async fn anyone_else_is_refused() {
             ),
         ];
         for (label, who, item) in refused {
-            let before = request_of(&*store, ACME, item).await;
-            let e = reject(&*store, &who, item, &comment("no"), now())
+            let before = request_of(&store, ACME, item).await;
+            let e = reject(&store, &who, item, &comment("no"), now())
                 .await
                 .unwrap_err();
             assert!(
@@ -305,7 +298,7 @@ async fn anyone_else_is_refused() {
                 "{name}: {label}: {e:?}"
             );
             assert_eq!(
-                request_of(&*store, ACME, item).await,
+                request_of(&store, ACME, item).await,
                 before,
                 "{name}: {label}"
             );
@@ -316,10 +309,10 @@ async fn anyone_else_is_refused() {
 #[tokio::test]
 async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() {
     for (name, store) in stores_with(&mixed_seed()).await {
-        let before = request_of(&*store, ACME, MIXED_PENDING).await;
+        let before = request_of(&store, ACME, MIXED_PENDING).await;
         let at = now();
         let item = reject(
-            &*store,
+            &store,
             &manager(),
             MIXED_PENDING,
             &comment("not this contractor"),
@@ -328,7 +321,7 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
 
-        let after = request_of(&*store, ACME, MIXED_PENDING).await;
+        let after = request_of(&store, ACME, MIXED_PENDING).await;
         assert_eq!(after.version, before.version + 1, "{name}");
         assert_eq!(after.approval_status, ApprovalStatus::Rejected, "{name}");
         assert_eq!(after.modified, at, "{name}");
@@ -373,7 +366,7 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
 
         // The demo request: its NOT_READY group step is cancelled too.
         reject(
-            &*store,
+            &store,
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &comment("no"),
@@ -381,14 +374,14 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
         )
         .await
         .unwrap();
-        let demo = request_of(&*store, ACME, NE_ITEM_GROUP_NOT_READY).await;
+        let demo = request_of(&store, ACME, NE_ITEM_GROUP_NOT_READY).await;
         assert_eq!(
             demo.item(NE_ITEM_GROUP_NOT_READY).unwrap().approval_status,
             ApprovalStatus::Cancelled
         );
         assert_eq!(demo.approval_status, ApprovalStatus::Rejected);
         // Other requests are untouched.
-        let other = request_of(&*store, ACME, NE_ITEM_GROUP_PENDING).await;
+        let other = request_of(&store, ACME, NE_ITEM_GROUP_PENDING).await;
         assert_eq!(other.version, 1, "{name}");
         assert_eq!(other.approval_status, ApprovalStatus::Pending, "{name}");
     }
@@ -411,7 +404,7 @@ async fn racing_rejects_of_one_item_succeed_once() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 reject(
-                    &*store,
+                    &store,
                     &who,
                     NE_ITEM_MANAGER_PENDING,
                     &comment(&format!("racer {k}")),
@@ -429,7 +422,7 @@ async fn racing_rejects_of_one_item_succeed_once() {
             }
         }
         assert_eq!(won.len(), 1, "{name}");
-        let r = request_of(&*store, ACME, NE_ITEM_MANAGER_PENDING).await;
+        let r = request_of(&store, ACME, NE_ITEM_MANAGER_PENDING).await;
         assert_eq!(r.version, 2, "{name}: one write only");
         let item = r.item(NE_ITEM_MANAGER_PENDING).unwrap();
         assert_eq!(
@@ -459,7 +452,7 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 let r = reject(
-                    &*store,
+                    &store,
                     &admin(),
                     item,
                     &comment(&format!("racer {k}")),
@@ -488,7 +481,7 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
             };
             assert!(c[0].contains(expected), "{name}: {item}: {c:?}");
         }
-        let r = request_of(&*store, ACME, MIXED_PENDING).await;
+        let r = request_of(&store, ACME, MIXED_PENDING).await;
         assert_eq!(r.version, 2, "{name}");
         let statuses: Vec<_> = [
             MIXED_APPROVED,

@@ -11,7 +11,7 @@ use common::hooked::{Call, Hooked, Hooks};
 use common::*;
 use serde_json::{json, Value};
 use shared::auth::Principal;
-use shared::domain::{cancel::cancel, status, submit::submit};
+use shared::domain::access_requests::{cancel::cancel, status, submit::submit};
 use shared::error::ApiError;
 use shared::models::{
     AccessRequest, AccessRequestResponse, CancelAccessRequest, ItemType, RequestState,
@@ -29,18 +29,11 @@ fn body(v: Value) -> AccessRequest {
 }
 
 async fn submit_json(
-    store: &dyn Store,
+    store: &Store,
     who: &Principal,
     v: Value,
 ) -> Result<AccessRequestResponse, ApiError> {
     submit(store, who, body(v), now()).await
-}
-
-fn causes(e: ApiError) -> Vec<String> {
-    match e {
-        ApiError::BadRequest(c) => c,
-        other => panic!("expected 400, got {other:?}"),
-    }
 }
 
 /// The 400's causes, asserting that one of them contains every fragment.
@@ -65,7 +58,7 @@ fn forbidden(label: &str, result: Result<AccessRequestResponse, ApiError>) -> St
 }
 
 /// Every requested item of the tenant, as ORG_ADMIN sees it.
-async fn everything(store: &dyn Store, who: &Principal) -> Vec<RequestedItemStatus> {
+async fn everything(store: &Store, who: &Principal) -> Vec<RequestedItemStatus> {
     let q = status::parse_query(&Default::default()).unwrap();
     let page = status::list(store, who, &q).await.unwrap();
     assert_eq!(page.total, page.items.len(), "more than one page");
@@ -86,7 +79,7 @@ fn revoke(target: &str, items: Value) -> Value {
 async fn a_user_requests_for_themself_and_tracks_it() {
     for (name, store) in stores().await {
         let r = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING, "comment": "need it"}]}),
         )
@@ -111,7 +104,7 @@ async fn a_user_requests_for_themself_and_tracks_it() {
                 .collect(),
         )
         .unwrap();
-        let page = status::list(&*store, &employee(), &q).await.unwrap();
+        let page = status::list(&store, &employee(), &q).await.unwrap();
         assert_eq!(page.total, 1, "{name}");
         let item = &page.items[0];
         assert_eq!(item.access_request_id, id);
@@ -370,10 +363,10 @@ async fn every_broken_rule_is_a_400_naming_field_value_and_limit_and_stores_noth
         for c in validation_cases(now()) {
             let label = format!("{name}: {}", c.rule);
             let expect: Vec<&str> = c.expect.iter().map(String::as_str).collect();
-            assert_cause(&label, submit_json(&*store, &c.who, c.body).await, &expect);
+            assert_cause(&label, submit_json(&store, &c.who, c.body).await, &expect);
         }
         assert!(
-            everything(&*store, &admin()).await.is_empty(),
+            everything(&store, &admin()).await.is_empty(),
             "{name}: a refused submission stored something"
         );
     }
@@ -385,7 +378,7 @@ async fn each_problem_found_is_its_own_cause() {
         // Two problems found without the store.
         let c = causes(
             submit_json(
-                &*store,
+                &store,
                 &employee(),
                 json!({"requestedFor": [], "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR, "removeDate": ""}]}),
             )
@@ -396,7 +389,7 @@ async fn each_problem_found_is_its_own_cause() {
         // Directory and catalog problems together.
         let c = causes(
             submit_json(
-                &*store,
+                &store,
                 &admin(),
                 json!({"requestedFor": [EMPLOYEE, "nobody"], "requestedItems": [
                     item("ROLE", "no-such-role"), item("ACCESS_PROFILE", AP_BREAK_GLASS), item("ROLE", ROLE_AUDITOR)
@@ -424,7 +417,7 @@ async fn limits_hold_exactly_at_their_bounds() {
             .map(|i| item("ENTITLEMENT", &bulk_entitlement(i)))
             .collect();
         let r = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": items}),
         )
@@ -435,7 +428,7 @@ async fn limits_hold_exactly_at_their_bounds() {
         // An entitlement for 10 identities.
         let ten: Vec<String> = (0..10).map(bulk_identity).collect();
         let r = submit_json(
-            &*store,
+            &store,
             &manager(),
             json!({"requestedFor": ten, "requestedItems": [item("ENTITLEMENT", ENT_JIRA)]}),
         )
@@ -446,7 +439,7 @@ async fn limits_hold_exactly_at_their_bounds() {
         // Without entitlements there is no identity limit (SPEC §4).
         let eleven: Vec<String> = (0..11).map(bulk_identity).collect();
         let r = submit_json(
-            &*store,
+            &store,
             &admin(),
             json!({"requestedFor": eleven, "requestedItems": [item("ROLE", ROLE_AUDITOR)]}),
         )
@@ -465,7 +458,7 @@ async fn limits_hold_exactly_at_their_bounds() {
 
         // One REVOKE of one entitlement is fine.
         submit_json(
-            &*store,
+            &store,
             &manager(),
             revoke(
                 EMPLOYEE,
@@ -487,7 +480,7 @@ async fn a_submission_too_large_for_one_transaction_is_refused_whole() {
             .map(|i| item("ENTITLEMENT", &bulk_entitlement(i)))
             .collect();
         let result = submit_json(
-            &*store,
+            &store,
             &admin(),
             json!({"requestedFor": ten, "requestedItems": items}),
         )
@@ -500,7 +493,7 @@ async fn a_submission_too_large_for_one_transaction_is_refused_whole() {
                 "at most 100 can be written atomically",
             ],
         );
-        assert!(everything(&*store, &admin()).await.is_empty(), "{name}");
+        assert!(everything(&store, &admin()).await.is_empty(), "{name}");
     }
 }
 
@@ -509,13 +502,13 @@ async fn remove_date_in_the_future_is_stored_and_shown() {
     for (name, store) in stores().await {
         let remove = "2999-01-31T12:00:00Z";
         let r = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR, "removeDate": remove}]}),
         )
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let items = everything(&*store, &admin()).await;
+        let items = everything(&store, &admin()).await;
         assert_eq!(items.len(), 1);
         assert_eq!(
             items[0].access_request_id,
@@ -563,11 +556,11 @@ async fn who_may_request_for_whom() {
             ),
         ];
         for (rule, who, b) in allowed {
-            submit_json(&*store, &who, b)
+            submit_json(&store, &who, b)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {rule}: {e:?}"));
         }
-        let stored = everything(&*store, &admin()).await.len();
+        let stored = everything(&store, &admin()).await.len();
 
         let refused = [
             (
@@ -610,7 +603,7 @@ async fn who_may_request_for_whom() {
         for (rule, who, b, target) in refused {
             let cause = forbidden(
                 &format!("{name}: {rule}"),
-                submit_json(&*store, &who, b).await,
+                submit_json(&store, &who, b).await,
             );
             assert!(
                 cause.contains("only ORG_ADMIN or the manager of every target identity may")
@@ -619,7 +612,7 @@ async fn who_may_request_for_whom() {
             );
         }
         assert_eq!(
-            everything(&*store, &admin()).await.len(),
+            everything(&store, &admin()).await.len(),
             stored,
             "{name}: a refused submission stored something"
         );
@@ -637,7 +630,7 @@ async fn tokens_without_a_user_cannot_submit() {
         for who in [api_client(), principal(ACME, None, &["ORG_ADMIN"])] {
             let cause = forbidden(
                 name,
-                submit_json(&*store, &who, json!({"requestedFor": [EMPLOYEE], "requestedItems": [item("ROLE", ROLE_AUDITOR)]})).await,
+                submit_json(&store, &who, json!({"requestedFor": [EMPLOYEE], "requestedItems": [item("ROLE", ROLE_AUDITOR)]})).await,
             );
             assert!(
                 cause.contains("API tokens cannot submit access requests"),
@@ -653,7 +646,7 @@ async fn tokens_without_a_user_cannot_submit() {
 async fn an_identical_pending_request_is_reported_as_existing() {
     for (name, store) in stores().await {
         let first = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING, "comment": "need it"}]}),
         )
@@ -663,7 +656,7 @@ async fn an_identical_pending_request_is_reported_as_existing() {
 
         // Same identity, item and type (comment and metadata do not matter).
         let again = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}],
                    "clientMetadata": {"retry": "1"}}),
@@ -687,7 +680,7 @@ async fn an_identical_pending_request_is_reported_as_existing() {
         // The manager asking for the same on Eve's behalf finds it too,
         // and gets a new request for Evan beside it.
         let both = submit_json(
-            &*store,
+            &store,
             &manager(),
             json!({"requestedFor": [EMPLOYEE, ENGINEER], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]}),
         )
@@ -704,7 +697,7 @@ async fn an_identical_pending_request_is_reported_as_existing() {
 
         // Part existing, part new: each item is reported where it belongs.
         let mixed = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [
                 {"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}, {"type": "ROLE", "id": ROLE_AUDITOR}
@@ -728,7 +721,7 @@ async fn an_identical_pending_request_is_reported_as_existing() {
 
         // A REVOKE of the same item is a different request type: not a duplicate.
         let r = submit_json(
-            &*store,
+            &store,
             &manager(),
             revoke(
                 EMPLOYEE,
@@ -741,7 +734,7 @@ async fn an_identical_pending_request_is_reported_as_existing() {
         assert!(r.existing_requests.is_empty(), "{name}");
 
         // Nothing was stored twice: Eve has one Engineering Access GRANT.
-        let items = everything(&*store, &admin()).await;
+        let items = everything(&store, &admin()).await;
         let grants = items
             .iter()
             .filter(|i| {
@@ -758,10 +751,10 @@ async fn an_identical_pending_request_is_reported_as_existing() {
 async fn after_cancel_the_same_request_is_new_again() {
     for (name, store) in stores().await {
         let b = json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]});
-        let first = submit_json(&*store, &employee(), b.clone()).await.unwrap();
+        let first = submit_json(&store, &employee(), b.clone()).await.unwrap();
         let id = first.new_requests[0].access_request_ids[0].clone();
         cancel(
-            &*store,
+            &store,
             &employee(),
             &CancelAccessRequest {
                 account_activity_id: id.clone(),
@@ -772,12 +765,12 @@ async fn after_cancel_the_same_request_is_new_again() {
         .await
         .unwrap_or_else(|e| panic!("{name}: cancel: {e:?}"));
 
-        let second = submit_json(&*store, &employee(), b.clone()).await.unwrap();
+        let second = submit_json(&store, &employee(), b.clone()).await.unwrap();
         assert!(second.existing_requests.is_empty(), "{name}: {second:?}");
         let new_id = second.new_requests[0].access_request_ids[0].clone();
         assert_ne!(new_id, id, "{name}");
         // ... and the new one guards against duplicates in turn.
-        let third = submit_json(&*store, &employee(), b).await.unwrap();
+        let third = submit_json(&store, &employee(), b).await.unwrap();
         assert_eq!(
             third.existing_requests[0].access_request_ids,
             vec![new_id],
@@ -790,15 +783,15 @@ async fn after_cancel_the_same_request_is_new_again() {
 async fn items_without_approval_steps_complete_at_once_and_never_block() {
     for (name, store) in stores().await {
         let b = json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_WIKI}]});
-        let first = submit_json(&*store, &employee(), b.clone()).await.unwrap();
-        let second = submit_json(&*store, &employee(), b).await.unwrap();
+        let first = submit_json(&store, &employee(), b.clone()).await.unwrap();
+        let second = submit_json(&store, &employee(), b).await.unwrap();
         assert!(second.existing_requests.is_empty(), "{name}");
         assert_eq!(second.new_requests.len(), 1, "{name}");
         assert_ne!(
             first.new_requests[0].access_request_ids,
             second.new_requests[0].access_request_ids
         );
-        let items = everything(&*store, &employee()).await;
+        let items = everything(&store, &employee()).await;
         assert_eq!(items.len(), 2, "{name}");
         for i in &items {
             assert_eq!(i.state, RequestState::RequestCompleted, "{name}");
@@ -812,7 +805,7 @@ async fn items_without_approval_steps_complete_at_once_and_never_block() {
 async fn a_submission_mixing_gated_and_ungated_items_tracks_both_requests() {
     for (name, store) in stores().await {
         let r = submit_json(
-            &*store,
+            &store,
             &employee(),
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [
                 {"type": "ACCESS_PROFILE", "id": AP_WIKI}, {"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}
@@ -828,7 +821,7 @@ async fn a_submission_mixing_gated_and_ungated_items_tracks_both_requests() {
             "{name}: one executing request and one completed"
         );
         assert_eq!(r.new_requests[0].requested_items_details.len(), 2);
-        let items = everything(&*store, &employee()).await;
+        let items = everything(&store, &employee()).await;
         let state_of = |item_name: &str| {
             let i = items
                 .iter()
@@ -849,7 +842,7 @@ struct SlowReads;
 #[async_trait]
 impl Hooks for SlowReads {
     async fn after(&self, call: &Call<'_>, _ok: bool) -> Result<(), StoreError> {
-        if let Call::Lookup = call {
+        if let Call::Get(_) = call {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         Ok(())
@@ -862,10 +855,7 @@ async fn concurrent_identical_submissions_store_exactly_one_request() {
     for (name, store) in stores().await {
         for (how, store) in [
             ("as they come", store.clone()),
-            (
-                "all reading first",
-                Arc::new(Hooked::new(store, SlowReads)) as Arc<dyn Store>,
-            ),
+            ("all reading first", Hooked::new(&store, SlowReads).store),
         ] {
             // Each round asks for a different item, so it starts from nothing.
             let role = if how == "as they come" {
@@ -881,7 +871,7 @@ async fn concurrent_identical_submissions_store_exactly_one_request() {
                     tokio::spawn(async move {
                         barrier.wait().await;
                         submit_json(
-                            &*store,
+                            &store,
                             &employee(),
                             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ROLE", "id": role}]}),
                         )
@@ -919,7 +909,7 @@ async fn concurrent_identical_submissions_store_exactly_one_request() {
                     );
                 }
             }
-            let stored: Vec<RequestedItemStatus> = everything(&*store, &admin())
+            let stored: Vec<RequestedItemStatus> = everything(&store, &admin())
                 .await
                 .into_iter()
                 .filter(|i| {
@@ -941,7 +931,7 @@ async fn concurrent_identical_submissions_store_exactly_one_request() {
 async fn client_metadata_and_comments_are_kept() {
     for (name, store) in stores().await {
         submit_json(
-            &*store,
+            &store,
             &manager(),
             json!({"requestedFor": [EMPLOYEE], "clientMetadata": {"app": "portal", "ticket": "T-1"},
                    "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR, "comment": "audit season",
@@ -949,7 +939,7 @@ async fn client_metadata_and_comments_are_kept() {
         )
         .await
         .unwrap();
-        let items = everything(&*store, &admin()).await;
+        let items = everything(&store, &admin()).await;
         let i = &items[0];
         let metadata = i.client_metadata.clone().unwrap_or_default();
         assert_eq!(

@@ -14,8 +14,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bench_warm::{
-    dispatch, fixture, install_sink_logger, request, seed_with_status_requests, state,
-    status_event, CASES,
+    cases, dispatch, fixture, install_sink_logger, request, seed_with_status_requests, state,
+    status_event,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use shared::seed::DEMO_SEED;
@@ -34,7 +34,7 @@ fn handlers(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .sample_size(60);
 
-    for (function, case) in CASES {
+    for (function, case) in cases() {
         if function == "list-access-request-status" {
             continue;
         }
@@ -44,7 +44,7 @@ fn handlers(c: &mut Criterion) {
                 || (rt.block_on(state(DEMO_SEED)), request(&event)),
                 |(state, req)| {
                     let response = rt.block_on(dispatch(function, &state, req));
-                    assert!(response.status().is_success(), "{function}/{case}");
+                    assert!((200..300).contains(&response.status), "{function}/{case}");
                     // The store goes out with the batch, not in the timing.
                     (black_box(response), state)
                 },
@@ -61,7 +61,7 @@ fn handlers(c: &mut Criterion) {
             || request(&event),
             |req| {
                 let response = rt.block_on(dispatch("list-access-request-status", &state, req));
-                assert!(response.status().is_success());
+                assert_eq!(response.status, 200);
                 black_box(response)
             },
             BatchSize::SmallInput,

@@ -9,20 +9,20 @@
 
 use std::path::{Path, PathBuf};
 
-use lambda_http::{Body, Request, Response};
-use local_api::Function;
+use lambda_http::Request;
 use serde_json::{json, Value};
+use shared::http::ApiResponse;
 use shared::seed::DEMO_SEED;
 use shared::state::AppState;
 
-/// One success case per function: `(function, fixture case)`.
-pub const CASES: [(&str, &str); 5] = [
-    ("create-access-request", "grant-self"),
-    ("cancel-access-request", "cancel-own-pending"),
-    ("close-access-request", "close-defaults"),
-    ("reject-non-employee-request", "approver-rejects"),
-    ("list-access-request-status", "requested-for-me"),
-];
+/// One success case per function, `(function, fixture case)`: the first
+/// smoke fixture of each route of `routes.toml`.
+pub fn cases() -> Vec<(&'static str, &'static str)> {
+    local_api::routes()
+        .iter()
+        .map(|r| (r.function.as_str(), r.smoke[0].as_str()))
+        .collect()
+}
 
 /// The identity whose status the 250-item page lists (initech's Peter, the
 /// subject of `list-access-request-status/requested-for-me`).
@@ -115,11 +115,10 @@ pub async fn state(seed: &str) -> AppState {
 }
 
 /// A function's handler, by crate name.
-pub async fn dispatch(function: &str, state: &AppState, req: Request) -> Response<Body> {
-    Function::from_name(function)
-        .unwrap_or_else(|| panic!("unknown function {function}"))
-        .handle(state, req)
+pub async fn dispatch(function: &str, state: &AppState, req: Request) -> ApiResponse {
+    local_api::call(function, state, req)
         .await
+        .unwrap_or_else(|| panic!("unknown function {function}"))
 }
 
 /// Installs the functions' JSON log format, written to a sink, so the
@@ -132,22 +131,18 @@ pub fn install_sink_logger() {
 mod tests {
     use super::*;
 
-    fn body_json(response: Response<Body>) -> (u16, Value) {
-        let status = response.status().as_u16();
-        let body = match response.body() {
-            Body::Text(t) => t.clone(),
-            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-            Body::Empty => String::new(),
-            _ => String::new(),
-        };
-        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    fn body_json(response: ApiResponse) -> (u16, Value) {
+        (
+            response.status,
+            serde_json::from_str(&response.body).unwrap_or(Value::Null),
+        )
     }
 
     /// Every benchmarked request succeeds on a fresh store, so the benches
     /// measure the success path and not an error envelope.
     #[tokio::test]
     async fn each_benchmarked_request_succeeds() {
-        for (function, case) in CASES {
+        for (function, case) in cases() {
             let state = state(DEMO_SEED).await;
             let response = dispatch(function, &state, request(&fixture(function, case))).await;
             let (status, body) = body_json(response);

@@ -2,20 +2,19 @@
 //! cancel an access request that has not passed approval (operation
 //! `cancelAccessRequest`).
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use shared::domain::cancel;
-use shared::http::{handle, json_body, Reply};
+use lambda_http::Request;
+use shared::domain::access_requests::cancel;
+use shared::http::{handle, json_body, ApiResponse, Operation};
 use shared::models::CancelAccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: &str = "cancelAccessRequest";
+pub const OPERATION: Operation = Operation::write("cancelAccessRequest", 202);
 
-pub async fn handler(state: &AppState, req: Request) -> Response<Body> {
-    handle(state, OPERATION, req, |principal, req| async move {
+pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let body: CancelAccessRequest = json_body(&req)?;
-        cancel::cancel(&*state.store, &principal, &body, chrono::Utc::now()).await?;
-        Reply::json(StatusCode::ACCEPTED, &serde_json::json!({}))
+        let accepted = cancel::cancel(&state.store, &principal, &body, chrono::Utc::now()).await?;
+        ApiResponse::json(202, &accepted)
     })
     .await
 }

@@ -1,20 +1,19 @@
 //! `POST /v3/access-requests`, `POST /beta/access-requests`: submit an access
 //! request (operation `createAccessRequest`).
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use shared::domain::submit;
-use shared::http::{handle, json_body, Reply};
+use lambda_http::Request;
+use shared::domain::access_requests::submit;
+use shared::http::{handle, json_body, ApiResponse, Operation};
 use shared::models::AccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: &str = "createAccessRequest";
+pub const OPERATION: Operation = Operation::write("createAccessRequest", 202);
 
-pub async fn handler(state: &AppState, req: Request) -> Response<Body> {
-    handle(state, OPERATION, req, |principal, req| async move {
+pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let body: AccessRequest = json_body(&req)?;
-        let response = submit::submit(&*state.store, &principal, body, chrono::Utc::now()).await?;
-        Reply::json(StatusCode::ACCEPTED, &response)
+        let response = submit::submit(&state.store, &principal, body, chrono::Utc::now()).await?;
+        ApiResponse::json(202, &response)
     })
     .await
 }

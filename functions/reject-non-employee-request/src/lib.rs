@@ -1,24 +1,22 @@
 //! `POST /v3/non-employee-approvals/{id}/reject` (and `/beta`): reject a
 //! non-employee approval item (operation `rejectNonEmployeeRequest`).
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use shared::domain::reject;
+use lambda_http::Request;
+use shared::domain::non_employee::reject;
 use shared::error::ApiError;
-use shared::http::{handle, json_body, path_param, Reply};
+use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
 use shared::models::NonEmployeeRejectApprovalDecision;
 use shared::state::AppState;
 
-pub const OPERATION: &str = "rejectNonEmployeeRequest";
+pub const OPERATION: Operation = Operation::write("rejectNonEmployeeRequest", 200);
 
-pub async fn handler(state: &AppState, req: Request) -> Response<Body> {
-    handle(state, OPERATION, req, |principal, req| async move {
+pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
+    handle(state, &OPERATION, req, |principal, req| async move {
         let id = path_param(&req, "id")
             .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
         let body: NonEmployeeRejectApprovalDecision = json_body(&req)?;
-        let item =
-            reject::reject(&*state.store, &principal, &id, &body, chrono::Utc::now()).await?;
-        Reply::json(StatusCode::OK, &item)
+        let item = reject::reject(&state.store, &principal, &id, &body, chrono::Utc::now()).await?;
+        ApiResponse::json(200, &item)
     })
     .await
 }

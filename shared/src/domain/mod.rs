@@ -1,9 +1,7 @@
-//! Domain rules: validation, authority, the request lifecycle and status
-//! queries. Plain Rust: no Lambda or AWS SDK types.
+//! Domain rules: validation, authority, the request lifecycle and the list
+//! queries, one module per API area, and the collection parameters they
+//! share. Plain Rust: no Lambda or AWS SDK types.
 
-pub mod cancel;
-pub mod close;
-pub mod filter;
-pub mod reject;
-pub mod status;
-pub mod submit;
+pub mod access_requests;
+pub mod collection;
+pub mod non_employee;

@@ -1,5 +1,5 @@
-//! A store built on its first call, so that a Lambda's init does not pay for
-//! what only requests need (the DynamoDB client: its TLS roots, endpoint
+//! A backend built on its first call, so that a Lambda's init does not pay
+//! for what only requests need (the DynamoDB client: its TLS roots, endpoint
 //! rules and credentials chain).
 
 use std::future::Future;
@@ -8,20 +8,20 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::OnceCell;
 
-use super::{Lookup, LookupResult, RequestIndex, Store, StoreError, TenantRecords};
-use crate::records::{AccessRequestRecord, EventRecord, NonEmployeeRequestRecord, PendingClaim};
+use super::item::{Item, ItemStore, Query, Read, Write};
+use super::StoreError;
 
 type Build<S> = Box<dyn Fn() -> BoxFuture<'static, Result<S, StoreError>> + Send + Sync>;
 
-/// Builds `S` on the first call of any [`Store`] method and then delegates.
-/// Calls racing the first one wait for the same build; a failed build is
-/// tried again by the next call.
+/// Builds `S` on the first call of any [`ItemStore`] method and then
+/// delegates. Calls racing the first one wait for the same build; a failed
+/// build is tried again by the next call.
 pub struct LazyStore<S> {
     store: OnceCell<S>,
     build: Build<S>,
 }
 
-impl<S: Store> LazyStore<S> {
+impl<S: ItemStore> LazyStore<S> {
     pub fn new<F, Fut>(build: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -33,7 +33,7 @@ impl<S: Store> LazyStore<S> {
         }
     }
 
-    /// Whether the store has been built (by a first call).
+    /// Whether the backend has been built (by a first call).
     pub fn is_built(&self) -> bool {
         self.store.initialized()
     }
@@ -44,83 +44,21 @@ impl<S: Store> LazyStore<S> {
 }
 
 #[async_trait]
-impl<S: Store> Store for LazyStore<S> {
-    async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError> {
-        self.store().await?.lookup(tenant, lookup).await
+impl<S: ItemStore> ItemStore for LazyStore<S> {
+    async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
+        self.store().await?.get(reads).await
     }
 
-    async fn get_requests(
-        &self,
-        tenant: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.store().await?.get_requests(tenant, ids).await
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.store().await?.query(query).await
     }
 
-    async fn create_requests(
-        &self,
-        tenant: &str,
-        requests: &[AccessRequestRecord],
-        claims: &[PendingClaim],
-    ) -> Result<(), StoreError> {
-        self.store()
-            .await?
-            .create_requests(tenant, requests, claims)
-            .await
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.store().await?.write(writes).await
     }
 
-    async fn query_requests(
-        &self,
-        tenant: &str,
-        index: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.store().await?.query_requests(tenant, index).await
-    }
-
-    async fn update_request(
-        &self,
-        tenant: &str,
-        record: &AccessRequestRecord,
-        event: Option<&EventRecord>,
-    ) -> Result<(), StoreError> {
-        self.store()
-            .await?
-            .update_request(tenant, record, event)
-            .await
-    }
-
-    async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError> {
-        self.store().await?.put_event(tenant, event).await
-    }
-
-    async fn list_events(&self, tenant: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.store().await?.list_events(tenant).await
-    }
-
-    async fn get_non_employee_request(
-        &self,
-        tenant: &str,
-        approval_item_id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        self.store()
-            .await?
-            .get_non_employee_request(tenant, approval_item_id)
-            .await
-    }
-
-    async fn update_non_employee_request(
-        &self,
-        tenant: &str,
-        record: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError> {
-        self.store()
-            .await?
-            .update_non_employee_request(tenant, record)
-            .await
-    }
-
-    async fn load_tenant(&self, tenant: &str, records: &TenantRecords) -> Result<(), StoreError> {
-        self.store().await?.load_tenant(tenant, records).await
+    async fn load(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        self.store().await?.load(items).await
     }
 }
 
@@ -130,6 +68,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::store::item::{Key, Record};
     use crate::store::MemoryStore;
 
     #[tokio::test]
@@ -149,25 +88,20 @@ mod tests {
         assert!(!lazy.is_built());
         assert_eq!(builds.load(Ordering::SeqCst), 0, "nothing built up front");
 
-        let failed = lazy.list_events("acme").await;
+        let query = Query::table("p");
+        let failed = lazy.query(&query).await;
         assert_eq!(
             failed,
             Err(StoreError::Unavailable("first build fails".into()))
         );
         assert!(!lazy.is_built());
 
-        let event = EventRecord {
-            id: "e1".into(),
-            name: "Close Identity Requests Started".into(),
-            created: chrono::Utc::now(),
-            sequence: 0,
-            actor: None,
-            access_request_ids: Vec::new(),
-            errored_ids: Vec::new(),
-            attributes: Default::default(),
-        };
-        lazy.put_event("acme", &event).await.unwrap();
-        assert_eq!(lazy.list_events("acme").await.unwrap(), vec![event]);
+        let item = Item::new(
+            Key::new("p", "s"),
+            Record::Pointer(crate::records::PointerRecord { target: "x".into() }),
+        );
+        lazy.write(vec![Write::put(item.clone())]).await.unwrap();
+        assert_eq!(lazy.query(&query).await.unwrap(), vec![item]);
         assert!(lazy.is_built());
         assert_eq!(
             builds.load(Ordering::SeqCst),

@@ -1,25 +1,35 @@
-//! Storage: the small trait the domain calls, and its two implementations —
-//! DynamoDB for deployments and an in-process map for the local server and
-//! fast tests. Both pass the same conformance suite (`tests/store_conformance.rs`).
+//! Storage. [`item`] is the contract a backend implements — items keyed by
+//! partition and sort key, projected into indexes, written conditionally
+//! and atomically — with two backends: [`DynamoStore`] for deployments and
+//! [`MemoryStore`], the local server's embedded default and the fast tests'
+//! store. Both pass one conformance suite (`tests/store_conformance.rs`).
 //!
-//! Every method is one logical round trip (a batch, a query, one conditional
-//! write or one transaction), so a handler's cost in requests is visible here.
+//! [`Store`] is what the domain calls: typed operations, written once over
+//! any backend, one module per API area. [`keys`] is the key layout.
 
 use std::collections::HashMap;
-
-use async_trait::async_trait;
+use std::sync::Arc;
 
 use crate::models::ItemType;
 use crate::records::{
-    AccessRequestRecord, CatalogItemRecord, EventRecord, IdentityRecord, NonEmployeeRequestRecord,
-    PendingClaim, PendingKey,
+    AccessRequestRecord, CatalogItemRecord, IdempotencyRecord, IdentityRecord,
+    NonEmployeeRequestRecord, PendingKey,
 };
 
+mod access_requests;
+mod directory;
 pub mod dynamo;
-pub mod lazy;
-pub mod memory;
+mod events;
+pub mod item;
+pub mod keys;
+mod lazy;
+mod memory;
+mod non_employee;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use dynamo::DynamoStore;
+pub use item::{ItemStore, MAX_TRANSACTION_ITEMS};
 pub use lazy::LazyStore;
 pub use memory::MemoryStore;
 
@@ -39,6 +49,79 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A write carrying the request's idempotency record lost to a
+    /// concurrent call with the same `Idempotency-Key`, which did the work:
+    /// the edge answers that call's stored answer.
+    #[error("the idempotency key was taken by a concurrent call")]
+    IdempotencyKeyTaken,
+}
+
+/// The typed operations of every API area, on one backend.
+#[derive(Clone)]
+pub struct Store {
+    items: Arc<dyn ItemStore>,
+}
+
+impl Store {
+    pub fn new(items: Arc<dyn ItemStore>) -> Self {
+        Self { items }
+    }
+
+    /// An empty in-process store.
+    pub fn memory() -> Self {
+        Self::new(Arc::new(MemoryStore::new()))
+    }
+
+    /// Writes `writes` atomically, with the idempotency record of the
+    /// request being served if its operation armed one (`idempotency`):
+    /// every typed write goes through here.
+    async fn commit(&self, mut writes: Vec<item::Write>) -> Result<(), StoreError> {
+        let record = crate::idempotency::armed_write(chrono::Utc::now());
+        let carried = record.as_ref().map(|w| w.key().clone());
+        writes.extend(record);
+        match self.items.write(writes).await {
+            Ok(()) => {
+                if carried.is_some() {
+                    crate::idempotency::written();
+                }
+                Ok(())
+            }
+            // Lost on its condition: if the key is taken now, a concurrent
+            // call with it did the work, and retrying ours would only lose again.
+            Err(StoreError::Conflict(reason)) => match carried {
+                Some(key) if self.idempotency_record(&key).await?.is_some() => {
+                    Err(StoreError::IdempotencyKeyTaken)
+                }
+                _ => Err(StoreError::Conflict(reason)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The live idempotency record with this key, if any.
+    pub async fn idempotency_record(
+        &self,
+        key: &item::Key,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.items
+            .get(&[item::Read::consistent(key.clone())])
+            .await?
+            .into_iter()
+            .next()
+            .map(|i| {
+                i.into_record(|r| match r {
+                    item::Record::Idempotency(r) => Some(r),
+                    _ => None,
+                })
+            })
+            .transpose()
+    }
+
+    /// The backend, for tests that check what is stored item by item or
+    /// wrap it.
+    pub fn backend(&self) -> Arc<dyn ItemStore> {
+        self.items.clone()
+    }
 }
 
 /// Everything an operation reads up front, fetched in one batch.
@@ -81,67 +164,4 @@ pub struct TenantRecords {
     pub catalog: Vec<CatalogItemRecord>,
     pub non_employee_requests: Vec<NonEmployeeRequestRecord>,
     pub access_requests: Vec<AccessRequestRecord>,
-}
-
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Identities, catalog items, duplicate guards and requests, in one batch read.
-    async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError>;
-
-    /// The access requests with these ids that exist (in any order).
-    async fn get_requests(
-        &self,
-        tenant: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError>;
-
-    /// Stores a submission atomically: every request (which must not exist yet)
-    /// and every duplicate-guard claim (which must be absent, or still name the
-    /// stale request it `replaces`). `Conflict` when any condition fails.
-    async fn create_requests(
-        &self,
-        tenant: &str,
-        requests: &[AccessRequestRecord],
-        claims: &[PendingClaim],
-    ) -> Result<(), StoreError>;
-
-    /// The access requests an index holds, ordered by (`created`, `id`).
-    async fn query_requests(
-        &self,
-        tenant: &str,
-        index: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError>;
-
-    /// Replaces a request if the stored one has version `record.version - 1`
-    /// (`Conflict` otherwise). With an event, both are written or neither.
-    async fn update_request(
-        &self,
-        tenant: &str,
-        record: &AccessRequestRecord,
-        event: Option<&EventRecord>,
-    ) -> Result<(), StoreError>;
-
-    /// Records an audit event.
-    async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError>;
-
-    /// The tenant's events, oldest first.
-    async fn list_events(&self, tenant: &str) -> Result<Vec<EventRecord>, StoreError>;
-
-    /// The non-employee request that holds this approval item.
-    async fn get_non_employee_request(
-        &self,
-        tenant: &str,
-        approval_item_id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError>;
-
-    /// Replaces a non-employee request (and so all its approval items) if the
-    /// stored one has version `record.version - 1`; `Conflict` otherwise.
-    async fn update_non_employee_request(
-        &self,
-        tenant: &str,
-        record: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError>;
-
-    /// Writes a tenant's seed, replacing records with the same ids.
-    async fn load_tenant(&self, tenant: &str, records: &TenantRecords) -> Result<(), StoreError>;
 }

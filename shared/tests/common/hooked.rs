@@ -1,44 +1,82 @@
-//! A store that passes every call on to another and lets a test act around
+//! A backend that passes every call on to another and lets a test act around
 //! it: record what was asked, count calls, delay, fail, or lose an answer.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared::records::{AccessRequestRecord, EventRecord, NonEmployeeRequestRecord, PendingClaim};
-use shared::store::{
-    Lookup, LookupResult, MemoryStore, RequestIndex, Store, StoreError, TenantRecords,
-};
+use shared::records::AccessRequestRecord;
+use shared::store::item::{Condition, Item, ItemStore, Query, Read, Record, Write};
+use shared::store::{MemoryStore, Store, StoreError};
 
-/// A store call, as the hooks see it.
+/// A backend call, as the hooks see it.
 #[derive(Debug)]
 pub enum Call<'a> {
-    Lookup,
-    GetRequests(&'a [String]),
-    CreateRequests,
-    QueryRequests(&'a RequestIndex),
-    UpdateRequest(&'a AccessRequestRecord),
-    PutEvent,
-    ListEvents,
-    GetNonEmployeeRequest,
-    UpdateNonEmployeeRequest,
-    LoadTenant,
+    Get(&'a [Read]),
+    Query(&'a Query),
+    Write(&'a [Write]),
+    Load,
 }
 
 impl Call<'_> {
-    /// The store method's name.
+    /// What the call does, in the typed store's terms: `get`, `query`,
+    /// `load`, and for writes `update_request` (a conditional replacement of
+    /// an access request), `update_non_employee_request`, `create_requests`
+    /// or `put_event`.
     pub fn name(&self) -> &'static str {
         match self {
-            Call::Lookup => "lookup",
-            Call::GetRequests(_) => "get_requests",
-            Call::CreateRequests => "create_requests",
-            Call::QueryRequests(_) => "query_requests",
-            Call::UpdateRequest(_) => "update_request",
-            Call::PutEvent => "put_event",
-            Call::ListEvents => "list_events",
-            Call::GetNonEmployeeRequest => "get_non_employee_request",
-            Call::UpdateNonEmployeeRequest => "update_non_employee_request",
-            Call::LoadTenant => "load_tenant",
+            Call::Get(_) => "get",
+            Call::Query(_) => "query",
+            Call::Load => "load",
+            Call::Write(writes) => {
+                let versioned = |kind: &str| {
+                    writes.iter().any(|w| match w {
+                        Write::Put {
+                            item,
+                            condition: Some(Condition::Version(_)),
+                        } => item.record.kind() == kind,
+                        _ => false,
+                    })
+                };
+                if versioned("accessRequest") {
+                    "update_request"
+                } else if versioned("nonEmployeeRequest") {
+                    "update_non_employee_request"
+                } else if writes.iter().all(|w| {
+                    matches!(w, Write::Put { item, .. } if matches!(item.record, Record::Event(_)))
+                }) {
+                    "put_event"
+                } else {
+                    "create_requests"
+                }
+            }
         }
+    }
+
+    /// The access request a conditional update replaces, if this is one.
+    pub fn updated_request(&self) -> Option<&AccessRequestRecord> {
+        let Call::Write(writes) = self else {
+            return None;
+        };
+        writes.iter().find_map(|w| match w {
+            Write::Put {
+                item:
+                    Item {
+                        record: Record::AccessRequest(r),
+                        ..
+                    },
+                condition: Some(Condition::Version(_)),
+            } => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Whether this writes a versioned record conditionally (an update).
+    pub fn is_update(&self) -> bool {
+        matches!(
+            self.name(),
+            "update_request" | "update_non_employee_request"
+        )
     }
 }
 
@@ -58,28 +96,13 @@ pub trait Hooks: Send + Sync {
     }
 }
 
-/// `inner` with `hooks` around each of its calls.
-pub struct Hooked<H> {
-    pub inner: Arc<dyn Store>,
-    pub hooks: H,
+/// The backend `inner` with `hooks` around each of its calls.
+struct HookedItems<H> {
+    inner: Arc<dyn ItemStore>,
+    hooks: Arc<H>,
 }
 
-impl<H: Hooks> Hooked<H> {
-    pub fn new(inner: Arc<dyn Store>, hooks: H) -> Self {
-        Self { inner, hooks }
-    }
-
-    /// On a fresh in-process store loaded with `seed` (through the hooks).
-    pub async fn seeded(seed: &str, hooks: H) -> Self {
-        let store = Self::new(Arc::new(MemoryStore::new()), hooks);
-        shared::seed::SeedFile::from_json(seed)
-            .unwrap()
-            .load_into(&store)
-            .await
-            .unwrap();
-        store
-    }
-
+impl<H: Hooks> HookedItems<H> {
     async fn around<T>(
         &self,
         call: Call<'_>,
@@ -93,76 +116,61 @@ impl<H: Hooks> Hooked<H> {
 }
 
 #[async_trait]
-impl<H: Hooks> Store for Hooked<H> {
-    async fn lookup(&self, t: &str, l: &Lookup) -> Result<LookupResult, StoreError> {
-        self.around(Call::Lookup, self.inner.lookup(t, l)).await
+impl<H: Hooks> ItemStore for HookedItems<H> {
+    async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
+        self.around(Call::Get(reads), self.inner.get(reads)).await
     }
-    async fn get_requests(
-        &self,
-        t: &str,
-        ids: &[String],
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.around(Call::GetRequests(ids), self.inner.get_requests(t, ids))
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.around(Call::Query(query), self.inner.query(query))
             .await
     }
-    async fn create_requests(
-        &self,
-        t: &str,
-        r: &[AccessRequestRecord],
-        c: &[PendingClaim],
-    ) -> Result<(), StoreError> {
-        self.around(Call::CreateRequests, self.inner.create_requests(t, r, c))
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let call = writes.clone();
+        self.around(Call::Write(&call), self.inner.write(writes))
             .await
     }
-    async fn query_requests(
-        &self,
-        t: &str,
-        i: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
-        self.around(Call::QueryRequests(i), self.inner.query_requests(t, i))
+    async fn load(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        self.around(Call::Load, self.inner.load(items)).await
+    }
+}
+
+/// A store whose backend calls go through `hooks`; it derefs to the
+/// [`Store`] the domain takes.
+pub struct Hooked<H> {
+    pub store: Store,
+    pub hooks: Arc<H>,
+}
+
+impl<H: Hooks + 'static> Hooked<H> {
+    /// `inner`'s backend, hooked.
+    pub fn new(inner: &Store, hooks: H) -> Self {
+        let hooks = Arc::new(hooks);
+        let items = HookedItems {
+            inner: inner.backend(),
+            hooks: hooks.clone(),
+        };
+        Self {
+            store: Store::new(Arc::new(items)),
+            hooks,
+        }
+    }
+
+    /// On a fresh in-process store loaded with `seed` (through the hooks).
+    pub async fn seeded(seed: &str, hooks: H) -> Self {
+        let store = Self::new(&Store::new(Arc::new(MemoryStore::new())), hooks);
+        shared::seed::SeedFile::from_json(seed)
+            .unwrap()
+            .load_into(&store)
             .await
+            .unwrap();
+        store
     }
-    async fn update_request(
-        &self,
-        t: &str,
-        r: &AccessRequestRecord,
-        e: Option<&EventRecord>,
-    ) -> Result<(), StoreError> {
-        self.around(Call::UpdateRequest(r), self.inner.update_request(t, r, e))
-            .await
-    }
-    async fn put_event(&self, t: &str, e: &EventRecord) -> Result<(), StoreError> {
-        self.around(Call::PutEvent, self.inner.put_event(t, e))
-            .await
-    }
-    async fn list_events(&self, t: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.around(Call::ListEvents, self.inner.list_events(t))
-            .await
-    }
-    async fn get_non_employee_request(
-        &self,
-        t: &str,
-        id: &str,
-    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        self.around(
-            Call::GetNonEmployeeRequest,
-            self.inner.get_non_employee_request(t, id),
-        )
-        .await
-    }
-    async fn update_non_employee_request(
-        &self,
-        t: &str,
-        r: &NonEmployeeRequestRecord,
-    ) -> Result<(), StoreError> {
-        self.around(
-            Call::UpdateNonEmployeeRequest,
-            self.inner.update_non_employee_request(t, r),
-        )
-        .await
-    }
-    async fn load_tenant(&self, t: &str, r: &TenantRecords) -> Result<(), StoreError> {
-        self.around(Call::LoadTenant, self.inner.load_tenant(t, r))
-            .await
+}
+
+impl<H> Deref for Hooked<H> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
     }
 }

@@ -9,11 +9,13 @@ pub mod hooked;
 use std::sync::Arc;
 
 use shared::auth::Principal;
-use shared::domain::status;
-use shared::models::RequestedItemStatus;
-use shared::records::AccessRequestRecord;
+use shared::domain::access_requests::status;
+use shared::domain::access_requests::submit::submit;
+use shared::error::ApiError;
+use shared::models::{AccessRequest, RequestedItemStatus};
+use shared::records::{AccessRequestRecord, NonEmployeeRequestRecord};
 use shared::seed::{SeedFile, DEMO_SEED};
-use shared::store::{DynamoStore, MemoryStore, Store};
+use shared::store::{DynamoStore, Store, TenantRecords};
 
 pub const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 pub const GLOBEX: &str = "9b2c1f0e-0d4e-4f7a-8e51-0c7d2f1a9e11";
@@ -98,30 +100,32 @@ pub fn dynamo_endpoint() -> Option<String> {
 
 /// A fresh DynamoDB store on its own table.
 pub async fn fresh_dynamo(endpoint: &str) -> DynamoStore {
-    let client = shared::store::dynamo::local_client(endpoint, None).await;
+    let client = shared::store::testing::local_client(endpoint, None).await;
     let table = format!("test-{}", uuid::Uuid::new_v4().simple());
-    DynamoStore::create_table(&client, &table)
+    shared::store::dynamo::create_table(&client, &table)
         .await
         .expect("create table");
     DynamoStore::new(client, table)
 }
 
 /// Every store under test, each fresh and loaded with `seed`.
-pub async fn stores_with(seed: &str) -> Vec<(&'static str, Arc<dyn Store>)> {
+pub async fn stores_with(seed: &str) -> Vec<(&'static str, Store)> {
     let seed = SeedFile::from_json(seed).expect("seed parses");
-    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
-        vec![("memory", Arc::new(MemoryStore::new()))];
+    let mut stores: Vec<(&'static str, Store)> = vec![("memory", Store::memory())];
     if let Some(endpoint) = dynamo_endpoint() {
-        stores.push(("dynamodb", Arc::new(fresh_dynamo(&endpoint).await)));
+        stores.push((
+            "dynamodb",
+            Store::new(Arc::new(fresh_dynamo(&endpoint).await)),
+        ));
     }
     for (_, store) in &stores {
-        seed.load_into(store.as_ref()).await.expect("seed loads");
+        seed.load_into(store).await.expect("seed loads");
     }
     stores
 }
 
 /// Every store under test, loaded with the demo seed.
-pub async fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
+pub async fn stores() -> Vec<(&'static str, Store)> {
     stores_with(DEMO_SEED).await
 }
 
@@ -156,8 +160,84 @@ pub fn bulk_profile(i: usize) -> String {
     format!("bulk-profile-{i:03}")
 }
 
+/// Loads access requests into `tenant` (seeding: no conditions, claims for
+/// those that execute).
+pub async fn load_requests(store: &Store, tenant: &str, requests: Vec<AccessRequestRecord>) {
+    store
+        .load_tenant(
+            tenant,
+            &TenantRecords {
+                access_requests: requests,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("requests load");
+}
+
+/// Loads non-employee requests into `tenant`.
+pub async fn load_non_employee(
+    store: &Store,
+    tenant: &str,
+    requests: Vec<NonEmployeeRequestRecord>,
+) {
+    store
+        .load_tenant(
+            tenant,
+            &TenantRecords {
+                non_employee_requests: requests,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("non-employee requests load");
+}
+
+/// The causes of a 400 (panics on any other answer).
+pub fn causes(e: ApiError) -> Vec<String> {
+    match e {
+        ApiError::BadRequest(c) => c,
+        other => panic!("expected 400, got {other:?}"),
+    }
+}
+
+/// Submits `item_type`/`item` for `target` as `by` (with a comment); the new
+/// request's id.
+pub async fn submit_one(
+    store: &Store,
+    by: &Principal,
+    target: &str,
+    item_type: &str,
+    item: &str,
+) -> String {
+    let body: AccessRequest = serde_json::from_value(serde_json::json!({
+        "requestedFor": [target],
+        "requestedItems": [{"type": item_type, "id": item, "comment": "please"}]
+    }))
+    .unwrap();
+    submit(store, by, body, chrono::Utc::now())
+        .await
+        .expect("submit")
+        .new_requests[0]
+        .access_request_ids[0]
+        .clone()
+}
+
+/// Eve's request for Engineering Access for herself (MANAGER and
+/// ACCESS_PROFILE_OWNER steps).
+pub async fn eves_request(store: &Store) -> String {
+    submit_one(
+        store,
+        &employee(),
+        EMPLOYEE,
+        "ACCESS_PROFILE",
+        AP_ENGINEERING,
+    )
+    .await
+}
+
 /// The stored request `id` (which must exist).
-pub async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestRecord {
+pub async fn stored(store: &Store, tenant: &str, id: &str) -> AccessRequestRecord {
     store
         .get_requests(tenant, &[id.to_string()])
         .await
@@ -168,7 +248,7 @@ pub async fn stored(store: &dyn Store, tenant: &str, id: &str) -> AccessRequestR
 }
 
 /// The status entries of request `id`, as an admin sees them.
-pub async fn status_of(store: &dyn Store, id: &str) -> Vec<RequestedItemStatus> {
+pub async fn status_of(store: &Store, id: &str) -> Vec<RequestedItemStatus> {
     let q = status::parse_query(
         &[(
             "filters".to_string(),

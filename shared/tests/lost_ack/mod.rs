@@ -21,11 +21,7 @@ pub struct LoseWriteAnswers {
 #[async_trait]
 impl Hooks for LoseWriteAnswers {
     async fn after(&self, call: &Call<'_>, ok: bool) -> Result<(), StoreError> {
-        let is_update = matches!(
-            call,
-            Call::UpdateRequest(_) | Call::UpdateNonEmployeeRequest
-        );
-        if ok && is_update {
+        if ok && call.is_update() {
             self.lost.fetch_add(1, Ordering::SeqCst);
             return Err(StoreError::Conflict(
                 "condition failed (retried attempt)".into(),

@@ -5,19 +5,54 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::auth::Principal;
-use crate::domain::filter::{self, Expr, Field, Op, Row, SortField, SortKey, Value};
+use crate::domain::collection::filter::{
+    Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
+};
+use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::{Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
     AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
     IdentityReference, IdentityType, LocaleOrigin, OwnerReference, OwnerType, RequestState,
     RequestedItemStatus,
 };
-use crate::records::{AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord};
+use crate::records::{
+    AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord, APPROVAL_PHASE,
+};
 use crate::store::{RequestIndex, Store};
 
-pub const MAX_LIMIT: usize = 250;
-/// `offset` is an int32 in the API.
-const MAX_OFFSET: usize = i32::MAX as usize;
+/// The filterable fields of the status endpoint, with their operators as
+/// its API page lists them.
+pub const ACCESS_REQUEST_ID: FieldSpec = FieldSpec {
+    name: "accessRequestId",
+    kind: ValueKind::Text,
+    ops: &[
+        Op::Eq,
+        Op::Ne,
+        Op::Gt,
+        Op::Ge,
+        Op::Lt,
+        Op::Le,
+        Op::In,
+        Op::Sw,
+    ],
+};
+/// The API page lists no `lt` for this field; mirror it rather than guess.
+pub const ACCOUNT_ACTIVITY_ITEM_ID: FieldSpec = FieldSpec {
+    name: "accountActivityItemId",
+    kind: ValueKind::Text,
+    ops: &[Op::Eq, Op::Ne, Op::Gt, Op::Ge, Op::Le, Op::In, Op::Sw],
+};
+pub const CREATED: FieldSpec = FieldSpec {
+    name: "created",
+    kind: ValueKind::DateTime,
+    ops: &[Op::Eq, Op::Ne, Op::Gt, Op::Ge, Op::Lt, Op::Le],
+};
+pub const FILTERS: FilterSchema = FilterSchema {
+    fields: &[ACCESS_REQUEST_ID, ACCOUNT_ACTIVITY_ITEM_ID, CREATED],
+};
+/// The sortable fields.
+pub const SORTERS: &[&str] = &["created", "modified", "accountActivityItemId", "name"];
 
 /// A parsed, validated status query; identity parameters are still as given
 /// (`me` is resolved against the caller by [`list`]).
@@ -27,9 +62,7 @@ pub struct StatusQuery {
     pub requested_by: Option<String>,
     pub regarding_identity: Option<String>,
     pub assigned_to: Option<String>,
-    pub count: bool,
-    pub limit: usize,
-    pub offset: usize,
+    pub paging: Paging,
     pub filters: Option<Expr>,
     pub sorters: Vec<SortKey>,
     pub executing_only: bool,
@@ -45,121 +78,44 @@ pub struct StatusPage {
 
 /// Parses the query string parameters (each name with all its values).
 pub fn parse_query(params: &BTreeMap<String, Vec<String>>) -> Result<StatusQuery, ApiError> {
-    let mut causes = Vec::new();
-    let mut single = |name: &str| -> Option<String> {
-        match params.get(name).map(Vec::as_slice) {
-            None | Some([]) => None,
-            Some([one]) => Some(one.clone()),
-            Some(many) => {
-                causes.push(format!(
-                    "query parameter {name} is given {} times; give it at most once",
-                    many.len()
-                ));
-                None
-            }
-        }
-    };
-    let requested_for = single("requested-for");
-    let requested_by = single("requested-by");
-    let regarding_identity = single("regarding-identity");
-    let assigned_to = single("assigned-to");
-    let count = single("count");
-    let limit = single("limit");
-    let offset = single("offset");
-    let filters = single("filters");
-    let sorters = single("sorters");
-    let request_state = single("request-state");
-
-    for (name, value) in [
-        ("requested-for", &requested_for),
-        ("requested-by", &requested_by),
-        ("regarding-identity", &regarding_identity),
-        ("assigned-to", &assigned_to),
-    ] {
-        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-            causes.push(format!(
-                "query parameter {name} is empty; give an identity id or me"
-            ));
-        }
-    }
+    let mut p = Params::new(params);
+    let requested_for = p.identity("requested-for");
+    let requested_by = p.identity("requested-by");
+    let regarding_identity = p.identity("regarding-identity");
+    let assigned_to = p.identity("assigned-to");
     if let Some(regarding) = &regarding_identity {
         for (name, value) in [
             ("requested-for", &requested_for),
             ("requested-by", &requested_by),
         ] {
             if let Some(value) = value {
-                causes.push(format!(
+                p.cause(format!(
                     "regarding-identity ({regarding}) cannot be combined with {name} ({value}); \
                      regarding-identity already covers requests by and for that identity"
                 ));
             }
         }
     }
-    let count = match count.as_deref() {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(v) => {
-            causes.push(format!("count must be true or false; got {v:?}"));
-            false
-        }
-    };
-    let limit = match limit.as_deref() {
-        None => MAX_LIMIT,
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) if (0..=MAX_LIMIT as i64).contains(&n) => n as usize,
-            _ => {
-                causes.push(format!(
-                    "limit must be an integer between 0 and {MAX_LIMIT}; got {v:?}"
-                ));
-                MAX_LIMIT
-            }
-        },
-    };
-    let offset = match offset.as_deref() {
-        None => 0,
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) if (0..=MAX_OFFSET as i64).contains(&n) => n as usize,
-            _ => {
-                causes.push(format!(
-                    "offset must be an integer between 0 and {MAX_OFFSET}; got {v:?}"
-                ));
-                0
-            }
-        },
-    };
-    let executing_only = match request_state.as_deref() {
+    let paging = p.paging();
+    let executing_only = match p.single("request-state").as_deref() {
         None => false,
         Some("EXECUTING") => true,
         Some(v) => {
-            causes.push(format!(
+            p.cause(format!(
                 "request-state must be EXECUTING (the only supported value); got {v:?}"
             ));
             false
         }
     };
-    let filters = match filters.as_deref() {
-        None => None,
-        Some(f) => filter::parse_filters(f)
-            .map_err(|e| causes.push(e.message))
-            .ok(),
-    };
-    let sorters = filter::parse_sorters(sorters.as_deref().unwrap_or("")).unwrap_or_else(|e| {
-        causes.push(e.message);
-        Vec::new()
-    });
-
-    if !causes.is_empty() {
-        return Err(ApiError::BadRequest(causes));
-    }
+    let filters = p.filters(&FILTERS);
+    let sorters = p.sorters(SORTERS);
+    p.finish()?;
     Ok(StatusQuery {
         requested_for,
         requested_by,
         regarding_identity,
         assigned_to,
-        count,
-        limit,
-        offset,
+        paging,
         filters,
         sorters,
         executing_only,
@@ -168,7 +124,7 @@ pub fn parse_query(params: &BTreeMap<String, Vec<String>>) -> Result<StatusQuery
 
 /// Answers a status query for `principal`.
 pub async fn list(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     query: &StatusQuery,
 ) -> Result<StatusPage, ApiError> {
@@ -270,24 +226,30 @@ pub async fn list(
                 .is_none_or(|a| i.approvals.iter().any(|ap| ap.approver.may_act(a)))
         })
         .filter(|(r, i)| {
-            query.filters.as_ref().is_none_or(|f| {
-                f.matches(&Row {
-                    access_request_id: &r.id,
-                    account_activity_item_id: &i.account_activity_item_id,
-                    created: r.created,
-                })
-            })
+            query
+                .filters
+                .as_ref()
+                .is_none_or(|f| f.matches(&ItemRow(r, i)))
         })
         .collect();
     rows.sort_by(|a, b| compare(&query.sorters, a, b));
-    let total = rows.len();
-    let items = rows
-        .into_iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .map(|(r, i)| item_status(r, i))
-        .collect();
+    let (page, total) = query.paging.page(rows);
+    let items = page.into_iter().map(|(r, i)| item_status(r, i)).collect();
     Ok(StatusPage { items, total })
+}
+
+/// One requested item of a request, as the filters see it.
+struct ItemRow<'a>(&'a AccessRequestRecord, &'a RequestedItemRecord);
+
+impl Row for ItemRow<'_> {
+    fn value(&self, field: &str) -> Option<FieldValue<'_>> {
+        match field {
+            "accessRequestId" => Some(FieldValue::Text(&self.0.id)),
+            "accountActivityItemId" => Some(FieldValue::Text(&self.1.account_activity_item_id)),
+            "created" => Some(FieldValue::DateTime(self.0.created)),
+            _ => None,
+        }
+    }
 }
 
 /// The access request ids outside which `expr` cannot match, when the filter
@@ -301,15 +263,15 @@ fn request_id_bound(expr: &Expr) -> Option<Vec<String>> {
     fn bound(expr: &Expr) -> Option<Vec<String>> {
         match expr {
             Expr::Cmp {
-                field: Field::AccessRequestId,
+                field,
                 op: Op::Eq,
                 value: Value::Str(id),
-            } => Some(vec![id.clone()]),
+            } if field.name == ACCESS_REQUEST_ID.name => Some(vec![id.clone()]),
             Expr::Cmp {
-                field: Field::AccessRequestId,
+                field,
                 op: Op::In,
                 value: Value::List(ids),
-            } => Some(ids.clone()),
+            } if field.name == ACCESS_REQUEST_ID.name => Some(ids.clone()),
             Expr::And(a, b) => match (bound(a), bound(b)) {
                 (Some(a), Some(b)) => Some(if a.len() <= b.len() { a } else { b }),
                 (a, b) => a.or(b),
@@ -342,13 +304,14 @@ fn compare(
 ) -> Ordering {
     for key in keys {
         let ord = match key.field {
-            SortField::Created => a.0.created.cmp(&b.0.created),
-            SortField::Modified => a.0.modified.cmp(&b.0.modified),
-            SortField::AccountActivityItemId => {
+            "created" => a.0.created.cmp(&b.0.created),
+            "modified" => a.0.modified.cmp(&b.0.modified),
+            "accountActivityItemId" => {
                 a.1.account_activity_item_id
                     .cmp(&b.1.account_activity_item_id)
             }
-            SortField::Name => a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()),
+            "name" => a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()),
+            _ => Ordering::Equal,
         };
         let ord = if key.descending { ord.reverse() } else { ord };
         if ord != Ordering::Equal {
@@ -427,9 +390,8 @@ pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> Requeste
             name: p.name.clone(),
             state: p.state,
             result: p.result,
-            phase_reference: (p.name == crate::domain::submit::APPROVAL_PHASE
-                && !i.approvals.is_empty())
-            .then(|| "approvalDetails".to_string()),
+            phase_reference: (p.name == APPROVAL_PHASE && !i.approvals.is_empty())
+                .then(|| "approvalDetails".to_string()),
         })
         .collect();
     RequestedItemStatus {

@@ -1,21 +1,10 @@
-//! Request and response bodies of the five operations, field for field as the
-//! official OpenAPI fragments define them (`v3` and `beta` share these shapes).
-//!
-//! Request types are lenient where the API is (unknown fields are ignored) and
-//! strict where it is not (enums, required fields). Response types serialize
-//! nullable fields as `null` so clients see the same keys the real service sends.
-
-use std::collections::BTreeMap;
+//! Access requests: submit, cancel, close and status (`/access-requests`,
+//! `/access-request-status`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Arbitrary string key-value pairs a client attaches to a request.
-pub type ClientMetadata = BTreeMap<String, String>;
-
-// ---------------------------------------------------------------------------
-// Enums
-// ---------------------------------------------------------------------------
+use super::*;
 
 /// `AccessRequestType`. `MODIFY_ACCESS` is accepted on input only so that it can
 /// be refused with a precise message; it is never emitted.
@@ -33,25 +22,6 @@ impl AccessRequestType {
             Self::GrantAccess => "GRANT_ACCESS",
             Self::RevokeAccess => "REVOKE_ACCESS",
             Self::ModifyAccess => "MODIFY_ACCESS",
-        }
-    }
-}
-
-/// Type of a requestable catalog item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ItemType {
-    AccessProfile,
-    Role,
-    Entitlement,
-}
-
-impl ItemType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AccessProfile => "ACCESS_PROFILE",
-            Self::Role => "ROLE",
-            Self::Entitlement => "ENTITLEMENT",
         }
     }
 }
@@ -107,43 +77,6 @@ pub enum WorkItemState {
     Archived,
 }
 
-/// `ApprovalScheme`: who is responsible for an approval step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApprovalScheme {
-    AppOwner,
-    SourceOwner,
-    Manager,
-    RoleOwner,
-    AccessProfileOwner,
-    EntitlementOwner,
-    GovernanceGroup,
-}
-
-/// Owner kinds an approval step or non-employee approval item can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OwnerType {
-    Identity,
-    GovernanceGroup,
-}
-
-/// Reference type that is always `IDENTITY` (requester, requestedFor, owner ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IdentityType {
-    #[default]
-    Identity,
-}
-
-/// `LocaleOrigin` of an error message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LocaleOrigin {
-    Default,
-    Request,
-}
-
 /// `AccessRequestPhases.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -163,34 +96,6 @@ pub enum PhaseResult {
     Failed,
 }
 
-/// Non-employee `ApprovalStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApprovalStatus {
-    Approved,
-    Rejected,
-    Pending,
-    NotReady,
-    Cancelled,
-}
-
-impl ApprovalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Approved => "APPROVED",
-            Self::Rejected => "REJECTED",
-            Self::Pending => "PENDING",
-            Self::NotReady => "NOT_READY",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Not yet decided: such items are cancelled when their request is rejected.
-    pub fn is_undecided(self) -> bool {
-        matches!(self, Self::Pending | Self::NotReady)
-    }
-}
-
 /// Close `executionStatus`, case-sensitive as the spec writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum ExecutionStatus {
@@ -207,10 +112,6 @@ pub enum CompletionStatus {
     #[default]
     Failure,
 }
-
-// ---------------------------------------------------------------------------
-// Request bodies
-// ---------------------------------------------------------------------------
 
 /// `AccessRequest`: body of `POST /access-requests`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,6 +150,10 @@ pub struct AccessRequestItem {
     pub native_identity: Option<String>,
 }
 
+/// The `{}` body of a 202 that has nothing more to say (cancel, close).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Accepted {}
+
 /// `CancelAccessRequest`: body of `POST /access-requests/cancel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -270,17 +175,6 @@ pub struct CloseAccessRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_status: Option<CompletionStatus>,
 }
-
-/// `NonEmployeeRejectApprovalDecision`: body of the reject operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NonEmployeeRejectApprovalDecision {
-    pub comment: String,
-}
-
-// ---------------------------------------------------------------------------
-// Response bodies
-// ---------------------------------------------------------------------------
 
 /// `AccessRequestResponse`: the 202 body of a submission.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -306,45 +200,6 @@ pub struct RequestedItemDetails {
     #[serde(rename = "type")]
     pub item_type: ItemType,
     pub id: String,
-}
-
-/// `ErrorMessageDto`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorMessageDto {
-    pub locale: Option<String>,
-    pub locale_origin: Option<LocaleOrigin>,
-    pub text: String,
-}
-
-/// `ErrorResponseDto`: the body of every 400, 403, 404 and 500.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorResponseDto {
-    pub detail_code: String,
-    pub tracking_id: String,
-    pub messages: Vec<ErrorMessageDto>,
-    #[serde(default)]
-    pub causes: Vec<ErrorMessageDto>,
-}
-
-/// A `{type: IDENTITY, id, name}` reference (requester, requestedFor, owner,
-/// reviewer, comment author).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdentityReference {
-    #[serde(rename = "type", default)]
-    pub ref_type: IdentityType,
-    pub id: String,
-    pub name: String,
-}
-
-/// A `{type: IDENTITY | GOVERNANCE_GROUP, id, name}` reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OwnerReference {
-    #[serde(rename = "type")]
-    pub ref_type: OwnerType,
-    pub id: String,
-    pub name: String,
 }
 
 /// `CancelledRequestDetails`.
@@ -394,15 +249,6 @@ pub struct AccessRequestPhase {
     pub phase_reference: Option<String>,
 }
 
-/// `CommentDto`: the requester's comment on an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CommentDto {
-    pub comment: Option<String>,
-    #[serde(with = "crate::time::millis")]
-    pub created: DateTime<Utc>,
-    pub author: IdentityReference,
-}
-
 /// `RequestedItemStatus`: one entry of `GET /access-request-status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -443,37 +289,4 @@ pub struct RequestedItemStatus {
     pub client_metadata: Option<ClientMetadata>,
     pub requested_accounts: Option<Vec<serde_json::Value>>,
     pub privilege_level: Option<String>,
-}
-
-/// `{type, id}` reference of a non-employee approval item (`IdentityReferenceWithId`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReferenceWithId {
-    #[serde(rename = "type")]
-    pub ref_type: OwnerType,
-    pub id: String,
-}
-
-/// `NonEmployeeRequestLite`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NonEmployeeRequestLite {
-    pub id: String,
-    pub requester: IdentityReference,
-}
-
-/// `NonEmployeeApprovalItem`: the 200 body of reject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NonEmployeeApprovalItem {
-    pub id: String,
-    pub approver: ReferenceWithId,
-    pub account_name: String,
-    pub approval_status: ApprovalStatus,
-    pub approval_order: f64,
-    #[serde(default)]
-    pub comment: Option<String>,
-    #[serde(with = "crate::time::millis")]
-    pub modified: DateTime<Utc>,
-    #[serde(with = "crate::time::millis")]
-    pub created: DateTime<Utc>,
-    pub non_employee_request: NonEmployeeRequestLite,
 }

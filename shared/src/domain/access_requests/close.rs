@@ -8,13 +8,16 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
 use crate::auth::Principal;
-use crate::domain::submit::{new_id, PROVISIONING_PHASE};
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
-    CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState, RequestState,
-    WorkItemState,
+    Accepted, CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState,
+    RequestState, WorkItemState,
 };
-use crate::records::{AccessRequestRecord, EventRecord, NamedRef, PhaseRecord};
+use crate::records::{
+    new_id, AccessRequestRecord, EventRecord, NamedRef, PhaseRecord, PROVISIONING_PHASE,
+};
+use crate::retry::{optimistic, Attempt};
 use crate::store::{Store, StoreError};
 
 pub const MAX_IDS: usize = 500;
@@ -24,7 +27,6 @@ pub const COMPLETED_EVENT: &str = "Close Identity Requests Completed";
 pub const PROVISIONING_COMPLETED_EVENT: &str = "Provisioning Completed";
 /// Conditional writes in flight at once: 500 ids cost ~10 sequential steps.
 pub const WRITE_CONCURRENCY: usize = 50;
-const ATTEMPTS: usize = 5;
 /// The `sequence` of each stage's events: orders a call's events stamped in
 /// the same millisecond.
 const STAGE_STARTED: u32 = 0;
@@ -59,7 +61,7 @@ struct CloseOptions {
 /// completion event still lists those ids in error, and the call then
 /// answers the failure (500, or 429 when throttled) so the client retries.
 pub async fn close(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     body: &CloseAccessRequest,
     now: DateTime<Utc>,
@@ -159,6 +161,10 @@ pub async fn close(
     outcome.errored.sort_by_key(position);
 
     let completed_at = stamp_after(last_event);
+    if failure.is_none() {
+        // Only a close that answers 202 is stored for a repeated key.
+        idempotency::arm(&Accepted {});
+    }
     store
         .put_event(
             tenant,
@@ -251,63 +257,78 @@ enum Closed {
 /// Closes one request with a conditional write; on a lost race it re-reads
 /// and decides again on what is stored now.
 async fn close_one(
-    store: &dyn Store,
+    store: &Store,
     tenant: &str,
-    mut record: AccessRequestRecord,
+    record: AccessRequestRecord,
     options: &CloseOptions,
     actor: Option<&NamedRef>,
     now: DateTime<Utc>,
 ) -> Result<Closed, StoreError> {
-    for _ in 0..ATTEMPTS {
-        if record.state.is_final() {
-            return Ok(Closed::AlreadyFinal);
-        }
-        let next = closed(
-            &record,
-            options.execution,
-            options.completion,
-            &options.message,
-            now,
-        );
-        let created = stamp_after(now);
-        let event = EventRecord {
-            id: new_id(),
-            name: PROVISIONING_COMPLETED_EVENT.to_string(),
-            created,
-            sequence: STAGE_PROVISIONING,
-            actor: actor.cloned(),
-            access_request_ids: vec![record.id.clone()],
-            errored_ids: Vec::new(),
-            attributes: [
-                ("state".to_string(), next.state.as_str().to_string()),
-                ("message".to_string(), options.message.clone()),
-            ]
-            .into_iter()
-            .collect(),
-        };
-        match store.update_request(tenant, &next, Some(&event)).await {
-            Ok(()) => return Ok(Closed::Now(created)),
-            Err(StoreError::Conflict(_)) => {
-                match store
-                    .get_requests(tenant, std::slice::from_ref(&record.id))
+    let id = record.id.clone();
+    let mut given = Some(record);
+    let outcome = optimistic(|lost: Option<(AccessRequestRecord, DateTime<Utc>)>| {
+        let given = given.take();
+        let id = &id;
+        async move {
+            let record = match given {
+                Some(record) => record,
+                None => match store
+                    .get_requests(tenant, std::slice::from_ref(id))
                     .await?
                     .into_iter()
                     .next()
                 {
-                    // A write the store reported as failed (a retried attempt
-                    // whose first try had landed) took effect after all.
-                    Some(current) if current == next => return Ok(Closed::Now(created)),
-                    Some(current) => record = current,
-                    None => return Ok(Closed::AlreadyFinal),
+                    Some(current) => current,
+                    None => return Ok(Attempt::Done(Closed::AlreadyFinal)),
+                },
+            };
+            // A write the store reported as failed (a retried attempt whose
+            // first try had landed) took effect after all.
+            if let Some((written, created)) = &lost {
+                if &record == written {
+                    return Ok(Attempt::Done(Closed::Now(*created)));
                 }
             }
-            Err(e) => return Err(e),
+            if record.state.is_final() {
+                return Ok(Attempt::Done(Closed::AlreadyFinal));
+            }
+            let next = closed(
+                &record,
+                options.execution,
+                options.completion,
+                &options.message,
+                now,
+            );
+            let created = stamp_after(now);
+            let event = EventRecord {
+                id: new_id(),
+                name: PROVISIONING_COMPLETED_EVENT.to_string(),
+                created,
+                sequence: STAGE_PROVISIONING,
+                actor: actor.cloned(),
+                access_request_ids: vec![record.id.clone()],
+                errored_ids: Vec::new(),
+                attributes: [
+                    ("state".to_string(), next.state.as_str().to_string()),
+                    ("message".to_string(), options.message.clone()),
+                ]
+                .into_iter()
+                .collect(),
+            };
+            match store.update_request(tenant, &next, Some(&event)).await {
+                Ok(()) => Ok(Attempt::Done(Closed::Now(created))),
+                Err(StoreError::Conflict(_)) => Ok(Attempt::Lost((next, created))),
+                Err(e) => Err(e),
+            }
         }
-    }
-    // Only reachable if the request kept changing without reaching a final
-    // state (approval decisions racing the close): it finished in error.
-    tracing::warn!(access_request_id = %record.id, "request kept changing while being closed");
-    Ok(Closed::Contended)
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|| {
+        // Only reachable if the request kept changing without reaching a
+        // final state (approval decisions racing the close): it finished in error.
+        tracing::warn!(access_request_id = %id, "request kept changing while being closed");
+        Closed::Contended
+    }))
 }
 
 /// The state a close leads to.

@@ -5,21 +5,22 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
     ApprovalStatus, IdentityReference, IdentityType, NonEmployeeApprovalItem,
     NonEmployeeRejectApprovalDecision, NonEmployeeRequestLite, ReferenceWithId,
 };
 use crate::records::NonEmployeeRequestRecord;
+use crate::retry::{optimistic, Attempt};
 use crate::store::{Store, StoreError};
 
 pub const MAX_COMMENT_CHARS: usize = 4000;
 /// Authorities that may reject any item, besides its approver.
 const REJECTING_AUTHORITIES: [&str; 3] = ["ORG_ADMIN", "SOURCE_ADMIN", "SOURCE_SUBADMIN"];
-const ATTEMPTS: usize = 5;
 
 /// Rejects approval item `id` with the decision's comment.
 pub async fn reject(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     id: &str,
     body: &NonEmployeeRejectApprovalDecision,
@@ -42,8 +43,7 @@ pub async fn reject(
         return Err(ApiError::bad_request("path parameter id is empty"));
     }
     let tenant = principal.tenant_id.as_str();
-    let mut written: Option<NonEmployeeRequestRecord> = None;
-    for _ in 0..ATTEMPTS {
+    optimistic(|lost: Option<NonEmployeeRequestRecord>| async move {
         let Some(current) = store.get_non_employee_request(tenant, id).await? else {
             return Err(ApiError::NotFound(format!(
                 "non-employee approval item {id} was not found"
@@ -51,9 +51,8 @@ pub async fn reject(
         };
         // A write the store reported as failed (a retried attempt whose first
         // try had landed) may have taken effect after all.
-        if written.as_ref() == Some(&current) {
-            return approval_item(&current, id)
-                .ok_or_else(|| ApiError::Internal(format!("item {id} vanished from its request")));
+        if lost.as_ref() == Some(&current) {
+            return Ok(Attempt::Done(current));
         }
         let Some(item) = current.item(id) else {
             return Err(ApiError::NotFound(format!(
@@ -80,19 +79,21 @@ pub async fn reject(
             )));
         }
         let next = rejected(&current, id, &body.comment, now);
-        match store.update_non_employee_request(tenant, &next).await {
-            Ok(()) => {
-                return approval_item(&next, id).ok_or_else(|| {
-                    ApiError::Internal(format!("item {id} vanished from its request"))
-                })
-            }
-            Err(StoreError::Conflict(_)) => written = Some(next),
-            Err(e) => return Err(e.into()),
+        if let Some(answer) = approval_item(&next, id) {
+            idempotency::arm(&answer);
         }
-    }
-    Err(ApiError::Internal(format!(
-        "reject of {id} kept conflicting"
-    )))
+        match store.update_non_employee_request(tenant, &next).await {
+            Ok(()) => Ok(Attempt::Done(next)),
+            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal(format!("reject of {id} kept conflicting")))
+    .and_then(|request| {
+        approval_item(&request, id)
+            .ok_or_else(|| ApiError::Internal(format!("item {id} vanished from its request")))
+    })
 }
 
 /// The request after rejecting item `id`: the item REJECTED with the comment,

@@ -7,17 +7,19 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::models::{
-    AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType, ApprovalScheme,
-    ItemType, OwnerType, PhaseResult, PhaseState, RequestState, RequestedItemDetails,
-    WorkItemState,
+    AccessRequest, AccessRequestItem, AccessRequestResponse, AccessRequestTracking,
+    AccessRequestType, ApprovalScheme, ItemType, OwnerType, PhaseResult, PhaseState, RequestState,
+    RequestedItemDetails, WorkItemState,
 };
 use crate::records::{
-    AccessRequestRecord, ApprovalRecord, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
-    PendingClaim, PendingKey, PhaseRecord, RequestedItemRecord,
+    new_id, AccessRequestRecord, ApprovalRecord, Approver, CatalogItemRecord, IdentityRecord,
+    NamedRef, PendingClaim, PendingKey, PhaseRecord, RequestedItemRecord, APPROVAL_PHASE,
+    PROVISIONING_PHASE,
 };
-use crate::store::dynamo::{submission_write_count, MAX_TRANSACTION_ITEMS};
-use crate::store::{Lookup, Store, StoreError};
+use crate::retry::{optimistic, Attempt};
+use crate::store::{Lookup, LookupResult, Store, StoreError, MAX_TRANSACTION_ITEMS};
 
 /// At most this many items per request.
 pub const MAX_ITEMS: usize = 25;
@@ -25,29 +27,6 @@ pub const MAX_ITEMS: usize = 25;
 pub const MAX_IDENTITIES_WITH_ENTITLEMENTS: usize = 10;
 /// ... and at most this many entitlements.
 pub const MAX_ENTITLEMENTS: usize = 25;
-/// A racing identical submission makes our claims fail; re-reading settles it.
-/// DynamoDB may cancel *both* of two overlapping transactions
-/// (`TransactionConflict`), so a crowd of identical submissions needs a few
-/// rounds, spread out by a jittered backoff.
-const ATTEMPTS: usize = 8;
-
-pub const APPROVAL_PHASE: &str = "APPROVAL_PHASE";
-pub const PROVISIONING_PHASE: &str = "PROVISIONING_PHASE";
-
-/// The duplicate guards a request holds while it executes.
-pub fn pending_keys(record: &AccessRequestRecord) -> Vec<PendingKey> {
-    record
-        .items
-        .iter()
-        .map(|i| PendingKey {
-            identity_id: record.requested_for.id.clone(),
-            item_type: i.item_type,
-            item_id: i.item_id.clone(),
-            request_type: record.request_type,
-        })
-        .collect()
-}
-
 /// One requested item after validation.
 #[derive(Debug, Clone)]
 struct ValidItem {
@@ -70,7 +49,7 @@ struct ValidRequest {
 
 /// Submits an access request on behalf of `principal`.
 pub async fn submit(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     body: AccessRequest,
     now: DateTime<Utc>,
@@ -86,26 +65,18 @@ pub async fn submit(
     let request = validate(&body, &caller, now)?;
     let tenant = principal.tenant_id.as_str();
 
-    for attempt in 1..=ATTEMPTS {
+    // A racing identical submission makes our claims fail; re-reading
+    // settles it (the winner's request is then reported as existing).
+    optimistic(|_: Option<()>| async {
         match try_submit(store, principal, &caller, tenant, &request, now).await {
-            Err(SubmitError::Api(e)) => return Err(e),
-            Err(SubmitError::Store(StoreError::Conflict(reason))) if attempt < ATTEMPTS => {
-                tracing::info!(attempt, reason, "submission raced another; re-reading");
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(SubmitError::Store(e)) => return Err(e.into()),
-            Ok(response) => return Ok(response),
+            Err(SubmitError::Store(StoreError::Conflict(_))) => Ok(Attempt::Lost(())),
+            Err(SubmitError::Store(e)) => Err(e.into()),
+            Err(SubmitError::Api(e)) => Err(e),
+            Ok(response) => Ok(Attempt::Done(response)),
         }
-    }
-    Err(ApiError::Internal("submission kept conflicting".into()))
-}
-
-/// 5 ms, 10 ms, 20 ms … (≤ 200 ms), each with up to as much again of jitter,
-/// so that racing submitters do not collide again in lockstep.
-fn backoff(attempt: usize) -> std::time::Duration {
-    let base = (5u64 << attempt.min(6)).min(200);
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % (base + 1);
-    std::time::Duration::from_millis(base + jitter)
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("submission kept conflicting".into()))
 }
 
 enum SubmitError {
@@ -125,45 +96,76 @@ impl From<StoreError> for SubmitError {
     }
 }
 
+/// One attempt: read, check, decide what to write, write.
 async fn try_submit(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     caller: &str,
     tenant: &str,
     request: &ValidRequest,
     now: DateTime<Utc>,
 ) -> Result<AccessRequestResponse, SubmitError> {
-    // One batch: the caller, every target, every item, every duplicate guard.
+    let found = store.lookup(tenant, &lookup_for(request, caller)).await?;
+    check_directory_and_catalog(store, tenant, request, &found).await?;
+    authorize(principal, caller, request, &found.identities)?;
+    let live = live_claims(store, tenant, &found).await?;
+    let plan = plan(request, caller, &found, &live, now);
+    if plan.records.is_empty() {
+        return Ok(plan.response);
+    }
+    check_transaction_size(request, &plan)?;
+    idempotency::arm(&plan.response);
+    store
+        .create_requests(tenant, &plan.records, &plan.claims)
+        .await?;
+    Ok(plan.response)
+}
+
+/// The one batch read: the caller, every target, every item, every
+/// duplicate guard.
+fn lookup_for(request: &ValidRequest, caller: &str) -> Lookup {
     let mut identity_ids = request.requested_for.clone();
     if !identity_ids.iter().any(|i| i == caller) {
         identity_ids.push(caller.to_string());
     }
-    let pending: Vec<PendingKey> = request
-        .requested_for
-        .iter()
-        .flat_map(|target| {
-            request.items.iter().map(move |item| PendingKey {
-                identity_id: target.clone(),
-                item_type: item.item_type,
-                item_id: item.id.clone(),
-                request_type: request.request_type,
-            })
-        })
-        .collect();
-    let lookup = Lookup {
+    Lookup {
         identity_ids,
         items: request
             .items
             .iter()
             .map(|i| (i.item_type, i.id.clone()))
             .collect(),
-        pending: pending.clone(),
+        pending: request
+            .requested_for
+            .iter()
+            .flat_map(|target| {
+                request
+                    .items
+                    .iter()
+                    .map(|item| pending_key(request, target, item))
+            })
+            .collect(),
         requests: Vec::new(),
-    };
-    let found = store.lookup(tenant, &lookup).await?;
+    }
+}
 
-    // Directory and catalog: every target must exist; every item must exist
-    // with its type and be requestable. All such problems are reported at once.
+fn pending_key(request: &ValidRequest, target: &str, item: &ValidItem) -> PendingKey {
+    PendingKey {
+        identity_id: target.to_string(),
+        item_type: item.item_type,
+        item_id: item.id.clone(),
+        request_type: request.request_type,
+    }
+}
+
+/// Every target must exist; every item must exist with its type and be
+/// requestable. All such problems are reported at once.
+async fn check_directory_and_catalog(
+    store: &Store,
+    tenant: &str,
+    request: &ValidRequest,
+    found: &LookupResult,
+) -> Result<(), SubmitError> {
     let mut causes: Vec<String> = request
         .requested_for
         .iter()
@@ -187,46 +189,65 @@ async fn try_submit(
     if !missing.is_empty() {
         causes.extend(missing_item_causes(store, tenant, request, &missing).await?);
     }
-    if !causes.is_empty() {
-        return Err(ApiError::BadRequest(causes).into());
-    }
-    authorize(principal, caller, request, &found.identities)?;
-
-    // Duplicate guards: a claim is live while the request it names executes.
-    let claimed_ids: Vec<String> = {
-        let mut ids: Vec<String> = found.pending.values().cloned().collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
-    let live: HashSet<String> = if claimed_ids.is_empty() {
-        HashSet::new()
+    if causes.is_empty() {
+        Ok(())
     } else {
-        store
-            .get_requests(tenant, &claimed_ids)
-            .await?
-            .into_iter()
-            .filter(|r| !r.state.is_final())
-            .map(|r| r.id)
-            .collect()
-    };
+        Err(ApiError::BadRequest(causes).into())
+    }
+}
 
+/// The requests named by the duplicate guards found that still execute: a
+/// claim is live while the request it names does.
+async fn live_claims(
+    store: &Store,
+    tenant: &str,
+    found: &LookupResult,
+) -> Result<HashSet<String>, StoreError> {
+    let mut claimed: Vec<String> = found.pending.values().cloned().collect();
+    claimed.sort();
+    claimed.dedup();
+    if claimed.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(store
+        .get_requests(tenant, &claimed)
+        .await?
+        .into_iter()
+        .filter(|r| !r.state.is_final())
+        .map(|r| r.id)
+        .collect())
+}
+
+/// What a submission writes and answers.
+struct Plan {
+    records: Vec<AccessRequestRecord>,
+    claims: Vec<PendingClaim>,
+    response: AccessRequestResponse,
+}
+
+/// Per target: items a live request already covers are reported as
+/// existing; the others get new requests — one that executes for the items
+/// with approval steps, one already completed for those without.
+fn plan(
+    request: &ValidRequest,
+    caller: &str,
+    found: &LookupResult,
+    live: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Plan {
     let requester = named(&found.identities, caller);
-    let mut records = Vec::new();
-    let mut claims = Vec::new();
-    let mut response = AccessRequestResponse::default();
+    let mut plan = Plan {
+        records: Vec::new(),
+        claims: Vec::new(),
+        response: AccessRequestResponse::default(),
+    };
     for target_id in &request.requested_for {
         let target = &found.identities[target_id];
         let mut fresh = Vec::new();
         let mut existing_items = Vec::new();
         let mut existing_ids = Vec::new();
         for item in &request.items {
-            let key = PendingKey {
-                identity_id: target_id.clone(),
-                item_type: item.item_type,
-                item_id: item.id.clone(),
-                request_type: request.request_type,
-            };
+            let key = pending_key(request, target_id, item);
             match found.pending.get(&key) {
                 Some(id) if live.contains(id) => {
                     existing_items.push(item);
@@ -238,9 +259,11 @@ async fn try_submit(
             }
         }
         if !existing_items.is_empty() {
-            response
-                .existing_requests
-                .push(tracking(target_id, &existing_items, existing_ids));
+            plan.response.existing_requests.push(tracking(
+                target_id,
+                &existing_items,
+                existing_ids,
+            ));
         }
         if fresh.is_empty() {
             continue;
@@ -270,7 +293,7 @@ async fn try_submit(
             );
             if state == RequestState::Executing {
                 for (_, key, stale) in &group {
-                    claims.push(PendingClaim {
+                    plan.claims.push(PendingClaim {
                         key: key.clone(),
                         access_request_id: record.id.clone(),
                         replaces: stale.clone(),
@@ -278,41 +301,41 @@ async fn try_submit(
                 }
             }
             ids.push(record.id.clone());
-            records.push(record);
+            plan.records.push(record);
         }
         let all_fresh: Vec<&ValidItem> = request
             .items
             .iter()
             .filter(|item| !existing_items.iter().any(|e| std::ptr::eq(*e, *item)))
             .collect();
-        response
+        plan.response
             .new_requests
             .push(tracking(target_id, &all_fresh, ids));
     }
+    plan
+}
 
-    if records.is_empty() {
-        return Ok(response);
+/// A submission is one transaction: one that needs more records than a
+/// transaction holds is refused, asking to split it.
+fn check_transaction_size(request: &ValidRequest, plan: &Plan) -> Result<(), ApiError> {
+    let writes = Store::submission_writes(&plan.records, &plan.claims);
+    if writes <= MAX_TRANSACTION_ITEMS {
+        return Ok(());
     }
-    let writes = submission_write_count(&records, &claims);
-    if writes > MAX_TRANSACTION_ITEMS {
-        return Err(ApiError::bad_request(format!(
-            "requestedFor × requestedItems: {} identities × {} items need {writes} stored records \
-             (requests, approver assignments and duplicate guards); at most {MAX_TRANSACTION_ITEMS} \
-             can be written atomically: split the request into smaller ones",
-            request.requested_for.len(),
-            request.items.len()
-        ))
-        .into());
-    }
-    store.create_requests(tenant, &records, &claims).await?;
-    Ok(response)
+    Err(ApiError::bad_request(format!(
+        "requestedFor × requestedItems: {} identities × {} items need {writes} stored records \
+         (requests, approver assignments and duplicate guards); at most {MAX_TRANSACTION_ITEMS} \
+         can be written atomically: split the request into smaller ones",
+        request.requested_for.len(),
+        request.items.len()
+    )))
 }
 
 /// One cause per item missing from the catalog; when the id exists with
 /// another type (a common client mistake), the cause says which. Only failing
 /// submissions pay for this second read.
 async fn missing_item_causes(
-    store: &dyn Store,
+    store: &Store,
     tenant: &str,
     request: &ValidRequest,
     missing: &[usize],
@@ -379,7 +402,25 @@ fn validate(
                 .to_string(),
         );
     }
-    let request_type = match body.request_type {
+    let request_type = request_type(body, &mut causes);
+    let revoke = request_type == AccessRequestType::RevokeAccess;
+    check_targets(&body.requested_for, &mut causes);
+    let items = check_items(&body.requested_items, revoke, now, &mut causes);
+    check_limits(body, revoke, caller, &mut causes);
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes));
+    }
+    Ok(ValidRequest {
+        request_type,
+        requested_for: body.requested_for.clone(),
+        items,
+        client_metadata: body.client_metadata.clone().filter(|m| !m.is_empty()),
+    })
+}
+
+/// `requestType`: absent means GRANT_ACCESS; MODIFY_ACCESS is refused.
+fn request_type(body: &AccessRequest, causes: &mut Vec<String>) -> AccessRequestType {
+    match body.request_type {
         None | Some(AccessRequestType::GrantAccess) => AccessRequestType::GrantAccess,
         Some(AccessRequestType::RevokeAccess) => AccessRequestType::RevokeAccess,
         Some(AccessRequestType::ModifyAccess) => {
@@ -389,15 +430,16 @@ fn validate(
             );
             AccessRequestType::GrantAccess
         }
-    };
-    let revoke = request_type == AccessRequestType::RevokeAccess;
+    }
+}
 
-    // requestedFor
-    if body.requested_for.is_empty() {
+/// `requestedFor`: at least one id, none blank, none twice.
+fn check_targets(requested_for: &[String], causes: &mut Vec<String>) {
+    if requested_for.is_empty() {
         causes.push("requestedFor must contain at least 1 identity id; got 0".into());
     }
     let mut seen = HashSet::new();
-    for (i, id) in body.requested_for.iter().enumerate() {
+    for (i, id) in requested_for.iter().enumerate() {
         if id.trim().is_empty() {
             causes.push(format!(
                 "requestedFor[{i}] is empty; identity ids must be non-empty"
@@ -408,9 +450,17 @@ fn validate(
             ));
         }
     }
+}
 
-    // requestedItems
-    let n_items = body.requested_items.len();
+/// `requestedItems`: 1..=25 distinct items, each with what its request
+/// type needs (a comment to revoke) and valid dates.
+fn check_items(
+    requested: &[AccessRequestItem],
+    revoke: bool,
+    now: DateTime<Utc>,
+    causes: &mut Vec<String>,
+) -> Vec<ValidItem> {
+    let n_items = requested.len();
     if n_items == 0 || n_items > MAX_ITEMS {
         causes.push(format!(
             "requestedItems must contain between 1 and {MAX_ITEMS} items; got {n_items}"
@@ -418,7 +468,7 @@ fn validate(
     }
     let mut seen_items = HashSet::new();
     let mut items = Vec::with_capacity(n_items);
-    for (i, item) in body.requested_items.iter().enumerate() {
+    for (i, item) in requested.iter().enumerate() {
         let at = format!("requestedItems[{i}]");
         if item.id.trim().is_empty() {
             causes.push(format!("{at}.id is empty; item ids must be non-empty"));
@@ -440,31 +490,7 @@ fn validate(
                 item.id
             ));
         }
-        let start_date = match &item.start_date {
-            Some(s) if revoke => {
-                causes.push(format!(
-                    "{at}.startDate {s:?} is not allowed for REVOKE_ACCESS; a start date only applies to GRANT_ACCESS"
-                ));
-                None
-            }
-            Some(s) => future_utc(&format!("{at}.startDate"), s, now)
-                .map_err(|c| causes.push(c))
-                .ok(),
-            None => None,
-        };
-        let remove_date = match &item.remove_date {
-            Some(s) if item.item_type == ItemType::Entitlement => {
-                causes.push(format!(
-                    "{at}.removeDate {s:?} is not allowed on entitlements (ENTITLEMENT {}); only roles and access profiles take a removeDate",
-                    item.id
-                ));
-                None
-            }
-            Some(s) => future_utc(&format!("{at}.removeDate"), s, now)
-                .map_err(|c| causes.push(c))
-                .ok(),
-            None => None,
-        };
+        let (start_date, remove_date) = item_dates(&at, item, revoke, now, causes);
         items.push(ValidItem {
             item_type: item.item_type,
             id: item.id.clone(),
@@ -474,7 +500,49 @@ fn validate(
             remove_date,
         });
     }
+    items
+}
 
+/// An item's `startDate` (GRANT only) and `removeDate` (not on
+/// entitlements), each an RFC 3339 UTC time in the future.
+fn item_dates(
+    at: &str,
+    item: &AccessRequestItem,
+    revoke: bool,
+    now: DateTime<Utc>,
+    causes: &mut Vec<String>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let start_date = match &item.start_date {
+        Some(s) if revoke => {
+            causes.push(format!(
+                "{at}.startDate {s:?} is not allowed for REVOKE_ACCESS; a start date only applies to GRANT_ACCESS"
+            ));
+            None
+        }
+        Some(s) => future_utc(&format!("{at}.startDate"), s, now)
+            .map_err(|c| causes.push(c))
+            .ok(),
+        None => None,
+    };
+    let remove_date = match &item.remove_date {
+        Some(s) if item.item_type == ItemType::Entitlement => {
+            causes.push(format!(
+                "{at}.removeDate {s:?} is not allowed on entitlements (ENTITLEMENT {}); only roles and access profiles take a removeDate",
+                item.id
+            ));
+            None
+        }
+        Some(s) => future_utc(&format!("{at}.removeDate"), s, now)
+            .map_err(|c| causes.push(c))
+            .ok(),
+        None => None,
+    };
+    (start_date, remove_date)
+}
+
+/// REVOKE: exactly one identity, not oneself, at most one entitlement.
+/// GRANT with entitlements: at most 10 identities and 25 entitlements.
+fn check_limits(body: &AccessRequest, revoke: bool, caller: &str, causes: &mut Vec<String>) {
     let entitlements = body
         .requested_items
         .iter()
@@ -509,16 +577,6 @@ fn validate(
             ));
         }
     }
-
-    if !causes.is_empty() {
-        return Err(ApiError::BadRequest(causes));
-    }
-    Ok(ValidRequest {
-        request_type,
-        requested_for: body.requested_for.clone(),
-        items,
-        client_metadata: body.client_metadata.clone().filter(|m| !m.is_empty()),
-    })
 }
 
 /// An RFC 3339 date-time, in UTC, strictly after `now`.
@@ -721,9 +779,4 @@ fn attributes_hash(target: &str, items: &[&ValidItem]) -> i32 {
     }
     text.encode_utf16()
         .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// A new 32-hex-character id, the shape SailPoint ids have.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }

@@ -5,20 +5,19 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::models::{CancelAccessRequest, PhaseState, RequestState, WorkItemState};
+use crate::idempotency;
+use crate::models::{Accepted, CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
+use crate::retry::{optimistic, Attempt};
 use crate::store::{Lookup, LookupResult, Store, StoreError};
-
-/// Re-reads after a lost race; the next read sees the winner's state.
-const ATTEMPTS: usize = 5;
 
 /// Cancels the access request `body.account_activity_id`.
 pub async fn cancel(
-    store: &dyn Store,
+    store: &Store,
     principal: &Principal,
     body: &CancelAccessRequest,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<Accepted, ApiError> {
     let mut causes = Vec::new();
     if body.account_activity_id.trim().is_empty() {
         causes.push("accountActivityId is required and must not be empty".to_string());
@@ -45,38 +44,43 @@ pub async fn cancel(
         )
         .await?;
     let owner = owner(principal, &first);
-    let mut found = first.requests.get(id).cloned();
-    let mut written: Option<AccessRequestRecord> = None;
-    for attempt in 1..=ATTEMPTS {
-        if attempt > 1 {
-            found = store.get_requests(tenant, &ids).await?.into_iter().next();
+    let mut first_read = Some(first.requests.get(id).cloned());
+    optimistic(|lost: Option<AccessRequestRecord>| {
+        let read = first_read.take();
+        let owner = owner.clone();
+        let ids = &ids;
+        async move {
+            // Later attempts re-read: the next read sees the winner's state.
+            let found = match read {
+                Some(found) => found,
+                None => store.get_requests(tenant, ids).await?.into_iter().next(),
+            };
             // A write the store reported as failed (a retried attempt whose
             // first try had landed) may have taken effect after all.
-            if found.is_some() && found == written {
-                return Ok(());
+            if lost.is_some() && found == lost {
+                return Ok(Attempt::Done(Accepted {}));
+            }
+            let Some(current) = found else {
+                return Err(ApiError::NotFound(format!(
+                    "access request {id} was not found"
+                )));
+            };
+            if !principal.is_org_admin() && !principal.is(&current.requester.id) {
+                return Err(ApiError::Forbidden(format!(
+                    "only ORG_ADMIN or the identity that submitted access request {id} may cancel it"
+                )));
+            }
+            let next = cancelled(&current, owner, &body.comment, now)?;
+            idempotency::arm(&Accepted {});
+            match store.update_request(tenant, &next, None).await {
+                Ok(()) => Ok(Attempt::Done(Accepted {})),
+                Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
+                Err(e) => Err(e.into()),
             }
         }
-        let Some(current) = found.take() else {
-            return Err(ApiError::NotFound(format!(
-                "access request {id} was not found"
-            )));
-        };
-        if !principal.is_org_admin() && !principal.is(&current.requester.id) {
-            return Err(ApiError::Forbidden(format!(
-                "only ORG_ADMIN or the identity that submitted access request {id} may cancel it"
-            )));
-        }
-        let next = cancelled(&current, owner.clone(), &body.comment, now)?;
-        match store.update_request(tenant, &next, None).await {
-            Ok(()) => return Ok(()),
-            // Someone else changed it: the next read sees their state.
-            Err(StoreError::Conflict(_)) => written = Some(next),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Internal(format!(
-        "cancel of {id} kept conflicting"
-    )))
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal(format!("cancel of {id} kept conflicting")))
 }
 
 /// The caller as the cancellation's owner: its identity with the name the

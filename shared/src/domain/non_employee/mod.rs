@@ -1,0 +1,3 @@
+//! Non-employee requests and their approval items.
+
+pub mod reject;

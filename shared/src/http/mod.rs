@@ -1,0 +1,361 @@
+//! The Lambda edge: turns a `lambda_http::Request` into a domain call and its
+//! result into an [`ApiResponse`]. Client errors are answered here, never
+//! returned to the runtime (which would make them bare 500/502s). One JSON
+//! log line is written per request, with the tracking id of any error.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+use lambda_http::{Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use crate::auth::Principal;
+use crate::deadline;
+use crate::error::ApiError;
+use crate::idempotency;
+use crate::models::LocaleOrigin;
+use crate::state::AppState;
+
+mod response;
+
+pub use response::{
+    error_body, ApiResponse, CONTENT_TYPE, IDEMPOTENT_REPLAYED, RETRY_AFTER, X_TOTAL_COUNT,
+};
+
+/// Bodies above this size are refused with a 400 (SPEC §2).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the edge knows of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The operation id, as logged.
+    pub name: &'static str,
+    /// For a state-changing POST: the status of its success, stored with
+    /// its answer when the client sends an `Idempotency-Key`.
+    pub idempotent: Option<u16>,
+}
+
+impl Operation {
+    /// A read: `Idempotency-Key` means nothing to it.
+    pub const fn read(name: &'static str) -> Self {
+        Self {
+            name,
+            idempotent: None,
+        }
+    }
+
+    /// A state-changing POST answering `status` on success.
+    pub const fn write(name: &'static str, status: u16) -> Self {
+        Self {
+            name,
+            idempotent: Some(status),
+        }
+    }
+}
+
+/// Runs one operation: authenticates, calls `operation`, maps errors to the
+/// SailPoint envelope, logs one line. Never fails and never panics outward.
+pub async fn handle<F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
+where
+    F: FnOnce(Principal, Request) -> Fut,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
+{
+    let operation = op.name;
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let origin = locale_origin(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default();
+
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let principal = state
+        .auth
+        .verify_header(authorization)
+        .map_err(|e| ApiError::Unauthorized(e.0));
+    let (tenant, identity) = match &principal {
+        Ok(p) => (
+            p.tenant_id.clone(),
+            p.identity_id.clone().unwrap_or_default(),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    // Store calls end by the invocation's deadline (less a margin to
+    // answer), or within the configured budget outside Lambda.
+    let until = match req.lambda_context_ref().map(|c| c.deadline) {
+        Some(deadline_ms) if deadline_ms > 0 => Some(deadline::from_lambda_deadline(deadline_ms)),
+        _ => state
+            .request_budget
+            .map(|budget| tokio::time::Instant::now() + budget),
+    };
+    let result = match principal {
+        Err(e) => Err(e),
+        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
+    };
+
+    let (response, tracking_id, error) = match result {
+        Ok(response) => (response, None, None),
+        Err(error) => {
+            let tracking_id = new_tracking_id();
+            let response = ApiResponse::error(&error, &tracking_id, origin);
+            (response, Some(tracking_id), Some(error.to_string()))
+        }
+    };
+    let status = response.status;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // One line per request; a 5xx at ERROR so alarms can match on level.
+    macro_rules! request_line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                operation,
+                method,
+                path,
+                status,
+                latency_ms,
+                tenant_id = tenant,
+                identity_id = identity,
+                request_id,
+                tracking_id,
+                error,
+                "request"
+            )
+        };
+    }
+    if status >= 500 {
+        request_line!(tracing::Level::ERROR);
+    } else {
+        request_line!(tracing::Level::INFO);
+    }
+    response
+}
+
+/// The operation, with `Idempotency-Key` honoured where it applies, never
+/// panicking outward.
+async fn run<F, Fut>(
+    state: &AppState,
+    op: &Operation,
+    principal: Principal,
+    req: Request,
+    f: F,
+) -> Result<ApiResponse, ApiError>
+where
+    F: FnOnce(Principal, Request) -> Fut,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
+{
+    let guarded = |principal, req| async {
+        AssertUnwindSafe(f(principal, req))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(ApiError::Internal(format!("handler panicked: {what}")))
+            })
+    };
+    let Some(request) = idempotent_request(op, &principal, &req)? else {
+        return guarded(principal, req).await;
+    };
+    if let Some(replay) = replay(state, &request).await? {
+        return Ok(replay);
+    }
+    let (result, outcome) = idempotency::scope(request.clone(), guarded(principal, req)).await;
+    if outcome == idempotency::Outcome::Unsettled {
+        // The write that was to carry the record did not land: a concurrent
+        // call with the same key may have done the work. Its answer is ours.
+        if let Some(replay) = replay(state, &request).await? {
+            return Ok(replay);
+        }
+    }
+    result
+}
+
+/// The idempotency context of a state-changing request that carries an
+/// `Idempotency-Key`; `None` without one (or for a read).
+fn idempotent_request(
+    op: &Operation,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Option<idempotency::Idempotent>, ApiError> {
+    let (Some(status), Some(value)) = (op.idempotent, req.headers().get(idempotency::HEADER))
+    else {
+        return Ok(None);
+    };
+    let key = idempotency::check_key(value.to_str().unwrap_or("\u{fffd}"))
+        .map_err(ApiError::bad_request)?;
+    let caller = principal
+        .identity_id
+        .as_deref()
+        .or(principal.client_id.as_deref())
+        .unwrap_or("-");
+    let request: [&[u8]; 5] = [
+        op.name.as_bytes(),
+        req.method().as_str().as_bytes(),
+        req.uri().path().as_bytes(),
+        req.uri().query().unwrap_or("").as_bytes(),
+        req.body().as_ref(),
+    ];
+    Ok(Some(idempotency::Idempotent::new(
+        &principal.tenant_id,
+        caller,
+        key,
+        &request,
+        status,
+    )))
+}
+
+/// The stored answer for `request`'s key: replayed when it answered this
+/// very request, a 400 when the key was used for another.
+async fn replay(
+    state: &AppState,
+    request: &idempotency::Idempotent,
+) -> Result<Option<ApiResponse>, ApiError> {
+    let Some(record) = state.store.idempotency_record(&request.key).await? else {
+        return Ok(None);
+    };
+    if record.fingerprint != request.fingerprint {
+        return Err(ApiError::bad_request(format!(
+            "{} was already used for another request (a different operation, path or body) \
+             in the last 24 hours; send a new key for a new request",
+            idempotency::HEADER
+        )));
+    }
+    Ok(Some(ApiResponse {
+        status: record.status,
+        headers: vec![
+            (CONTENT_TYPE, "application/json".to_string()),
+            (IDEMPOTENT_REPLAYED, "true".to_string()),
+        ],
+        body: record.body,
+    }))
+}
+
+/// A fresh tracking id: 32 lowercase hex characters.
+pub fn new_tracking_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// `REQUEST` when the client's `Accept-Language` selects the one locale the
+/// service speaks (`en-US`, via `en`, `en-*` or `*`), `DEFAULT` otherwise.
+pub fn locale_origin(accept_language: Option<&str>) -> LocaleOrigin {
+    let Some(header) = accept_language else {
+        return LocaleOrigin::Default;
+    };
+    let selects_english = header.split(',').any(|part| {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = pieces.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=")
+                .map(|q| q.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false))
+                .unwrap_or(false)
+        });
+        !refused && (tag == "en" || tag.starts_with("en-") || tag == "*")
+    });
+    if selects_english {
+        LocaleOrigin::Request
+    } else {
+        LocaleOrigin::Default
+    }
+}
+
+/// Parses the JSON body into `T`, with a cause naming what was wrong.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "request body is {} bytes; at most {MAX_BODY_BYTES} bytes are accepted",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "request body is required: send a JSON object",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let what = match inner.classify() {
+            serde_json::error::Category::Data => inner.to_string(),
+            serde_json::error::Category::Eof => format!("request body is incomplete JSON: {inner}"),
+            _ => format!("request body is not valid JSON: {inner}"),
+        };
+        if path == "." || path == "?" || path.is_empty() {
+            ApiError::bad_request(what)
+        } else {
+            ApiError::bad_request(format!("{path}: {what}"))
+        }
+    })?;
+    // Trailing content after the value is as malformed as a broken value.
+    de.end().map_err(|e| {
+        ApiError::bad_request(format!(
+            "request body has content after the JSON value: {e}"
+        ))
+    })?;
+    Ok(value)
+}
+
+/// Query string parameters with all their values: from the event when
+/// API Gateway decoded them, otherwise from the URI.
+pub fn query_params(req: &Request) -> BTreeMap<String, Vec<String>> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match req.query_string_parameters_ref() {
+        Some(map) if !map.is_empty() => {
+            for (k, v) in map.iter() {
+                params.entry(k.to_string()).or_default().push(v.to_string());
+            }
+        }
+        _ => {
+            if let Some(q) = req.uri().query() {
+                for (k, v) in form_urlencoded_pairs(q) {
+                    params.entry(k).or_default().push(v);
+                }
+            }
+        }
+    }
+    params
+}
+
+/// A path parameter set by API Gateway (or the local server).
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+}
+
+/// Decodes `a=1&b=x%20y` the way browsers and SDKs encode query strings.
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_else(|_| {
+        // Invalid UTF-8 after decoding: fall back to lossy per-pair decoding.
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let decode = |s: &str| {
+                    percent_encoding::percent_decode_str(&s.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned()
+                };
+                (decode(k), decode(v))
+            })
+            .collect()
+    })
+}

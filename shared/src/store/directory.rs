@@ -1,0 +1,122 @@
+//! The tenant's directory and catalog, the one batch read an operation
+//! starts with, and seeding.
+
+use std::collections::HashMap;
+
+use super::item::{Item, Key, Read, Record};
+use super::{keys, Lookup, LookupResult, Store, StoreError, TenantRecords};
+use crate::records::{pending_keys, PointerRecord};
+
+/// What a looked-up key stands for.
+enum Wanted {
+    Identity(String),
+    Item(crate::models::ItemType, String),
+    Claim(crate::records::PendingKey),
+    Request(String),
+}
+
+impl Store {
+    /// Identities, catalog items, duplicate guards and requests, in one
+    /// batch read. Guards and requests are read consistently (they guard
+    /// writes); they come last, so only the chunks holding them pay for it.
+    pub async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError> {
+        let mut wanted: HashMap<Key, Wanted> = HashMap::new();
+        let mut reads = Vec::new();
+        let mut want = |key: Key, what: Wanted, consistent: bool| {
+            if let std::collections::hash_map::Entry::Vacant(slot) = wanted.entry(key) {
+                reads.push(Read {
+                    key: slot.key().clone(),
+                    consistent,
+                });
+                slot.insert(what);
+            }
+        };
+        for id in &lookup.identity_ids {
+            want(
+                keys::identity(tenant, id),
+                Wanted::Identity(id.clone()),
+                false,
+            );
+        }
+        for (item_type, id) in &lookup.items {
+            want(
+                keys::catalog(tenant, *item_type, id),
+                Wanted::Item(*item_type, id.clone()),
+                false,
+            );
+        }
+        for key in &lookup.pending {
+            want(keys::pending(tenant, key), Wanted::Claim(key.clone()), true);
+        }
+        for id in &lookup.requests {
+            want(keys::request(tenant, id), Wanted::Request(id.clone()), true);
+        }
+
+        let mut result = LookupResult::default();
+        for item in self.items.get(&reads).await? {
+            let what = wanted.remove(&item.key);
+            match (what, item.record) {
+                (Some(Wanted::Identity(id)), Record::Identity(r)) => {
+                    result.identities.insert(id, r);
+                }
+                (Some(Wanted::Item(t, id)), Record::CatalogItem(r)) => {
+                    result.items.insert((t, id), r);
+                }
+                (Some(Wanted::Claim(key)), Record::Pointer(p)) => {
+                    result.pending.insert(key, p.target);
+                }
+                (Some(Wanted::Request(id)), Record::AccessRequest(r)) => {
+                    result.requests.insert(id, r);
+                }
+                (None, _) => {}
+                (Some(_), other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{}: unexpected record kind {}",
+                        item.key.pk,
+                        other.kind()
+                    )))
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    /// Writes a tenant's seed, replacing records with the same keys.
+    pub async fn load_tenant(
+        &self,
+        tenant: &str,
+        records: &TenantRecords,
+    ) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        for i in &records.identities {
+            items.push(Item::new(
+                keys::identity(tenant, &i.id),
+                Record::Identity(i.clone()),
+            ));
+        }
+        for c in &records.catalog {
+            items.push(Item::new(
+                keys::catalog(tenant, c.item_type, &c.id),
+                Record::CatalogItem(c.clone()),
+            ));
+        }
+        for r in &records.non_employee_requests {
+            items.extend(super::non_employee::request_items(tenant, r));
+        }
+        for r in &records.access_requests {
+            if !r.state.is_final() {
+                for key in pending_keys(r) {
+                    items.push(Item::new(
+                        keys::pending(tenant, &key),
+                        Record::Pointer(PointerRecord {
+                            target: r.id.clone(),
+                        }),
+                    ));
+                }
+            }
+            items.extend(super::access_requests::assignment_items(tenant, r));
+            items.push(super::access_requests::request_item(tenant, r));
+        }
+        self.items.load(items).await
+    }
+}

@@ -1,0 +1,150 @@
+//! Items as DynamoDB attribute maps: the record's fields (serde_dynamo),
+//! plus `PK`/`SK`, the index keys, the record's `kind` and the TTL
+//! attribute `expiresAt`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+
+use crate::store::item::{Index, Item, Key, Record};
+use crate::store::StoreError;
+
+pub type Attributes = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const KIND: &str = "kind";
+/// The table's TTL attribute (seconds since the epoch).
+pub const EXPIRES_AT: &str = "expiresAt";
+/// The attributes [`super::super::item::Condition`]s test.
+pub const VERSION: &str = "version";
+pub const TARGET: &str = "target";
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn key_attributes(key: &Key) -> Attributes {
+    HashMap::from([
+        (PK.to_string(), s(key.pk.clone())),
+        (SK.to_string(), s(key.sk.clone())),
+    ])
+}
+
+pub fn string_attr<'a>(item: &'a Attributes, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn fields<T: Serialize>(record: &T) -> Result<Attributes, StoreError> {
+    to_item(record).map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+}
+
+/// The attribute map of an item.
+pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
+    let mut attributes = match &item.record {
+        Record::Identity(r) => fields(r)?,
+        Record::CatalogItem(r) => fields(r)?,
+        Record::AccessRequest(r) => fields(r)?,
+        Record::NonEmployeeRequest(r) => fields(r)?,
+        Record::Event(r) => fields(r)?,
+        Record::Pointer(r) => fields(r)?,
+        Record::Idempotency(r) => fields(r)?,
+    };
+    attributes.extend(key_attributes(&item.key));
+    attributes.insert(KIND.into(), s(item.record.kind()));
+    for (index, key) in &item.indexes {
+        let (_, pk, sk) = index.names();
+        attributes.insert(pk.into(), s(key.pk.clone()));
+        attributes.insert(sk.into(), s(key.sk.clone()));
+    }
+    if let Some(at) = item.expires_at {
+        attributes.insert(EXPIRES_AT.into(), AttributeValue::N(at.to_string()));
+    }
+    Ok(attributes)
+}
+
+fn record<T: DeserializeOwned>(attributes: Attributes, pk: &str) -> Result<T, StoreError> {
+    from_item(attributes).map_err(|e| StoreError::Corrupt(format!("{pk}: {e}")))
+}
+
+/// The item an attribute map holds.
+pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
+    let attr = |name: &str| {
+        string_attr(&attributes, name)
+            .map(str::to_string)
+            .ok_or_else(|| StoreError::Corrupt(format!("item without {name}")))
+    };
+    let key = Key::new(attr(PK)?, attr(SK)?);
+    let kind = attr(KIND).map_err(|e| StoreError::Corrupt(format!("{}: {e}", key.pk)))?;
+    let indexes = Index::ALL
+        .into_iter()
+        .filter_map(|index| {
+            let (_, pk, sk) = index.names();
+            match (string_attr(&attributes, pk), string_attr(&attributes, sk)) {
+                (Some(p), Some(s)) => Some((index, Key::new(p, s))),
+                _ => None,
+            }
+        })
+        .collect();
+    let expires_at = match attributes.get(EXPIRES_AT) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    };
+    let pk = key.pk.as_str();
+    let record = match kind.as_str() {
+        "identity" => Record::Identity(record(attributes, pk)?),
+        "catalogItem" => Record::CatalogItem(record(attributes, pk)?),
+        "accessRequest" => Record::AccessRequest(record(attributes, pk)?),
+        "nonEmployeeRequest" => Record::NonEmployeeRequest(record(attributes, pk)?),
+        "event" => Record::Event(record(attributes, pk)?),
+        "pointer" => Record::Pointer(record(attributes, pk)?),
+        "idempotency" => Record::Idempotency(record(attributes, pk)?),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "{pk}: unknown record kind {other}"
+            )))
+        }
+    };
+    Ok(Item {
+        key,
+        indexes,
+        expires_at,
+        record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::PointerRecord;
+
+    #[test]
+    fn items_round_trip_through_attributes() {
+        let item = Item::new(
+            Key::new("T#t#X", "#"),
+            Record::Pointer(PointerRecord {
+                target: "r1".into(),
+            }),
+        )
+        .indexed(Index::Gsi2, Key::new("T#t#Y", "2024#r1"))
+        .expiring(1_800_000_000);
+        let attributes = encode(&item).unwrap();
+        assert_eq!(string_attr(&attributes, KIND), Some("pointer"));
+        assert_eq!(string_attr(&attributes, "GSI2PK"), Some("T#t#Y"));
+        assert_eq!(string_attr(&attributes, TARGET), Some("r1"));
+        assert_eq!(decode(attributes).unwrap(), item);
+    }
+
+    #[test]
+    fn an_unknown_kind_is_corrupt() {
+        let mut attributes = key_attributes(&Key::new("p", "s"));
+        attributes.insert(KIND.into(), s("spaceship"));
+        assert!(matches!(decode(attributes), Err(StoreError::Corrupt(_))));
+    }
+}

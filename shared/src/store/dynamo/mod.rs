@@ -1,0 +1,499 @@
+//! The DynamoDB [`ItemStore`]: one table (`table-definition.json`), items
+//! mapped by `codec`, reads as BatchGetItem or Query on one partition (no
+//! Scan anywhere), a single conditional write as PutItem/DeleteItem and
+//! anything larger as one TransactWriteItems.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use futures::{StreamExt, TryStreamExt};
+
+use super::item::{Condition, Item, ItemStore, Key, Query, Read, Write, MAX_TRANSACTION_ITEMS};
+use super::StoreError;
+use crate::retry::backoff;
+use codec::{decode, encode, key_attributes, s, Attributes, EXPIRES_AT, PK, SK, TARGET, VERSION};
+use errors::{build_error, classify, sdk_error, transact_error};
+
+pub mod client;
+mod codec;
+mod errors;
+mod table;
+
+pub use client::{env_credentials_present, https_client};
+pub use table::{create_table, TABLE_DEFINITION};
+
+/// Keys one BatchGetItem may ask for.
+const BATCH_GET_KEYS: usize = 100;
+/// Items one BatchWriteItem may hold.
+const BATCH_WRITE_ITEMS: usize = 25;
+/// BatchWriteItem calls `load` keeps in flight.
+const BATCH_WRITE_CONCURRENCY: usize = 8;
+/// Retries of unprocessed batch keys/items before giving up as throttled.
+const BATCH_RETRIES: u32 = 8;
+/// The longest one attempt may take before the SDK gives up on it and
+/// retries (within the request's budget): DynamoDB answers in milliseconds,
+/// so an attempt this slow is a lost connection or a stuck server.
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The SDK's timeouts for a call with `left` of the request's budget: the
+/// whole operation (its retries included) ends by then.
+fn timeouts(left: std::time::Duration) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default().timeout_config(
+        aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+            .operation_timeout(left)
+            .operation_attempt_timeout(left.min(ATTEMPT_TIMEOUT))
+            .build(),
+    )
+}
+
+/// Sends a fluent `request` bounded by the current request's budget
+/// (`crate::deadline`), mapping a failure with `on_error`.
+macro_rules! send {
+    ($request:expr, $on_error:expr) => {{
+        match crate::deadline::remaining() {
+            Some(left) if left.is_zero() => Err(StoreError::Unavailable(
+                "no time left in the request's budget for another store call".into(),
+            )),
+            Some(left) => $request
+                .customize()
+                .config_override(timeouts(left))
+                .send()
+                .await
+                .map_err($on_error),
+            None => $request.send().await.map_err($on_error),
+        }
+    }};
+}
+
+/// An [`ItemStore`] on one DynamoDB table.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    /// `Limit` of each Query page; `None` lets DynamoDB page at 1 MB.
+    query_page_limit: Option<i32>,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            query_page_limit: None,
+        }
+    }
+
+    /// From the environment as Lambda has it: `TABLE_NAME` (required), and
+    /// the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` as aws-config
+    /// reads them (see [`client::from_env`]).
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = crate::state::table_from_env()
+            .ok_or_else(|| StoreError::Unavailable("TABLE_NAME is not set".into()))?;
+        Ok(Self::new(client::from_env().await?, table))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Caps each Query page at `limit` items (tests use it to exercise paging).
+    #[doc(hidden)]
+    pub fn with_query_page_limit(mut self, limit: i32) -> Self {
+        self.query_page_limit = Some(limit);
+        self
+    }
+
+    /// One cheap call (a GetItem of a key that never exists) so that a
+    /// Lambda's init phase opens the connection and does the TLS handshake.
+    /// Errors are logged, not returned: the first request will retry anyway.
+    pub async fn warm_up(&self) {
+        let result = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(&Key::new("#WARM-UP", "#"))))
+            .projection_expression("#pk")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        if let Err(e) = result {
+            let error = classify("GetItem", &e, &[]);
+            tracing::warn!(%error, table = %self.table, "DynamoDB warm-up failed");
+        }
+    }
+
+    async fn batch_get_chunk(
+        &self,
+        mut keys: Vec<Attributes>,
+        consistent: bool,
+    ) -> Result<Vec<Attributes>, StoreError> {
+        let mut found = Vec::new();
+        let mut attempt = 0;
+        while !keys.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut keys)))
+                .consistent_read(consistent)
+                .build()
+                .map_err(build_error)?;
+            let output = send!(
+                self.client
+                    .batch_get_item()
+                    .request_items(&self.table, request),
+                sdk_error("BatchGetItem")
+            )?;
+            if let Some(items) = output.responses.and_then(|mut r| r.remove(&self.table)) {
+                found.extend(items);
+            }
+            keys = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_RETRIES {
+                    return Err(StoreError::Throttled(format!(
+                        "BatchGetItem: {} keys still unprocessed after {BATCH_RETRIES} retries",
+                        keys.len()
+                    )));
+                }
+                tokio::time::sleep(backoff(attempt as usize)).await;
+            }
+        }
+        Ok(found)
+    }
+
+    async fn batch_put_chunk(&self, items: Vec<Attributes>) -> Result<(), StoreError> {
+        let mut requests = items
+            .into_iter()
+            .map(|item| {
+                Ok(WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut attempt = 0;
+        while !requests.is_empty() {
+            let output = send!(
+                self.client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut requests)),
+                sdk_error("BatchWriteItem")
+            )?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+                .unwrap_or_default();
+            if !requests.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_RETRIES {
+                    return Err(StoreError::Throttled(format!(
+                        "BatchWriteItem: {} items still unprocessed after {BATCH_RETRIES} retries",
+                        requests.len()
+                    )));
+                }
+                tokio::time::sleep(backoff(attempt as usize)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_item(&self, read: &Read) -> Result<Option<Item>, StoreError> {
+        let output = send!(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attributes(&read.key)))
+                .consistent_read(read.consistent),
+            sdk_error("GetItem")
+        )?;
+        let now = chrono::Utc::now().timestamp();
+        Ok(output.item.map(decode).transpose()?.filter(live(now)))
+    }
+
+    async fn put_item(&self, item: &Item, condition: Option<&Condition>) -> Result<(), StoreError> {
+        let expression = condition.map(Expression::of);
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(item)?));
+        if let Some(e) = expression {
+            request = request
+                .condition_expression(e.text)
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(e.values);
+        }
+        send!(request, sdk_error("PutItem"))?;
+        Ok(())
+    }
+
+    async fn delete_item(
+        &self,
+        key: &Key,
+        condition: Option<&Condition>,
+    ) -> Result<(), StoreError> {
+        let expression = condition.map(Expression::of);
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)));
+        if let Some(e) = expression {
+            request = request
+                .condition_expression(e.text)
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(e.values);
+        }
+        send!(request, sdk_error("DeleteItem"))?;
+        Ok(())
+    }
+
+    fn transact_item(&self, write: &Write) -> Result<TransactWriteItem, StoreError> {
+        let expression = write.condition().map(Expression::of);
+        Ok(match write {
+            Write::Put { item, .. } => {
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(encode(item)?));
+                if let Some(e) = expression {
+                    put = put
+                        .condition_expression(e.text)
+                        .set_expression_attribute_names(Some(e.names))
+                        .set_expression_attribute_values(e.values);
+                }
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(build_error)?)
+                    .build()
+            }
+            Write::Delete { key, .. } => {
+                let mut delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_attributes(key)));
+                if let Some(e) = expression {
+                    delete = delete
+                        .condition_expression(e.text)
+                        .set_expression_attribute_names(Some(e.names))
+                        .set_expression_attribute_values(e.values);
+                }
+                TransactWriteItem::builder()
+                    .delete(delete.build().map_err(build_error)?)
+                    .build()
+            }
+            Write::Check { key, .. } => {
+                let e = expression.expect("a check has a condition");
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key_attributes(key)))
+                            .condition_expression(e.text)
+                            .set_expression_attribute_names(Some(e.names))
+                            .set_expression_attribute_values(e.values)
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build()
+            }
+        })
+    }
+}
+
+/// A condition as a DynamoDB expression with its placeholders.
+struct Expression {
+    text: &'static str,
+    names: HashMap<String, String>,
+    values: Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+}
+
+impl Expression {
+    fn of(condition: &Condition) -> Self {
+        let name = |placeholder: &str, attribute: &str| {
+            HashMap::from([(placeholder.to_string(), attribute.to_string())])
+        };
+        let value = |placeholder: &str, v| Some(HashMap::from([(placeholder.to_string(), v)]));
+        match condition {
+            Condition::Absent => Self {
+                text: "attribute_not_exists(#pk)",
+                names: name("#pk", PK),
+                values: None,
+            },
+            Condition::Exists => Self {
+                text: "attribute_exists(#pk)",
+                names: name("#pk", PK),
+                values: None,
+            },
+            Condition::Version(v) => Self {
+                text: "#version = :version",
+                names: name("#version", VERSION),
+                values: value(
+                    ":version",
+                    aws_sdk_dynamodb::types::AttributeValue::N(v.to_string()),
+                ),
+            },
+            Condition::PointsTo(target) => Self {
+                text: "#target = :target",
+                names: name("#target", TARGET),
+                values: value(":target", s(target.clone())),
+            },
+            Condition::AbsentOrExpired(now) => Self {
+                text: "attribute_not_exists(#pk) OR #expires <= :now",
+                names: HashMap::from([
+                    ("#pk".to_string(), PK.to_string()),
+                    ("#expires".to_string(), EXPIRES_AT.to_string()),
+                ]),
+                values: value(
+                    ":now",
+                    aws_sdk_dynamodb::types::AttributeValue::N(now.to_string()),
+                ),
+            },
+        }
+    }
+}
+
+fn live(now: i64) -> impl Fn(&Item) -> bool {
+    move |item: &Item| !item.expired(now)
+}
+
+#[async_trait]
+impl ItemStore for DynamoStore {
+    async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
+        // Chunks of 100 keys, read in parallel; a chunk is read consistently
+        // when any of its keys asks so (callers list those last).
+        let mut seen = HashSet::new();
+        let reads: Vec<&Read> = reads.iter().filter(|r| seen.insert(&r.key)).collect();
+        if let [read] = reads.as_slice() {
+            return self.get_item(read).await.map(|i| i.into_iter().collect());
+        }
+        let chunks = reads.chunks(BATCH_GET_KEYS).map(|chunk| {
+            let consistent = chunk.iter().any(|r| r.consistent);
+            let keys = chunk.iter().map(|r| key_attributes(&r.key)).collect();
+            self.batch_get_chunk(keys, consistent)
+        });
+        let found = futures::future::try_join_all(chunks).await?;
+        let now = chrono::Utc::now().timestamp();
+        let mut items = Vec::new();
+        for attributes in found.into_iter().flatten() {
+            let item = decode(attributes)?;
+            if live(now)(&item) {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        let (partition_attribute, sort_attribute) = match query.index {
+            Some(index) => {
+                let (_, pk, sk) = index.names();
+                (pk, sk)
+            }
+            None => (PK, SK),
+        };
+        let condition = if query.sort_prefix.is_some() {
+            "#pk = :pk AND begins_with(#sk, :prefix)"
+        } else {
+            "#pk = :pk"
+        };
+        let now = chrono::Utc::now().timestamp();
+        let mut items = Vec::new();
+        let mut start: Option<Attributes> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#pk", partition_attribute)
+                .expression_attribute_values(":pk", s(query.partition.clone()))
+                .set_exclusive_start_key(start.take())
+                .set_limit(self.query_page_limit);
+            if let Some(prefix) = &query.sort_prefix {
+                request = request
+                    .expression_attribute_names("#sk", sort_attribute)
+                    .expression_attribute_values(":prefix", s(prefix.clone()));
+            }
+            request = match query.index {
+                Some(index) => request.index_name(index.names().0),
+                // Base-table partitions are read consistently: read-your-writes.
+                None => request.consistent_read(true),
+            };
+            let output = send!(request, sdk_error("Query"))?;
+            for attributes in output.items.unwrap_or_default() {
+                let item = decode(attributes)?;
+                if live(now)(&item) {
+                    items.push(item);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        match writes.as_slice() {
+            [] => Ok(()),
+            // One write needs no transaction (half the write units).
+            [Write::Put { item, condition }] => self.put_item(item, condition.as_ref()).await,
+            [Write::Delete { key, condition }] => self.delete_item(key, condition.as_ref()).await,
+            _ if writes.len() > MAX_TRANSACTION_ITEMS => Err(StoreError::Unavailable(format!(
+                "TransactWriteItems: {} writes, more than the {MAX_TRANSACTION_ITEMS} one transaction may hold",
+                writes.len()
+            ))),
+            _ => {
+                let items = writes
+                    .iter()
+                    .map(|w| self.transact_item(w))
+                    .collect::<Result<Vec<_>, _>>()?;
+                send!(
+                    self.client
+                        .transact_write_items()
+                        .set_transact_items(Some(items)),
+                    transact_error
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn load(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        // BatchWriteItem refuses two items with one key: the last one wins.
+        let mut position: HashMap<Key, usize> = HashMap::new();
+        let mut unique: Vec<Option<Attributes>> = Vec::with_capacity(items.len());
+        for item in &items {
+            let encoded = encode(item)?;
+            match position.get(&item.key) {
+                Some(&i) => unique[i] = Some(encoded),
+                None => {
+                    position.insert(item.key.clone(), unique.len());
+                    unique.push(Some(encoded));
+                }
+            }
+        }
+        let unique: Vec<Attributes> = unique.into_iter().flatten().collect();
+        let chunks: Vec<Vec<Attributes>> = unique
+            .chunks(BATCH_WRITE_ITEMS)
+            .map(<[Attributes]>::to_vec)
+            .collect();
+        futures::stream::iter(chunks.into_iter().map(|chunk| self.batch_put_chunk(chunk)))
+            .buffer_unordered(BATCH_WRITE_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+}

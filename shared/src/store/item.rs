@@ -1,0 +1,334 @@
+//! The storage contract: items in one table, keyed by a partition and a sort
+//! key, optionally projected into secondary indexes, written with conditions
+//! and in all-or-nothing batches. [`ItemStore`] is what a backend implements
+//! (DynamoDB, or the in-process map); everything typed is built on it once,
+//! in the area modules of `store`.
+//!
+//! Every method is one logical round trip (a batch read, one query, one
+//! conditional write or transaction), so an operation's cost in requests is
+//! visible at its call sites.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::records::{
+    AccessRequestRecord, CatalogItemRecord, EventRecord, IdempotencyRecord, IdentityRecord,
+    NonEmployeeRequestRecord, PointerRecord,
+};
+
+/// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
+/// one `TransactWriteItems`. Operations that would need more are refused
+/// before they write.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// The table's secondary indexes. Items of any kind may project into them;
+/// the key prefixes (see `keys`) keep the kinds apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    pub const ALL: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+
+    /// The index name, and the names of its partition and sort attributes.
+    pub fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Index::Gsi1 => ("GSI1", "GSI1PK", "GSI1SK"),
+            Index::Gsi2 => ("GSI2", "GSI2PK", "GSI2SK"),
+            Index::Gsi3 => ("GSI3", "GSI3PK", "GSI3SK"),
+        }
+    }
+}
+
+/// A primary key: partition and sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// What an item holds. One variant per kind of record; the backend stores
+/// the variant's name (`Record::kind`) beside its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Identity(IdentityRecord),
+    CatalogItem(CatalogItemRecord),
+    AccessRequest(AccessRequestRecord),
+    NonEmployeeRequest(NonEmployeeRequestRecord),
+    Event(EventRecord),
+    /// A reference to another record: a duplicate guard naming the request
+    /// that claims it, an assignment naming a request to list.
+    Pointer(PointerRecord),
+    /// The stored answer of a request made with an `Idempotency-Key`.
+    Idempotency(IdempotencyRecord),
+}
+
+impl Record {
+    /// The stored name of the variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Identity(_) => "identity",
+            Record::CatalogItem(_) => "catalogItem",
+            Record::AccessRequest(_) => "accessRequest",
+            Record::NonEmployeeRequest(_) => "nonEmployeeRequest",
+            Record::Event(_) => "event",
+            Record::Pointer(_) => "pointer",
+            Record::Idempotency(_) => "idempotency",
+        }
+    }
+
+    /// The `version` of a versioned record, which [`Condition::Version`] tests.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Record::AccessRequest(r) => Some(r.version),
+            Record::NonEmployeeRequest(r) => Some(r.version),
+            _ => None,
+        }
+    }
+
+    /// The target of a pointer, which [`Condition::PointsTo`] tests.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Record::Pointer(p) => Some(&p.target),
+            _ => None,
+        }
+    }
+}
+
+/// A stored item: its key, its index keys, an optional expiry and the record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    /// The index keys (partition, sort) this item projects into.
+    pub indexes: Vec<(Index, Key)>,
+    /// Seconds since the epoch after which the item no longer exists for
+    /// readers (DynamoDB's TTL attribute removes it some time later).
+    pub expires_at: Option<i64>,
+    pub record: Record,
+}
+
+impl Item {
+    pub fn new(key: Key, record: Record) -> Self {
+        Self {
+            key,
+            indexes: Vec::new(),
+            expires_at: None,
+            record,
+        }
+    }
+
+    pub fn indexed(mut self, index: Index, key: Key) -> Self {
+        self.indexes.push((index, key));
+        self
+    }
+
+    pub fn expiring(mut self, at: i64) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// Whether the item has expired at `now` (seconds since the epoch).
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// The record, when it is of the kind `extract` takes.
+    pub fn into_record<T>(self, extract: fn(Record) -> Option<T>) -> Result<T, StoreError> {
+        let kind = self.record.kind();
+        extract(self.record).ok_or_else(|| {
+            StoreError::Corrupt(format!("{}: unexpected record kind {kind}", self.key.pk))
+        })
+    }
+}
+
+/// A condition on the stored item a write addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// No item has the key.
+    Absent,
+    /// An item has the key.
+    Exists,
+    /// The stored record has this `version`.
+    Version(u64),
+    /// The stored record is a pointer to this target.
+    PointsTo(String),
+    /// No item has the key, or the one there expired at or before this
+    /// time (seconds since the epoch): DynamoDB removes expired items some
+    /// time after they expire, and until then conditions still see them.
+    AbsentOrExpired(i64),
+}
+
+impl Condition {
+    /// Whether the condition holds for `stored` (the live item with the
+    /// key, if any).
+    pub fn holds(&self, stored: Option<&Item>) -> bool {
+        match self {
+            Condition::Absent => stored.is_none(),
+            Condition::Exists => stored.is_some(),
+            Condition::Version(v) => stored.and_then(|i| i.record.version()) == Some(*v),
+            Condition::PointsTo(t) => stored.and_then(|i| i.record.target()) == Some(t.as_str()),
+            Condition::AbsentOrExpired(now) => stored.is_none_or(|i| i.expired(*now)),
+        }
+    }
+}
+
+/// One write of a batch.
+// Writes live only while a batch is built and sent: boxing the put's item
+// would buy nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Stores the item, replacing any with its key.
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    /// Removes the item with this key, if any.
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    /// Writes nothing; fails the batch unless the condition holds.
+    Check { key: Key, condition: Condition },
+}
+
+impl Write {
+    pub fn put(item: Item) -> Self {
+        Write::Put {
+            item,
+            condition: None,
+        }
+    }
+
+    pub fn put_if(item: Item, condition: Condition) -> Self {
+        Write::Put {
+            item,
+            condition: Some(condition),
+        }
+    }
+
+    pub fn delete(key: Key) -> Self {
+        Write::Delete {
+            key,
+            condition: None,
+        }
+    }
+
+    pub fn delete_if(key: Key, condition: Condition) -> Self {
+        Write::Delete {
+            key,
+            condition: Some(condition),
+        }
+    }
+
+    /// The key the write addresses.
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { item, .. } => &item.key,
+            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+        }
+    }
+
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            Write::Put { condition, .. } | Write::Delete { condition, .. } => condition.as_ref(),
+            Write::Check { condition, .. } => Some(condition),
+        }
+    }
+}
+
+/// A key to read, and whether the read must see every write acknowledged
+/// before it (a strongly consistent read: records that guard writes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Read {
+    pub key: Key,
+    pub consistent: bool,
+}
+
+impl Read {
+    pub fn consistent(key: Key) -> Self {
+        Self {
+            key,
+            consistent: true,
+        }
+    }
+
+    pub fn eventual(key: Key) -> Self {
+        Self {
+            key,
+            consistent: false,
+        }
+    }
+}
+
+/// Every item of one partition, of the table (read consistently) or of an
+/// index (eventually consistent), in sort-key order; optionally only those
+/// whose sort key starts with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub index: Option<Index>,
+    pub partition: String,
+    pub sort_prefix: Option<String>,
+}
+
+impl Query {
+    pub fn table(partition: impl Into<String>) -> Self {
+        Self {
+            index: None,
+            partition: partition.into(),
+            sort_prefix: None,
+        }
+    }
+
+    pub fn index(index: Index, partition: impl Into<String>) -> Self {
+        Self {
+            index: Some(index),
+            partition: partition.into(),
+            sort_prefix: None,
+        }
+    }
+
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sort_prefix = Some(prefix.into());
+        self
+    }
+}
+
+/// A backend: DynamoDB ([`super::DynamoStore`]) or the in-process map
+/// ([`super::MemoryStore`]). Both pass one conformance suite
+/// (`tests/store_conformance.rs`).
+#[async_trait]
+pub trait ItemStore: Send + Sync {
+    /// The live items with these keys, in any order; absent keys are
+    /// missing from the answer. One batch read (chunks of 100 keys read in
+    /// parallel).
+    async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError>;
+
+    /// The live items of one partition, every page.
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError>;
+
+    /// All the writes or none: `Conflict` when any condition fails (or a
+    /// concurrent transaction touched the same items). At most
+    /// [`MAX_TRANSACTION_ITEMS`], each key at most once.
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// Unconditional puts, not atomic as a whole (seeding).
+    async fn load(&self, items: Vec<Item>) -> Result<(), StoreError>;
+}
+
+/// Seconds since the epoch, as expiry times are kept.
+pub fn epoch_seconds(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp()
+}
