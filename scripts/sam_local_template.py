@@ -8,9 +8,9 @@ points at: `<out>/template.yaml` is template.yaml with each function's
 `CodeUri` set to `<out>/<LogicalId>/`, holding `bootstrap` (the function's
 binary from --bin-dir, hard-linked when possible), and its `BuildMethod`
 metadata dropped — the layout `sam build` itself writes under .aws-sam/build,
-without compiling anything. The functions are those of routes.toml; each one's
-resource is `<Function in PascalCase>Function` and must build that very binary
-(`BuildProperties: Binary:`).
+without compiling anything. The functions are those of routes.toml (read by
+scripts/routes.py); each one's resource is its logical id there and must
+build that very binary (`BuildProperties: Binary:`).
 
     python scripts/sam_local_template.py --built-template .aws-sam/build/template.yaml
 
@@ -32,24 +32,13 @@ import argparse
 import os
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
+from routes import logical_id, routes
 from samcli.yamlhelper import yaml_dump, yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_ONLY_VARIABLES = {"AWS_ENDPOINT_URL_DYNAMODB": ""}
-
-
-def logical_id(function: str) -> str:
-    """create-access-request -> CreateAccessRequestFunction (template.yaml's naming)."""
-    return "".join(part.capitalize() for part in function.split("-")) + "Function"
-
-
-def route_functions(routes_path: Path) -> list[str]:
-    with routes_path.open("rb") as f:
-        routes = tomllib.load(f)["route"]
-    return [r["function"] for r in routes]
 
 
 def add_local_variables(template: dict) -> None:
@@ -68,11 +57,10 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def lay_out(template_path: Path, routes_path: Path, bin_dir: Path, out: Path) -> list[str]:
+def lay_out(template_path: Path, bin_dir: Path, out: Path) -> list[str]:
     template = yaml_parse(template_path.read_text())
     resources = template.get("Resources", {})
-    functions = route_functions(routes_path)
-    wanted = {logical_id(f): f for f in functions}
+    wanted = {logical_id(r["function"]): r["function"] for r in routes()}
     problems = []
     for rid, resource in resources.items():
         if resource.get("Type") == "AWS::Serverless::Function" and rid not in wanted:
@@ -106,7 +94,6 @@ def lay_out(template_path: Path, routes_path: Path, bin_dir: Path, out: Path) ->
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--template", type=Path, default=ROOT / "template.yaml")
-    ap.add_argument("--routes", type=Path, default=ROOT / "routes.toml")
     ap.add_argument("--bin-dir", type=Path, help="folder with one binary per function (e.g. target/debug)")
     ap.add_argument("--out", type=Path, help="build directory to write (template.yaml and one folder per function)")
     ap.add_argument("--built-template", type=Path, help="a template sam build wrote: only add the local variables")
@@ -118,7 +105,7 @@ def main() -> int:
         return 0
     if not (args.bin_dir and args.out):
         ap.error("--bin-dir and --out are required (or --built-template)")
-    ids = lay_out(args.template, args.routes, args.bin_dir, args.out)
+    ids = lay_out(args.template, args.bin_dir, args.out)
     print(f"{args.out / 'template.yaml'}: {len(ids)} functions ({', '.join(ids)}) from {args.bin_dir}")
     return 0
 

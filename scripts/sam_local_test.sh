@@ -260,10 +260,9 @@ if [ "$(python -c 'import importlib.metadata as m; print(m.version("aws-sam-cli"
     echo "== installing aws-sam-cli $SAM_CLI_VERSION into .venv"
     python -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_CLI_VERSION"
 fi
-mapfile -t functions < <(python -c '
-import tomllib
-for route in tomllib.load(open("routes.toml", "rb"))["route"]:
-    print(route["function"])')
+mapfile -t functions < <(python scripts/routes.py functions)
+declare -A logical_ids=()
+while read -r fn rid; do logical_ids[$fn]="$rid"; done < <(python scripts/routes.py logical-ids)
 if [ "${SAM_LOCAL_BUILD:-prebuilt}" = sam ]; then
     echo "== sam build --parameter-overrides Architecture=$arch"
     sam build --parameter-overrides "Architecture=$arch" --build-dir "$build_dir" >"$work/sam-build.log" 2>&1 || {
@@ -281,23 +280,22 @@ fi
 template="$build_dir/template.yaml"
 lap "build (${SAM_LOCAL_BUILD:-prebuilt})"
 
-logical_id() { python -c 'import sys; print("".join(p.capitalize() for p in sys.argv[1].split("-")) + "Function")' "$1"; }
-
 # 4. sam local invoke, every smoke fixture of every function.
 run_invoke() {
     local responses="$work/responses" count=0 fn rid c out
     mkdir -p "$responses"
     printf '%-62s %s\n' "case" "status"
     for fn in "${functions[@]}"; do
-        rid="$(logical_id "$fn")"
+        rid="${logical_ids[$fn]}"
         mkdir -p "$responses/$fn"
         # The smoke cases: all, or (SAM_LOCAL_SMOKE=pair) the first, a success,
         # and the first whose expected status is an error.
         python - "$fn" "${SAM_LOCAL_SMOKE:-all}" >"$work/cases" <<'PY'
-import json, sys, tomllib
+import json, sys
+sys.path.insert(0, "scripts")
+from routes import routes
 function, which = sys.argv[1], sys.argv[2]
-route = next(r for r in tomllib.load(open("routes.toml", "rb"))["route"] if r["function"] == function)
-cases = route.get("smoke", [])
+cases = next(r for r in routes() if r["function"] == function).get("smoke", [])
 for case in cases:
     for suffix in (".json", ".expected.json"):
         try:
