@@ -9,35 +9,56 @@
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
-#   6. faults: a mixed workload of every endpoint through the local API on
+#   6. the official TypeScript SDK flow against the local API
+#      (scripts/sdk_ts_flow.sh: npm ci into tests/sdk-ts/node_modules);
+#   7. the function binaries under `sam local invoke` (every smoke fixture of
+#      routes.toml) and `sam local start-api` on DynamoDB with the Python SDK
+#      flow (scripts/sam_local_test.sh: Docker from apt, and a local stand-in
+#      for the Lambda base image where the registry is unreachable);
+#   8. faults: a mixed workload of every endpoint through the local API on
 #      DynamoDB behind a fault-injecting proxy (tests/faults), in three
 #      configurations, then its invariants (prints the README's figure).
+# Each stage prints its time in seconds when it ends.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source scripts/venv.sh
 
-echo "== template check"
-python scripts/check_template.py
+# timed NAME CMD...: runs a stage and prints how long it took.
+timed() {
+    local name="$1" start=$SECONDS
+    shift
+    echo "== $name"
+    "$@"
+    echo "== $name: $((SECONDS - start)) s"
+}
 
-echo "== Rust tests (in-process store and DynamoDB via moto_server)"
-bash scripts/with-moto.sh cargo test --workspace --locked
+timed "template check" python scripts/check_template.py
 
-echo "== DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)"
-cargo build -p local-api --locked
-python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"
+timed "Rust tests (in-process store and DynamoDB via moto_server)" \
+    bash scripts/with-moto.sh cargo test --workspace --locked
 
-echo "== official Python SDK against the local API (in-process store)"
-bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+timed "DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)" \
+    sh -c 'cargo build -p local-api --locked &&
+        python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"'
 
-echo "== official Python SDK against the local API on DynamoDB (moto_server)"
-bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+timed "official Python SDK against the local API (in-process store)" \
     bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
 
-echo "== function binaries under the Lambda Runtime API emulator (cargo lambda watch)"
-bash scripts/emulator_test.sh
+timed "official Python SDK against the local API on DynamoDB (moto_server)" \
+    bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+    bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
 
-echo "== faults: every endpoint under injected store faults, then the invariants (tests/faults)"
-bash scripts/with-moto.sh python tests/faults/run.py
+timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
+    bash scripts/emulator_test.sh
+
+timed "official TypeScript SDK against the local API (in-process store)" \
+    bash scripts/sdk_ts_flow.sh
+
+timed "sam local invoke and sam local start-api (function binaries in Lambda containers)" \
+    bash scripts/sam_local_test.sh
+
+timed "faults: every endpoint under injected store faults, then the invariants (tests/faults)" \
+    bash scripts/with-moto.sh python tests/faults/run.py
 
 echo "== all tests passed"

@@ -14,6 +14,9 @@
 #   MOTO_STARTUP_SECS   how long to wait for the server (default: 60)
 #   MOTO_LOG            server log file (default: a temporary file)
 #   MOTO_SERIALIZE=0    let moto handle requests concurrently (see step 3)
+#   MOTO_HOST           address to listen on (default: 127.0.0.1); e.g. the
+#                       Docker bridge's address on this machine, so that
+#                       functions in containers (sam local) reach it too
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -24,6 +27,7 @@ fi
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${MOTO_VENV:-$repo/.venv}"
 startup_secs="${MOTO_STARTUP_SECS:-60}"
+host="${MOTO_HOST:-127.0.0.1}"
 
 log() { echo "with-moto: $*" >&2; }
 
@@ -46,17 +50,17 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     }
 fi
 
-# 2. A free port on loopback.
-port="$("$venv/bin/python" -c 'import socket
+# 2. A free port (on loopback unless MOTO_HOST says otherwise).
+port="$("$venv/bin/python" -c 'import socket, sys
 s = socket.socket()
-s.bind(("127.0.0.1", 0))
+s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])
-s.close()')"
-endpoint="http://127.0.0.1:$port"
+s.close()' "$host")"
+endpoint="http://$host:$port"
 
 # 3. The server, stopped whatever happens next.
 #
-# This is `moto_server -H 127.0.0.1 -p PORT` with two changes, both because
+# This is `moto_server -H HOST -p PORT` with two changes, both because
 # moto's threaded server does not isolate concurrent writes: a conditional put
 # checks, then writes, unlocked; and a failed TransactWriteItems rolls back by
 # restoring a copy of each whole table taken when it started, which can undo
@@ -225,7 +229,7 @@ else:
 server.main(sys.argv[2:])
 PY
 server_log="${MOTO_LOG:-$(mktemp "${TMPDIR:-/tmp}/moto-server.XXXXXX.log")}"
-"$venv/bin/python" -c "$launcher" "${MOTO_SERIALIZE:-1}" -H 127.0.0.1 -p "$port" >"$server_log" 2>&1 &
+"$venv/bin/python" -c "$launcher" "${MOTO_SERIALIZE:-1}" -H "$host" -p "$port" >"$server_log" 2>&1 &
 server_pid=$!
 
 stop_server() {

@@ -14,7 +14,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body as AxumBody};
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, post, MethodFilter};
@@ -36,6 +37,8 @@ const TOKEN_TTL_SECS: i64 = 12 * 3600;
 /// Read at most this much of a body; the handlers refuse more than 1 MiB
 /// with a SailPoint 400, so they must see oversize bodies to do so.
 const READ_LIMIT: usize = 8 * 1024 * 1024;
+/// A token request is a few short fields; read at most this much of one.
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
 
 /// Serves the API on the in-process store, or on DynamoDB when TABLE_NAME is set.
 #[derive(Parser, Debug)]
@@ -241,23 +244,10 @@ async fn not_found(headers: HeaderMap, req: Request) -> Response {
 }
 
 /// `POST /oauth/token`: the client-credentials grant, with the client id and
-/// secret in the form body, the query string, or HTTP Basic authentication.
+/// secret in the body (form-urlencoded as the Python SDK and curl send it,
+/// multipart/form-data as the TypeScript SDK does, or JSON), the query
+/// string, or HTTP Basic authentication.
 async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> Response {
-    let query = req.uri().query().unwrap_or("").to_string();
-    let bytes = to_bytes(req.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let mut params: HashMap<String, String> =
-        serde_urlencoded::from_str(&query).unwrap_or_default();
-    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
-        .ok()
-        .or_else(|| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
-    params.extend(form);
-    if let Some((id, secret)) = basic_credentials(&headers) {
-        params.entry("client_id".into()).or_insert(id);
-        params.entry("client_secret".into()).or_insert(secret);
-    }
     let oauth_error = |status: StatusCode, error: &str, description: &str| {
         (
             status,
@@ -265,6 +255,34 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
         )
             .into_response()
     };
+    let (parts, body) = req.into_parts();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let bytes = to_bytes(body, TOKEN_BODY_LIMIT).await.unwrap_or_default();
+    let mut params: HashMap<String, String> =
+        serde_urlencoded::from_str(&query).unwrap_or_default();
+    let form: HashMap<String, String> = if is_multipart(&headers) {
+        let request = Request::from_parts(parts, AxumBody::from(bytes));
+        match multipart_fields(request).await {
+            Ok(fields) => fields,
+            Err(reason) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("malformed multipart/form-data body: {reason}"),
+                )
+            }
+        }
+    } else {
+        serde_urlencoded::from_bytes(&bytes)
+            .ok()
+            .or_else(|| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    };
+    params.extend(form);
+    if let Some((id, secret)) = basic_credentials(&headers) {
+        params.entry("client_id".into()).or_insert(id);
+        params.entry("client_secret".into()).or_insert(secret);
+    }
     if params.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -323,6 +341,31 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
     (StatusCode::OK, Json(body)).into_response()
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The text fields of a multipart/form-data body, by name (the last of a
+/// repeated name wins, as with a form-urlencoded body); file parts are ignored.
+async fn multipart_fields(request: Request) -> Result<HashMap<String, String>, String> {
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| e.body_text())?;
+    let mut fields = HashMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        let (Some(name), None) = (field.name().map(str::to_string), field.file_name()) else {
+            continue;
+        };
+        let value = field.text().await.map_err(|e| e.body_text())?;
+        fields.insert(name, value);
+    }
+    Ok(fields)
+}
+
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine as _;
     let value = headers.get("authorization")?.to_str().ok()?;
@@ -366,4 +409,208 @@ fn print_banner(local: &Local, addr: SocketAddr) {
         }
     }
     println!("Then: curl -H \"Authorization: Bearer $TOKEN\" {base}/v3/access-request-status");
+}
+
+#[cfg(test)]
+mod tests {
+    //! The token endpoint over real HTTP on loopback, with each encoding the
+    //! official clients send their client credentials in.
+
+    use super::*;
+    use std::io::{Read, Write};
+
+    const CLIENT: &str = "acme-employee";
+    const SECRET: &str = "acme-employee-secret";
+    /// What the npm `form-data` package (the TypeScript SDK's) uses.
+    const BOUNDARY: &str = "--------------------------727911348011256380184412";
+
+    async fn serve() -> SocketAddr {
+        let seed = SeedFile::from_json(DEMO_SEED).expect("the demo seed parses");
+        let local = Local {
+            app: AppState::local(DEMO_SEED)
+                .await
+                .expect("the demo seed loads"),
+            seed: Arc::new(seed),
+            issuer: TokenIssuer::hs256(LOCAL_HS256_SECRET),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, router(local)).await });
+        addr
+    }
+
+    /// Sends one request (`Connection: close`) and returns the status and the body.
+    async fn send(
+        addr: SocketAddr,
+        method: &str,
+        target: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let mut head =
+            format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut request = head.into_bytes();
+        request.extend(body);
+        let raw = tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+            stream.write_all(&request).expect("request sent");
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).expect("response read");
+            raw
+        })
+        .await
+        .expect("the client thread finishes");
+        let text = String::from_utf8(raw).expect("a UTF-8 response");
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let body = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// A multipart/form-data body laid out as the `form-data` package writes it.
+    fn multipart(fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        body.into_bytes()
+    }
+
+    /// The client-credentials grant of [`CLIENT`] as the TypeScript SDK posts it.
+    fn multipart_credentials(secret: &str) -> Vec<u8> {
+        multipart(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", secret),
+        ])
+    }
+
+    fn multipart_type() -> (&'static str, String) {
+        (
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+    }
+
+    async fn token_request(
+        addr: SocketAddr,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        send(addr, "POST", "/oauth/token", headers, body).await
+    }
+
+    /// The token works: the client's identity lists its own requests with it.
+    async fn assert_token_works(addr: SocketAddr, answer: &serde_json::Value) {
+        assert_eq!(answer["token_type"], "bearer", "{answer}");
+        let token = answer["access_token"].as_str().expect("an access_token");
+        let (status, body) = send(
+            addr,
+            "GET",
+            "/v3/access-request-status?requested-for=me",
+            &[("Authorization", format!("Bearer {token}"))],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(status, 200, "status listing with the token: {body}");
+        assert!(body.is_array(), "{body}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn token_from_multipart_form_data() {
+        let addr = serve().await;
+        let (status, answer) =
+            token_request(addr, &[multipart_type()], multipart_credentials(SECRET)).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["identity_id"], "2c9180835d191a86015d28455b4a0003");
+        assert_token_works(addr, &answer).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn multipart_with_a_wrong_secret_is_an_invalid_client() {
+        let addr = serve().await;
+        let (status, answer) = token_request(
+            addr,
+            &[multipart_type()],
+            multipart_credentials("not-the-secret"),
+        )
+        .await;
+        assert_eq!(status, 401, "{answer}");
+        assert_eq!(answer["error"], "invalid_client");
+        assert!(answer.get("access_token").is_none(), "{answer}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn multipart_without_a_grant_type_is_refused() {
+        let addr = serve().await;
+        let (status, answer) = token_request(
+            addr,
+            &[multipart_type()],
+            multipart(&[("client_id", CLIENT), ("client_secret", SECRET)]),
+        )
+        .await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"], "unsupported_grant_type");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn malformed_multipart_is_an_invalid_request() {
+        let addr = serve().await;
+        // Declares a boundary the body never closes.
+        let mut body = multipart(&[("grant_type", "client_credentials")]);
+        body.truncate(body.len() - format!("--{BOUNDARY}--\r\n").len());
+        body.extend(b"--unrelated--\r\n");
+        let (status, answer) = token_request(addr, &[multipart_type()], body).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"], "invalid_request");
+        let description = answer["error_description"].as_str().unwrap_or_default();
+        assert!(description.contains("multipart/form-data"), "{answer}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn form_urlencoded_and_basic_credentials_still_work() {
+        let addr = serve().await;
+        let (status, answer) = token_request(
+            addr,
+            &[(
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            )],
+            format!("grant_type=client_credentials&client_id={CLIENT}&client_secret={SECRET}")
+                .into_bytes(),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_token_works(addr, &answer).await;
+
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT}:{SECRET}"));
+        let (status, answer) = token_request(
+            addr,
+            &[
+                ("Authorization", format!("Basic {basic}")),
+                (
+                    "Content-Type",
+                    "application/x-www-form-urlencoded".to_string(),
+                ),
+            ],
+            b"grant_type=client_credentials".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_token_works(addr, &answer).await;
+    }
 }

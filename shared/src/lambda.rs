@@ -12,7 +12,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{service_fn, Error, Request, RequestExt};
 
 use crate::http::ApiResponse;
-use crate::state::{prefer_ca_bundle_file, AppState};
+use crate::state::AppState;
 
 /// Builds the state once (store, token verifier) from the environment, then
 /// serves invocations with `handler` until the runtime stops the process.
@@ -24,8 +24,6 @@ where
     H: Fn(&'static AppState, Request) -> F,
     F: Future<Output = ApiResponse> + Send,
 {
-    // Before any thread exists: it may set an environment variable.
-    prefer_ca_bundle_file();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

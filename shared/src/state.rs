@@ -80,43 +80,6 @@ impl AppState {
     }
 }
 
-/// The CA bundle files `openssl-probe` looks for on Linux, in its order.
-const CA_BUNDLE_FILES: [&str; 8] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/ssl/cert.pem",
-    "/opt/etc/ssl/certs/ca-certificates.crt",
-    "/etc/ssl/certs/cacert.pem",
-];
-
-/// Has the AWS SDK read its root certificates from the system's CA bundle
-/// file alone. Call it first thing in `main`, before any thread starts (it
-/// may set an environment variable).
-///
-/// The SDK's HTTPS client loads them once, when the config is built (init):
-/// `rustls-native-certs` reads `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is
-/// set, and otherwise the bundle file `openssl-probe` finds *and* every file
-/// of `/etc/ssl/certs` and `/etc/pki/tls/certs`, which on Debian-like systems
-/// hold the bundle's CAs again, one file each (on Amazon Linux the bundle and
-/// its OpenSSL "trusted" form). The same CAs, read once from the bundle, cost
-/// a fraction: ~2.5 ms less init on the benchmark machine (`bench/`). With
-/// neither variable set, this sets `SSL_CERT_FILE` to the bundle that would
-/// have been read; an operator's own settings are left alone.
-pub fn prefer_ca_bundle_file() {
-    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
-        return;
-    }
-    if let Some(bundle) = CA_BUNDLE_FILES
-        .iter()
-        .find(|path| std::path::Path::new(path).is_file())
-    {
-        std::env::set_var("SSL_CERT_FILE", bundle);
-    }
-}
-
 /// The DynamoDB table the environment names (`TABLE_NAME`), if any.
 pub fn table_from_env() -> Option<String> {
     std::env::var("TABLE_NAME")
@@ -127,13 +90,15 @@ pub fn table_from_env() -> Option<String> {
 /// DynamoDB when `TABLE_NAME` is set, otherwise an in-process store loaded
 /// with `seed_json`.
 ///
-/// The DynamoDB client is built on the first request, not during init, when
-/// the region comes from the environment (as in Lambda): building it (TLS
-/// roots, endpoint rules) is most of a function's start-up, and the first
-/// request needs it no sooner. Without a region in the environment the
-/// client is built at once, so a region from a profile is found and a
-/// missing one stops the start. `DYNAMODB_WARMUP=true` builds it and opens
-/// the connection during init instead.
+/// By default the DynamoDB client is built and its connection opened (TLS
+/// handshake included) during init, by [`DynamoStore::warm_up`]: Lambda runs
+/// init on a full core and invocations on a share of one in proportion to
+/// memory (7% at 128 MB), so that work costs the first request up to ~14×
+/// more than it costs init (`bench/`). `DYNAMODB_WARMUP=false` builds the
+/// client on the first request instead, when the region comes from the
+/// environment (as in Lambda); without one there the client is built at
+/// once, so a region from a profile is found and a missing one stops the
+/// start.
 pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
         if warm_up_enabled() || !region_in_env() {
@@ -161,14 +126,13 @@ pub async fn memory_store(seed_json: &str) -> Result<Store, crate::seed::SeedErr
     Ok(store)
 }
 
-/// `DYNAMODB_WARMUP` (default off): build the client and open the
-/// connection during init (one GetItem) instead of in the first request.
-/// Measured with `bench/coldstart.py`, it costs init more than it saves the
-/// first request; it may pay where init runs faster than requests do.
+/// `DYNAMODB_WARMUP` (default on; `false`, `0` or `off` turns it off):
+/// build the client and open the connection during init (one GetItem)
+/// instead of in the first request.
 fn warm_up_enabled() -> bool {
-    matches!(
+    !matches!(
         std::env::var("DYNAMODB_WARMUP").as_deref(),
-        Ok("true") | Ok("1") | Ok("on")
+        Ok("false") | Ok("0") | Ok("off")
     )
 }
 

@@ -1,7 +1,9 @@
 //! What a function does at start-up with DynamoDB configured: a clear
-//! start-up error when no region can be found; otherwise it starts without
-//! a connection (the client is built by the first store call), and an
-//! unreachable endpoint is a store error on the request, not a crash.
+//! start-up error when no region can be found; otherwise it starts, with
+//! the warm-up (the default) contacting the endpoint during start-up or
+//! without a connection (`DYNAMODB_WARMUP=false`: the client is built by the
+//! first store call), and an unreachable endpoint is a store error on the
+//! request, not a crash.
 //!
 //! One test in its own binary: it sets process environment variables.
 
@@ -35,14 +37,10 @@ async fn starts_without_a_connection_and_needs_a_region() {
     ] {
         std::env::set_var(name, value);
     }
-    for name in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "DYNAMODB_WARMUP",
-    ] {
+    for name in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"] {
         std::env::remove_var(name);
     }
+    std::env::set_var("DYNAMODB_WARMUP", "false");
 
     // Without a region the start fails, saying what is missing.
     let error = store_from_env("{}")
@@ -64,9 +62,9 @@ async fn starts_without_a_connection_and_needs_a_region() {
         "{result:?}"
     );
 
-    // The warm-up, asked for, contacts it during start-up and logs the
+    // The warm-up (the default) contacts it during start-up and logs the
     // failure without stopping the start.
-    std::env::set_var("DYNAMODB_WARMUP", "true");
+    std::env::remove_var("DYNAMODB_WARMUP");
     let store = store_from_env("{}")
         .await
         .expect("a failed warm-up still starts");

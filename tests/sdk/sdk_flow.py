@@ -16,6 +16,15 @@ Usage (against a freshly started server loaded with the demo seed):
 
     python tests/sdk/sdk_flow.py --base-url http://127.0.0.1:3000 [--seed seed/demo.json]
 
+Where the API is served without the token endpoint (the functions under
+`sam local start-api`, like a tenant whose tokens come from elsewhere), give
+the client-credentials endpoint separately: each client's token is fetched
+from it with the same grant the SDK sends and handed to the SDK as its
+`access_token`:
+
+    python tests/sdk/sdk_flow.py --base-url http://127.0.0.1:3001 \
+        --token-url http://127.0.0.1:3000/oauth/token
+
 Prints `ok <step>` per step, then `sdk_flow: N passed, 0 failed` and exits 0;
 on the first failure prints the failure and `sdk_flow: N passed, 1 failed`
 and exits 1.
@@ -29,6 +38,8 @@ import logging
 import os
 import sys
 import traceback
+import urllib.parse
+import urllib.request
 import uuid
 import warnings
 
@@ -84,18 +95,17 @@ def eq(actual, expected, what):
 
 
 def header(headers, name):
-    """Case-insensitive header lookup on an ApiResponse/ApiException's headers."""
+    """A header of an ApiResponse/ApiException, by its exact name, as the SDK's
+    users read it: `ApiResponse.headers` is a plain, case-sensitive dict."""
     if not headers:
         return None
-    for k, v in headers.items():
-        if k.lower() == name.lower():
-            return v
-    return None
+    return dict(headers).get(name)
 
 
 class Flow:
-    def __init__(self, base_url, seed):
+    def __init__(self, base_url, seed, token_url=None):
         self.base_url = base_url.rstrip("/")
+        self.token_url = token_url
         tenant = next((t for t in seed["tenants"] if t.get("name") == ACME), None)
         if tenant is None:
             raise SystemExit(f"seed has no tenant named {ACME!r}")
@@ -110,13 +120,27 @@ class Flow:
 
     # ---- SDK plumbing -------------------------------------------------------
 
+    def fetch_token(self, client_id):
+        """A token from --token-url by the client-credentials grant, as the SDK asks for one."""
+        form = urllib.parse.urlencode({
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": self.secrets[client_id],
+        }).encode()
+        with urllib.request.urlopen(urllib.request.Request(self.token_url, data=form), timeout=30) as r:
+            eq(r.status, 200, f"token endpoint status for {client_id}")
+            return json.load(r)["access_token"]
+
     def clients(self, client_id):
-        """(v3.ApiClient, beta.ApiClient) for one OAuth client; token fetched by the SDK."""
+        """(v3.ApiClient, beta.ApiClient) for one OAuth client; token fetched by the SDK
+        (or from --token-url)."""
         if client_id not in self._clients:
             params = ConfigurationParams()
             params.base_url = self.base_url
             params.client_id = client_id
             params.client_secret = self.secrets[client_id]
+            if self.token_url:
+                params.access_token = self.fetch_token(client_id)
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
                 config = Configuration(params)
@@ -443,10 +467,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:3000 (no /v3 suffix)")
     ap.add_argument("--seed", default=default_seed, help="seed file the server was started with")
+    ap.add_argument("--token-url", help="client-credentials endpoint to fetch the tokens from "
+                    "(default: the SDK fetches them from <base-url>/oauth/token)")
     args = ap.parse_args()
     with open(args.seed, encoding="utf-8") as f:
         seed = json.load(f)
-    return Flow(args.base_url, seed).run()
+    return Flow(args.base_url, seed, args.token_url).run()
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 """The store's HTTPS client against a DynamoDB endpoint over TLS.
 
 Every other test talks to moto_server over plain HTTP, so this one checks the
-TLS half of the DynamoDB client (rustls on ring, roots read from the system
-bundle or SSL_CERT_FILE): a local HTTPS server with a certificate from a test
-CA answers every call as DynamoDB answers for a missing table, and
+TLS half of the DynamoDB client (rustls on ring, the compiled-in AWS roots,
+or the roots SSL_CERT_FILE / SSL_CERT_DIR name): a local HTTPS server with a
+certificate from a test CA answers every call as DynamoDB answers for a
+missing table, and
 
   1. with SSL_CERT_FILE naming that CA, `local-api --init-table` reaches it
      (its CreateTable gets the server's answer, so the handshake succeeded);
-  2. with the system's roots only, the same call fails in the handshake
-     (the certificate is not trusted: nothing reaches the server).
+  2. with neither variable set (the compiled-in roots), the same call fails
+     in the handshake (the certificate is not trusted: nothing reaches the
+     server).
 
     python tests/tls/https_store.py target/debug/local-api
 
@@ -139,9 +141,9 @@ def main() -> int:
             reached = DynamoDbLike.calls
             untrusted = run_local_api(binary, port, None)
             if MARKER in untrusted or DynamoDbLike.calls != reached:
-                failures.append(f"with the system roots only, an untrusted certificate was accepted:\n{untrusted}")
+                failures.append(f"with the compiled-in roots, an untrusted certificate was accepted:\n{untrusted}")
             elif "dispatch failure" not in untrusted:
-                failures.append(f"with the system roots only, not a connection failure:\n{untrusted}")
+                failures.append(f"with the compiled-in roots, not a connection failure:\n{untrusted}")
         finally:
             server.shutdown()
     for failure in failures:
