@@ -12,7 +12,8 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::records::{
-    AccessRequestRecord, CatalogItemRecord, EventRecord, IdentityRecord, NonEmployeeRequestRecord,
+    AccessRequestRecord, CatalogItemRecord, EventRecord, IdentityRecord,
+    NonEmployeeApprovalViewRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
     PointerRecord,
 };
 
@@ -67,6 +68,9 @@ pub enum Record {
     CatalogItem(CatalogItemRecord),
     AccessRequest(AccessRequestRecord),
     NonEmployeeRequest(NonEmployeeRequestRecord),
+    NonEmployeeSource(NonEmployeeSourceRecord),
+    /// An entry of an identity's non-employee approvals list.
+    NonEmployeeApproval(NonEmployeeApprovalViewRecord),
     Event(EventRecord),
     /// A reference to another record: a duplicate guard naming the request
     /// that claims it, an assignment naming a request to list.
@@ -81,6 +85,8 @@ impl Record {
             Record::CatalogItem(_) => "catalogItem",
             Record::AccessRequest(_) => "accessRequest",
             Record::NonEmployeeRequest(_) => "nonEmployeeRequest",
+            Record::NonEmployeeSource(_) => "nonEmployeeSource",
+            Record::NonEmployeeApproval(_) => "nonEmployeeApproval",
             Record::Event(_) => "event",
             Record::Pointer(_) => "pointer",
         }

@@ -52,6 +52,8 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
         Record::CatalogItem(r) => fields(r)?,
         Record::AccessRequest(r) => fields(r)?,
         Record::NonEmployeeRequest(r) => fields(r)?,
+        Record::NonEmployeeSource(r) => fields(r)?,
+        Record::NonEmployeeApproval(r) => fields(r)?,
         Record::Event(r) => fields(r)?,
         Record::Pointer(r) => fields(r)?,
     };
@@ -101,6 +103,8 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         "catalogItem" => Record::CatalogItem(record(attributes, pk)?),
         "accessRequest" => Record::AccessRequest(record(attributes, pk)?),
         "nonEmployeeRequest" => Record::NonEmployeeRequest(record(attributes, pk)?),
+        "nonEmployeeSource" => Record::NonEmployeeSource(record(attributes, pk)?),
+        "nonEmployeeApproval" => Record::NonEmployeeApproval(record(attributes, pk)?),
         "event" => Record::Event(record(attributes, pk)?),
         "pointer" => Record::Pointer(record(attributes, pk)?),
         other => {
