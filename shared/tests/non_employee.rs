@@ -689,6 +689,15 @@ async fn approving_advances_the_order_and_completes_the_request() {
             [ApprovalStatus::Approved, ApprovalStatus::Approved]
         );
         assert_eq!(done.approval_items[1].comment, None);
+        // The group's item is now Sam's decision: listed for him, no longer
+        // for the other members; the first stays Maria's.
+        let second_approved = (second.clone(), ApprovalStatus::Approved);
+        assert!(approval_ids(&store, &sam(), &[])
+            .await
+            .contains(&second_approved));
+        let marias = approval_ids(&store, &manager(), &[]).await;
+        assert!(!marias.iter().any(|(id, _)| id == second), "{name}");
+        assert!(marias.contains(&(first.clone(), ApprovalStatus::Approved)));
         // An approved request keeps its name.
         conflict_causes(
             create::create(

@@ -1572,6 +1572,25 @@ async fn non_employee_updates_check_the_version_and_rewrite_every_copy(store: &S
             .update_non_employee_request(ACME, &ne, &approved)
             .await
     ));
+    // A group's item decided by one member leaves the other members' lists.
+    let mut done = approved.clone();
+    done.version = 3;
+    done.approval_status = ApprovalStatus::Approved;
+    done.approval_items[1].approval_status = ApprovalStatus::Approved;
+    done.approval_items[1].reviewer_id = Some("gina".into());
+    store
+        .update_non_employee_request(ACME, &approved, &done)
+        .await
+        .unwrap();
+    assert_eq!(
+        approval_list(store, ACME, "gina").await,
+        vec![entry("item-2", ApprovalStatus::Approved)]
+    );
+    assert!(approval_list(store, ACME, "gus").await.is_empty());
+    assert_eq!(
+        approval_list(store, ACME, "mona").await,
+        vec![entry("item-1", ApprovalStatus::Approved)]
+    );
     // An unknown request cannot be updated.
     let ghost = non_employee("ghost", &["ghost-item"]);
     let mut next = ghost.clone();
@@ -1761,14 +1780,13 @@ async fn non_employee_reject_frees_the_account_name(store: &Store) {
         name_holder(store, ACME, "src-1", &r.account_name).await,
         None
     );
-    // The reviewer lists what it decided, beside the approvers.
-    for identity in ["ada", "mona"] {
-        assert_eq!(
-            approval_list(store, ACME, identity).await,
-            vec![entry("item-1", ApprovalStatus::Rejected)],
-            "{identity}"
-        );
-    }
+    // A decided item is listed for whoever decided it, no longer for its
+    // approver.
+    assert_eq!(
+        approval_list(store, ACME, "ada").await,
+        vec![entry("item-1", ApprovalStatus::Rejected)]
+    );
+    assert!(approval_list(store, ACME, "mona").await.is_empty());
     assert_eq!(
         approval_list(store, ACME, "gina").await,
         vec![entry("item-2", ApprovalStatus::Cancelled)]

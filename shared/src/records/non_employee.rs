@@ -73,12 +73,22 @@ pub struct NonEmployeeApprovalRecord {
 }
 
 impl NonEmployeeApprovalRecord {
-    /// Identities whose approvals list holds this item: those who may decide
-    /// it, and whoever decided it.
-    pub fn listed_for(&self) -> BTreeSet<&str> {
+    /// Identities that may decide it or decided it: those that may read it.
+    pub fn involved(&self) -> BTreeSet<&str> {
         let mut ids: BTreeSet<&str> = self.approver.acting_identities().into_iter().collect();
         ids.extend(self.reviewer_id.as_deref());
         ids
+    }
+
+    /// Identities whose approvals list holds it: while undecided (or
+    /// cancelled), those who may decide it — the approver, or each member of
+    /// its group; once decided, whoever decided it (its approver when the
+    /// decision names nobody).
+    pub fn listed_for(&self) -> BTreeSet<&str> {
+        match (self.is_decided(), self.reviewer_id.as_deref()) {
+            (true, Some(reviewer)) => BTreeSet::from([reviewer]),
+            _ => self.approver.acting_identities().into_iter().collect(),
+        }
     }
 
     /// Approved or rejected: its history outlives the request.
@@ -140,14 +150,14 @@ impl NonEmployeeRequestRecord {
         ids
     }
 
-    /// Whether `identity_id` may read the request: it is in a list of the
-    /// request's, or in the approvals list of one of its items.
+    /// Whether `identity_id` may read the request: it lists the request, or
+    /// may decide or decided one of its items.
     pub fn visible_to(&self, identity_id: &str) -> bool {
         self.listed_for().contains(identity_id)
             || self
                 .approval_items
                 .iter()
-                .any(|i| i.listed_for().contains(identity_id))
+                .any(|i| i.involved().contains(identity_id))
     }
 
     /// Whether the request holds its account name on the source: every

@@ -6,8 +6,8 @@
 //! GetItem); and one copy in the requests list of each identity that lists
 //! it (its sponsor and the source's account managers: a list page is one
 //! Query). Each approval item also has an entry in the approvals list of each
-//! identity that may decide it or decided it (a group's members each have
-//! their own). The account name a request holds on its source is a guard
+//! identity that may decide it (a group's members each have their own), and
+//! once decided in the list of the one who decided it. The account name a request holds on its source is a guard
 //! item, written with the request on the condition that it is absent and
 //! removed when the request is rejected or deleted.
 //!
@@ -183,8 +183,9 @@ fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
 }
 
 /// The writes that replace `before` by `after` (the next version): every
-/// copy of the request, the list entries of the items that changed, and the
-/// release of the account name when `after` no longer holds it.
+/// copy of the request, the list entries of the items that changed (and the
+/// removal of those no longer listing them), and the release of the account
+/// name when `after` no longer holds it.
 fn update_writes(
     tenant: &str,
     before: &NonEmployeeRequestRecord,
@@ -202,8 +203,20 @@ fn update_writes(
     );
     writes.extend(list_copies(tenant, after).into_iter().map(Write::put));
     for item in &after.approval_items {
-        if before.item(&item.id) != Some(item) {
-            writes.extend(entries(tenant, after, item).into_iter().map(Write::put));
+        let previous = before.item(&item.id);
+        if previous == Some(item) {
+            continue;
+        }
+        writes.extend(entries(tenant, after, item).into_iter().map(Write::put));
+        // A decided item leaves the lists of the others who could have.
+        if let Some(previous) = previous {
+            let now_listed = item.listed_for();
+            writes.extend(
+                previous
+                    .listed_for()
+                    .difference(&now_listed)
+                    .map(|identity| Write::delete(entry_key(tenant, before, previous, identity))),
+            );
         }
     }
     if before.holds_account_name() && !after.holds_account_name() {
