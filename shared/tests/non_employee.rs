@@ -1550,3 +1550,54 @@ async fn summaries_count_by_status_over_the_listed_sets() {
         assert_eq!(count(ApprovalStatus::Rejected), 1);
     }
 }
+
+#[tokio::test]
+async fn a_request_too_big_to_store_atomically_is_refused() {
+    // A source with 21 account managers and one approver: 23 copies of
+    // each request (its own, its item's, one per manager).
+    let mut seed: Value = serde_json::from_str(&large_seed(20)).unwrap();
+    let managers: Vec<String> = (0..20)
+        .map(bulk_identity)
+        .chain([EMPLOYEE.to_string()])
+        .collect();
+    seed["tenants"][0]["nonEmployeeSources"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"id": "crowded", "name": "Crowded", "accountManagerIds": managers,
+                     "approvers": [{"type": "IDENTITY", "id": MANAGER}]}),
+        );
+    let heavy: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("k{i}"), json!("🦀".repeat(4000))))
+        .collect();
+    for (name, store) in stores_with(&seed.to_string()).await {
+        let e = create::create(
+            &store,
+            &employee(),
+            &body("heavy", "crowded", json!({"data": heavy})),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        let c = causes(e);
+        assert!(c[0].contains("stored 23 times"), "{name}: {c:?}");
+        // The same data on a source with fewer copies is fine.
+        create::create(
+            &store,
+            &employee(),
+            &body("heavy", CONTRACTORS, json!({"data": heavy})),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        // Light data on the crowded source too.
+        create::create(
+            &store,
+            &employee(),
+            &body("light", "crowded", json!({})),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}

@@ -24,6 +24,9 @@ pub const MAX_TEXT_CHARS: usize = 255;
 pub const MAX_DATA_ENTRIES: usize = 10;
 /// Longest custom attribute value, in characters.
 pub const MAX_DATA_VALUE_CHARS: usize = 4000;
+/// What the full copies of one request may weigh together (JSON bytes), well
+/// within the 4 MB one DynamoDB transaction may carry.
+pub const MAX_COPIES_BYTES: usize = 3_000_000;
 
 /// A valid `NonEmployeeRequestBody`, its text trimmed.
 #[derive(Debug, Clone, PartialEq)]
@@ -429,6 +432,14 @@ fn decide(
             source.approvers.len(),
             source.account_manager_ids.len(),
             MAX_TRANSACTION_ITEMS - 1
+        )));
+    }
+    let copies = 1 + record.approval_items.len() + record.listed_for().len();
+    let bytes = serde_json::to_vec(&record).map_or(0, |v| v.len()) * copies;
+    if bytes > MAX_COPIES_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the request is stored {copies} times (under its id, each approval item and each account manager); \
+             at {bytes} bytes in all it exceeds {MAX_COPIES_BYTES}: send less data"
         )));
     }
     Ok(record)
