@@ -1062,6 +1062,10 @@ async fn requested_for_is_me_or_an_id_and_only_org_admin_names_others() {
         assert!(causes(e)[0].contains("requested-for is required"), "{name}");
         let e = requests::parse_list(&params(&[("requested-for", " ")])).unwrap_err();
         assert!(causes(e)[0].contains("requested-for"), "{name}");
+        let twice = params(&[("requested-for", "me"), ("requested-for", MANAGER)]);
+        let c = causes(requests::parse_list(&twice).unwrap_err());
+        assert_eq!(c.len(), 1, "{name}: {c:?}");
+        assert!(c[0].contains("given 2 times"), "{name}: {c:?}");
         for summary_of in [" ", "me"] {
             let r = requests::summary(&store, &api_client(), summary_of).await;
             assert!(matches!(r, Err(ApiError::BadRequest(_))), "{name}: {r:?}");

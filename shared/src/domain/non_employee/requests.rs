@@ -60,7 +60,7 @@ pub struct RequestPage {
 pub fn parse_list(params: &BTreeMap<String, Vec<String>>) -> Result<ListQuery, ApiError> {
     let mut p = Params::new(params);
     let requested_for = p.identity("requested-for");
-    if requested_for.is_none() {
+    if params.get("requested-for").is_none_or(Vec::is_empty) {
         p.cause("requested-for is required: give an identity id or me");
     }
     let paging = p.paging();
