@@ -72,6 +72,14 @@ NE_MARIA_PENDING = "2c1e388b-1e55-4b0a-ab5c-897f12040001"
 NE_GROUP_NOT_READY = "2c1e388b-1e55-4b0a-ab5c-897f12040002"
 NE_GROUP_PENDING = "2c1e388b-1e55-4b0a-ab5c-897f12040003"
 NE_APPROVED = "2c1e388b-1e55-4b0a-ab5c-897f12040004"
+# acme non-employee sources and requests
+FINANCE_GROUP = "2c9180835d191a86015d28455b4a0f01"
+NE_CONTRACTORS = "a0303682-5e4a-44f7-bdc2-6ce611250001"  # managers Maria, Eve; approvers Maria, Finance group
+NE_FINANCE_TEMPS = "a0303682-5e4a-44f7-bdc2-6ce611250002"  # manager Maria; approver Finance group
+NE_LAB_VISITORS = "a0303682-5e4a-44f7-bdc2-6ce611250003"  # manager Eve; approver Sam
+NE_REQUEST_ONE = "ac110005-7156-1150-8171-5b292e3e0001"  # contractor.one, pending (Maria, then the group)
+NE_REQUEST_TWO = "ac110005-7156-1150-8171-5b292e3e0002"  # contractor.two, pending (the group)
+NE_REQUEST_THREE = "ac110005-7156-1150-8171-5b292e3e0003"  # contractor.three, approved (Sam)
 # initech
 IVY, PETER, BILL = (f"7c9180835d191a86015d28455b4b000{i}" for i in range(1, 4))
 TPS_REPORTS = "7c918086771c86df0177401efcd00001"
@@ -84,6 +92,7 @@ AR_COMPLETED = "7c9180857a1f0001a1b2c3d4e5f60003"
 AR_BILL_FOR_PETER = "7c9180857a1f0001a1b2c3d4e5f60004"
 ITEM_PENDING = "7c9180857a1f0002a1b2c3d4e5f60001"
 NE_BILL_PENDING = "2c1e388b-1e55-4b0a-ab5c-897f12040101"
+NE_CONSULTANTS = "b1404793-6f5b-45a8-9ed3-7df722360001"
 UNKNOWN_ID = "ffffffffffffffffffffffffffffffff"
 
 
@@ -568,12 +577,265 @@ def reject_cases() -> list[dict]:
     ]
 
 
+def new_contractor(**changes) -> dict:
+    """A NonEmployeeRequestBody on acme's Contractors source."""
+    body = {
+        "accountName": "dana.scully",
+        "firstName": "Dana",
+        "lastName": "Scully",
+        "email": "dana.scully@contractors.example.com",
+        "phone": "5125550142",
+        "manager": MARIA,
+        "sourceId": NE_CONTRACTORS,
+        "data": {"project": "Build farm", "badge": "B-1042"},
+        "startDate": "2026-12-14T00:00:00Z",
+        "endDate": "2027-06-30T00:00:00Z",
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def create_ne_cases() -> list[dict]:
+    sponsor = case("sponsor-creates", client="acme-employee", body=new_contractor())
+    return [
+        sponsor,
+        case("manager-creates-beta", client="acme-manager", version="beta",
+             body=new_contractor(accountName="fox.mulder", firstName="Fox", lastName="Mulder",
+                                 email="fox.mulder@contractors.example.com",
+                                 sourceId=NE_FINANCE_TEMPS, data=None)),
+        case("admin-creates-with-offsets", client="acme-admin",
+             body=new_contractor(accountName="walter.skinner", firstName="Walter", lastName="Skinner",
+                                 email="walter.skinner@lab.example.com", sourceId=NE_LAB_VISITORS,
+                                 manager=EVE, startDate="2026-12-14T08:30:00-05:00",
+                                 endDate="2027-01-15", data={"lab": "Optics"})),
+        # 400: one cause per problem
+        case("missing-fields", client="acme-employee", body={}),
+        case("first-and-account-name-missing", client="acme-employee",
+             body=new_contractor(accountName=None, firstName=None)),
+        case("blank-and-wrong-types", client="acme-employee",
+             body=new_contractor(lastName="  ", phone=5125550142, data=["not", "a", "map"])),
+        case("bad-email", client="acme-employee", body=new_contractor(email="dana.scully(at)example")),
+        case("start-not-before-end", client="acme-employee",
+             body=new_contractor(startDate="2027-06-30T00:00:00Z", endDate="2026-12-14T00:00:00Z")),
+        case("bad-dates", client="acme-employee",
+             body=new_contractor(startDate="next monday", endDate="")),
+        case("too-much-data", client="acme-employee",
+             body=new_contractor(data={f"attribute{i:02}": str(i) for i in range(11)})),
+        case("unknown-source-and-manager", client="acme-admin",
+             body=new_contractor(sourceId=UNKNOWN_ID, manager=UNKNOWN_ID)),
+        case("other-tenant-source", client="initech-admin",
+             body=new_contractor(manager=BILL)),
+        case("invalid-json", client="acme-employee", raw_body='{"accountName": "dana.scully",'),
+        case("not-an-object", client="acme-employee", raw_body='["dana.scully"]'),
+        # 400.1.409
+        case("account-name-taken", client="acme-employee",
+             body=new_contractor(accountName="contractor.one")),
+        case("account-name-taken-other-case", client="acme-manager",
+             body=new_contractor(accountName="Contractor.One")),
+        # 403
+        case("not-account-manager", client="acme-source-admin", body=new_contractor()),
+        case("api-token", client="acme-api", body=new_contractor()),
+        # 401
+        case("no-token", body=new_contractor()),
+        v2(sponsor),
+    ]
+
+
+def list_ne_requests_cases() -> list[dict]:
+    sponsor = case("sponsor-me", client="acme-employee", query=[("requested-for", "me")])
+    paged = case("manager-count-paged", client="acme-manager",
+                 query=[("requested-for", "me"), ("count", "true"), ("limit", "1"), ("offset", "1"),
+                        ("sorters", "accountName")])
+    return [
+        sponsor,
+        paged,
+        case("filter-source", client="acme-manager",
+             query=[("requested-for", MARIA), ("filters", f'sourceId eq "{NE_FINANCE_TEMPS}"')]),
+        case("admin-for-other-beta", client="acme-admin", version="beta",
+             query=[("requested-for", EVE), ("sorters", "-created"), ("count", "true")]),
+        case("sorted-by-status-then-name", client="acme-manager",
+             query=[("requested-for", "me"), ("sorters", "approvalStatus,-lastName")]),
+        case("empty-result", client="acme-source-admin", query=[("requested-for", "me"), ("count", "true")]),
+        # 400
+        case("missing-requested-for", client="acme-employee"),
+        case("unsupported-filter", client="acme-employee",
+             query=[("requested-for", "me"), ("filters", 'accountName eq "contractor.one"')]),
+        case("unsupported-operator", client="acme-employee",
+             query=[("requested-for", "me"), ("filters", f'sourceId ne "{NE_CONTRACTORS}"')]),
+        case("unknown-sorter", client="acme-employee", query=[("requested-for", "me"), ("sorters", "modified")]),
+        case("limit-too-large", client="acme-employee", query=[("requested-for", "me"), ("limit", "251")]),
+        # 403
+        case("other-identity", client="acme-employee", query=[("requested-for", MARIA)]),
+        # 401
+        case("no-token", query=[("requested-for", "me")]),
+        v2(sponsor),
+        v2(paged),
+    ]
+
+
+def get_ne_request_cases() -> list[dict]:
+    sponsor = case("sponsor-reads", client="acme-employee", path_id=NE_REQUEST_THREE)
+    return [
+        sponsor,
+        case("account-manager-reads", client="acme-employee", path_id=NE_REQUEST_ONE),
+        case("group-member-reads-beta", client="acme-source-admin", version="beta", path_id=NE_REQUEST_TWO),
+        case("admin-reads", client="acme-admin", path_id=NE_REQUEST_TWO),
+        # 403
+        case("not-visible", client="acme-employee", path_id=NE_REQUEST_TWO),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID),
+        case("other-tenant", client="initech-admin", path_id=NE_REQUEST_ONE),
+        # 401
+        case("no-token", path_id=NE_REQUEST_THREE),
+        v2(sponsor),
+    ]
+
+
+def delete_ne_request_cases() -> list[dict]:
+    admin = case("admin-deletes", client="acme-admin", path_id=NE_REQUEST_ONE)
+    return [
+        admin,
+        case("admin-deletes-approved-beta", client="acme-admin", version="beta", path_id=NE_REQUEST_THREE),
+        # 403
+        case("not-admin", client="acme-manager", path_id=NE_REQUEST_TWO),
+        case("source-admin", client="acme-source-admin", path_id=NE_REQUEST_TWO),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID),
+        case("other-tenant", client="initech-admin", path_id=NE_REQUEST_TWO),
+        # 401
+        case("no-token", path_id=NE_REQUEST_TWO),
+        v2(admin),
+    ]
+
+
+def ne_request_summary_cases() -> list[dict]:
+    sponsor = case("sponsor-me", client="acme-employee", path_id="me")
+    return [
+        sponsor,
+        case("manager-me", client="acme-manager", path_id="me"),
+        case("admin-for-other-beta", client="acme-admin", version="beta", path_id=MARIA),
+        case("initech-sponsor", client="initech-bill", path_id=BILL),
+        # 400
+        case("api-token-me", client="acme-api", path_id="me"),
+        # 403
+        case("other-identity", client="acme-employee", path_id=MARIA),
+        # 401
+        case("no-token", path_id="me"),
+        v2(sponsor),
+    ]
+
+
+def list_ne_approvals_cases() -> list[dict]:
+    pending = case("approver-pending", client="acme-manager",
+                   query=[("requested-for", "me"), ("filters", 'approvalStatus eq "PENDING"')])
+    return [
+        pending,
+        case("approver-all-count", client="acme-manager",
+             query=[("requested-for", "me"), ("count", "true"), ("sorters", "-created")]),
+        case("status-any-case", client="acme-source-admin",
+             query=[("requested-for", "me"), ("filters", 'approvalStatus eq "approved"')]),
+        case("default-me", client="acme-source-admin"),
+        case("admin-for-other-paged-beta", client="acme-admin", version="beta",
+             query=[("requested-for", SAM), ("count", "true"), ("limit", "1"), ("offset", "1"),
+                    ("sorters", "modified")]),
+        # 400
+        case("unknown-status", client="acme-manager",
+             query=[("requested-for", "me"), ("filters", 'approvalStatus eq "DONE"')]),
+        case("unsupported-filter", client="acme-manager",
+             query=[("filters", 'accountName eq "contractor.one"')]),
+        case("unknown-sorter", client="acme-manager", query=[("sorters", "approvalStatus")]),
+        case("negative-offset", client="acme-manager", query=[("offset", "-1")]),
+        # 403
+        case("other-identity", client="acme-employee", query=[("requested-for", MARIA)]),
+        # 401
+        case("no-token", query=[("requested-for", "me")]),
+        v2(pending),
+    ]
+
+
+def get_ne_approval_cases() -> list[dict]:
+    approver = case("approver-reads", client="acme-manager", path_id=NE_MARIA_PENDING)
+    return [
+        approver,
+        case("without-detail", client="acme-manager", path_id=NE_MARIA_PENDING,
+             query=[("include-detail", "false")]),
+        case("group-member-reads-beta", client="acme-source-admin", version="beta",
+             path_id=NE_GROUP_PENDING, query=[("include-detail", "true")]),
+        case("admin-reads-approved", client="acme-admin", path_id=NE_APPROVED),
+        case("initech-offset-dates", client="initech-bill", path_id=NE_BILL_PENDING),
+        # 400
+        case("bad-include-detail", client="acme-manager", path_id=NE_MARIA_PENDING,
+             query=[("include-detail", "maybe")]),
+        # 403
+        case("not-visible", client="acme-employee", path_id=NE_GROUP_PENDING),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID),
+        case("other-tenant", client="initech-admin", path_id=NE_MARIA_PENDING),
+        # 401
+        case("no-token", path_id=NE_MARIA_PENDING),
+        v2(approver),
+    ]
+
+
+def approve_cases() -> list[dict]:
+    approver = case("approver-approves", client="acme-manager", path_id=NE_MARIA_PENDING,
+                    body={"comment": "Budget confirmed."})
+    return [
+        approver,
+        case("group-member-approves-last-beta", client="acme-source-admin", version="beta",
+             path_id=NE_GROUP_PENDING, body={"comment": "Finance agrees."}),
+        case("admin-approves-without-body", client="acme-admin", path_id=NE_MARIA_PENDING),
+        case("approver-approves-without-comment", client="acme-manager", path_id=NE_MARIA_PENDING, body={}),
+        case("initech-approver-approves", client="initech-bill", path_id=NE_BILL_PENDING,
+             body={"comment": "Mmm, yeah."}),
+        # 400
+        case("already-approved", client="acme-admin", path_id=NE_APPROVED, body={"comment": "Again"}),
+        case("not-ready", client="acme-admin", path_id=NE_GROUP_NOT_READY, body={"comment": "Too early"}),
+        case("comment-too-long", client="acme-manager", path_id=NE_MARIA_PENDING,
+             body={"comment": "x" * 4001}),
+        case("wrong-comment-type", client="acme-manager", path_id=NE_MARIA_PENDING, body={"comment": 5}),
+        # 403
+        case("not-approver", client="acme-employee", path_id=NE_MARIA_PENDING, body={"comment": "Fine"}),
+        case("source-admin-not-approver", client="acme-source-admin", path_id=NE_MARIA_PENDING,
+             body={"comment": "Fine"}),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID, body={"comment": "Who?"}),
+        case("other-tenant", client="initech-admin", path_id=NE_MARIA_PENDING, body={"comment": "Not ours"}),
+        # 401
+        case("no-token", path_id=NE_MARIA_PENDING, body={"comment": "No token"}),
+        v2(approver),
+    ]
+
+
+def ne_approval_summary_cases() -> list[dict]:
+    approver = case("approver-me", client="acme-manager", path_id="me")
+    return [
+        approver,
+        case("group-member-me", client="acme-source-admin", path_id="me"),
+        case("admin-for-other-beta", client="acme-admin", version="beta", path_id=MARIA),
+        # 403
+        case("other-identity", client="acme-employee", path_id=MARIA),
+        # 401
+        case("no-token", path_id="me"),
+        v2(approver),
+    ]
+
+
 CASES = {
     "create-access-request": create_cases,
     "cancel-access-request": cancel_cases,
     "close-access-request": close_cases,
     "list-access-request-status": status_cases,
     "reject-non-employee-request": reject_cases,
+    "create-non-employee-request": create_ne_cases,
+    "list-non-employee-requests": list_ne_requests_cases,
+    "get-non-employee-request": get_ne_request_cases,
+    "delete-non-employee-request": delete_ne_request_cases,
+    "get-non-employee-request-summary": ne_request_summary_cases,
+    "list-non-employee-approvals": list_ne_approvals_cases,
+    "get-non-employee-approval": get_ne_approval_cases,
+    "approve-non-employee-request": approve_cases,
+    "get-non-employee-approval-summary": ne_approval_summary_cases,
 }
 
 

@@ -3,8 +3,9 @@
 # into .venv, starts moto_server (a DynamoDB-compatible server on loopback),
 # and runs
 #   1. every Rust test, each store rule on the in-process store AND DynamoDB;
-#   2. the official Python SDK flow against the local API, on the in-process
-#      store and on DynamoDB;
+#   2. the official Python SDK flows (access requests; non-employee requests
+#      and approvals) against the local API, on the in-process store and on
+#      DynamoDB;
 #   3. the template check (routes, table definition, IAM resources);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
@@ -48,6 +49,13 @@ timed "official Python SDK against the local API (in-process store)" \
 timed "official Python SDK against the local API on DynamoDB (moto_server)" \
     bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
     bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
+
+timed "official Python SDK, non-employee flow, against the local API (in-process store)" \
+    bash scripts/local_api.sh sh -c 'python tests/sdk/non_employee_flow.py --base-url "$BASE_URL"'
+
+timed "official Python SDK, non-employee flow, against the local API on DynamoDB (moto_server)" \
+    bash scripts/with-moto.sh env TABLE_NAME="sdk-ne-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+    bash scripts/local_api.sh sh -c 'python tests/sdk/non_employee_flow.py --base-url "$BASE_URL"'
 
 timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
     bash scripts/emulator_test.sh

@@ -100,6 +100,15 @@ handlers! {
     "close-access-request" => close_access_request,
     "list-access-request-status" => list_access_request_status,
     "reject-non-employee-request" => reject_non_employee_request,
+    "create-non-employee-request" => create_non_employee_request,
+    "list-non-employee-requests" => list_non_employee_requests,
+    "get-non-employee-request" => get_non_employee_request,
+    "delete-non-employee-request" => delete_non_employee_request,
+    "get-non-employee-request-summary" => get_non_employee_request_summary,
+    "list-non-employee-approvals" => list_non_employee_approvals,
+    "get-non-employee-approval" => get_non_employee_approval,
+    "approve-non-employee-request" => approve_non_employee_request,
+    "get-non-employee-approval-summary" => get_non_employee_approval_summary,
 }
 
 #[cfg(test)]

@@ -824,20 +824,36 @@ fn str_at<'a>(event: &'a Value, pointer: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("{pointer} is not a string"))
 }
 
-/// The concrete path of `resource` with its `{id}` filled from `params`.
+/// The concrete path of `resource` with its `{name}` parameters (`{id}`,
+/// `{requested-for}`) filled from `params`, which must hold exactly those.
 fn concrete_path(resource: &str, params: Option<&Value>) -> Result<String, String> {
-    if !resource.contains("{id}") {
+    let names: Vec<&str> = resource
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    if names.is_empty() {
         return match params {
             None | Some(Value::Null) => Ok(resource.to_string()),
             Some(Value::Object(o)) if o.is_empty() => Ok(resource.to_string()),
             Some(p) => Err(format!("pathParameters {p} on a route without parameters")),
         };
     }
-    let id = params
-        .and_then(|p| p.get("id"))
-        .and_then(Value::as_str)
-        .ok_or("route has {id} but pathParameters.id is missing")?;
-    Ok(resource.replace("{id}", id))
+    let given = params.and_then(Value::as_object);
+    if given.map_or(0, |o| o.len()) != names.len() {
+        return Err(format!(
+            "route has {names:?} but pathParameters are {}",
+            params.cloned().unwrap_or(Value::Null)
+        ));
+    }
+    let mut path = resource.to_string();
+    for name in names {
+        let value = given
+            .and_then(|o| o.get(name))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("route has {{{name}}} but pathParameters.{name} is missing"))?;
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    Ok(path)
 }
 
 fn check_v1_event(event: &Value, routes: &[(String, String)]) -> Result<(), String> {

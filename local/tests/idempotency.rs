@@ -317,3 +317,60 @@ async fn reads_ignore_the_header() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_repeated_non_employee_create_and_decision_answer_the_first_answer() {
+    const CREATE: &str = "create-non-employee-request";
+    const APPROVE: &str = "approve-non-employee-request";
+    for (name, state) in states().await {
+        let first = call(
+            &state,
+            CREATE,
+            event(CREATE, "sponsor-creates", Some("ne-1"), None),
+        )
+        .await;
+        assert_eq!(first.status, 200, "{name}: {}", first.body);
+        // Without the key the repeat would meet the taken account name.
+        let again = call(
+            &state,
+            CREATE,
+            event(CREATE, "sponsor-creates", Some("ne-1"), None),
+        )
+        .await;
+        assert_eq!((again.status, json(&again)), (200, json(&first)), "{name}");
+        assert_eq!(again.header("Idempotent-Replayed"), Some("true"), "{name}");
+        let unkeyed = call(&state, CREATE, event(CREATE, "sponsor-creates", None, None)).await;
+        assert_eq!(unkeyed.status, 400, "{name}: {}", unkeyed.body);
+        assert_eq!(
+            json(&unkeyed)["detailCode"],
+            "400.1.409 Reference conflict",
+            "{name}"
+        );
+
+        let decided = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "approver-approves", Some("a-1"), None),
+        )
+        .await;
+        assert_eq!(decided.status, 200, "{name}: {}", decided.body);
+        let again = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "approver-approves", Some("a-1"), None),
+        )
+        .await;
+        assert_eq!(
+            (again.status, json(&again)),
+            (200, json(&decided)),
+            "{name}"
+        );
+        let unkeyed = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "approver-approves", None, None),
+        )
+        .await;
+        assert_eq!(unkeyed.status, 400, "{name}: an item decided once");
+    }
+}

@@ -1,21 +1,22 @@
 //! The seed format: a tenant's directory (identities, managers, governance
 //! groups), catalog (access profiles, roles, entitlements with owners, the
-//! requestable flag and approval schemes), non-employee approval items,
-//! optional pre-existing access requests, and OAuth clients for local use.
+//! requestable flag and approval schemes), non-employee sources (account
+//! managers, ordered approvers) with existing requests on them, optional
+//! pre-existing access requests, and OAuth clients for local use.
 //! `resolve` turns it into store records, copying names and group members
 //! where a request will need them so that each operation reads once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::models::{ApprovalScheme, ApprovalStatus, ItemType, OwnerType};
 use crate::records::{
     AccessRequestRecord, ApprovalStep, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
-    NonEmployeeApprovalRecord, NonEmployeeRequestRecord,
+    NonEmployeeApprovalRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
 };
-use crate::store::{Store, StoreError, TenantRecords};
+use crate::store::{Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS};
 
 /// A seed file: one or more tenants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,9 @@ pub struct SeedTenant {
     pub governance_groups: Vec<SeedGroup>,
     #[serde(default)]
     pub catalog: Vec<SeedCatalogItem>,
+    #[serde(default)]
+    pub non_employee_sources: Vec<SeedNonEmployeeSource>,
+    /// Requests on the non-employee sources.
     #[serde(default)]
     pub non_employee_requests: Vec<SeedNonEmployeeRequest>,
     /// Access requests that already exist, in the stored record format.
@@ -94,28 +98,68 @@ pub struct SeedCatalogItem {
     pub approval_schemes: Vec<SeedApprovalScheme>,
 }
 
+/// A non-employee source: its account managers may sponsor requests on it,
+/// which its approvers decide in the order listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedNonEmployeeSource {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub account_manager_ids: Vec<String>,
+    /// In approval order.
+    #[serde(default)]
+    pub approvers: Vec<SeedApprover>,
+}
+
+/// An approver of a non-employee source: an identity or a governance group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedApprover {
+    #[serde(rename = "type")]
+    pub approver_type: OwnerType,
+    pub id: String,
+}
+
+/// A non-employee request already made on a source: the fields of its
+/// create body, and one approval item per approver of the source, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedNonEmployeeRequest {
     pub id: String,
+    pub source_id: String,
     pub requester_id: String,
     pub account_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    /// An identity of the tenant.
+    pub manager: String,
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+    pub start_date: DateTime<FixedOffset>,
+    pub end_date: DateTime<FixedOffset>,
     pub created: DateTime<Utc>,
     pub approval_items: Vec<SeedApprovalItem>,
 }
 
+/// The state of a request's approval item; its approver and order are the
+/// source's approver at the same position.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedApprovalItem {
     pub id: String,
-    pub approver_type: OwnerType,
-    pub approver_id: String,
-    pub approval_order: f64,
     pub approval_status: ApprovalStatus,
     #[serde(default)]
     pub comment: Option<String>,
     #[serde(default)]
     pub modified: Option<DateTime<Utc>>,
+    /// Who decided it, when not its approver (or a group's).
+    #[serde(default)]
+    pub reviewer_id: Option<String>,
 }
 
 /// A client that may obtain tokens from the local `/oauth/token` endpoint.
@@ -291,60 +335,133 @@ impl SeedTenant {
             });
         }
 
+        let mut non_employee_sources = Vec::with_capacity(self.non_employee_sources.len());
+        for src in &self.non_employee_sources {
+            for m in &src.account_manager_ids {
+                identity_ref(m, &format!("account manager of source {}", src.id))?;
+            }
+            let mut approvers = Vec::with_capacity(src.approvers.len());
+            for a in &src.approvers {
+                approvers.push(approver(
+                    a.approver_type,
+                    &a.id,
+                    &format!("approver of source {}", src.id),
+                )?);
+            }
+            non_employee_sources.push(NonEmployeeSourceRecord {
+                id: src.id.clone(),
+                name: src.name.clone(),
+                description: src.description.clone(),
+                account_manager_ids: src.account_manager_ids.clone(),
+                approvers,
+            });
+        }
+
         let mut non_employee_requests = Vec::with_capacity(self.non_employee_requests.len());
+        let mut names_held = HashSet::new();
         for r in &self.non_employee_requests {
+            let source = non_employee_sources
+                .iter()
+                .find(|s| s.id == r.source_id)
+                .ok_or_else(|| {
+                    problem(format!(
+                        "source {} of non-employee request {} is not a non-employee source of the tenant",
+                        r.source_id, r.id
+                    ))
+                })?;
             let requester = identity_ref(&r.requester_id, &format!("requester of {}", r.id))?;
+            identity_ref(
+                &r.manager,
+                &format!("manager of non-employee request {}", r.id),
+            )?;
+            if r.approval_items.len() != source.approvers.len() {
+                return Err(problem(format!(
+                    "non-employee request {} has {} approval items; its source {} has {} approvers",
+                    r.id,
+                    r.approval_items.len(),
+                    source.id,
+                    source.approvers.len()
+                )));
+            }
             let mut items = Vec::with_capacity(r.approval_items.len());
-            for a in &r.approval_items {
+            for (position, (a, approver)) in
+                r.approval_items.iter().zip(&source.approvers).enumerate()
+            {
+                if let Some(reviewer) = &a.reviewer_id {
+                    identity_ref(reviewer, &format!("reviewer of item {}", a.id))?;
+                }
                 items.push(NonEmployeeApprovalRecord {
                     id: a.id.clone(),
-                    approver: approver(
-                        a.approver_type,
-                        &a.approver_id,
-                        &format!("approver of item {}", a.id),
-                    )?,
-                    approval_order: a.approval_order,
+                    approver: approver.clone(),
+                    approval_order: (position + 1) as f64,
                     approval_status: a.approval_status,
                     comment: a.comment.clone(),
+                    reviewer_id: a.reviewer_id.clone(),
                     created: r.created,
                     modified: a.modified.unwrap_or(r.created),
                 });
             }
             let status = overall_status(&items);
             let modified = items.iter().map(|i| i.modified).max().unwrap_or(r.created);
-            non_employee_requests.push(NonEmployeeRequestRecord {
+            let record = NonEmployeeRequestRecord {
                 id: r.id.clone(),
                 requester,
+                source: source.reference(),
                 account_name: r.account_name.clone(),
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+                email: r.email.clone(),
+                phone: r.phone.clone(),
+                manager: r.manager.clone(),
+                data: r.data.clone(),
+                start_date: r.start_date,
+                end_date: r.end_date,
                 approval_status: status,
+                completion_date: (status == ApprovalStatus::Approved).then_some(modified),
                 created: r.created,
                 modified,
                 approval_items: items,
                 version: 1,
-            });
+            };
+            if record.holds_account_name()
+                && !names_held.insert((source.id.clone(), r.account_name.to_lowercase()))
+            {
+                return Err(problem(format!(
+                    "non-employee request {}: account name {} is already held on source {}",
+                    r.id, r.account_name, source.id
+                )));
+            }
+            // Any change of a request writes every copy of it in one transaction.
+            if Store::non_employee_request_writes(&record) >= MAX_TRANSACTION_ITEMS {
+                return Err(problem(format!(
+                    "non-employee request {}: its approvers and account managers are too many to change it atomically",
+                    r.id
+                )));
+            }
+            non_employee_requests.push(record);
         }
 
         Ok(TenantRecords {
             identities,
             catalog,
             non_employee_requests,
+            non_employee_sources,
             access_requests: self.access_requests.clone(),
         })
     }
 }
 
 /// A non-employee request is rejected once any item is, approved once all
-/// are, and pending otherwise.
+/// are (at once without any), and pending otherwise.
 fn overall_status(items: &[NonEmployeeApprovalRecord]) -> ApprovalStatus {
     if items
         .iter()
         .any(|i| i.approval_status == ApprovalStatus::Rejected)
     {
         ApprovalStatus::Rejected
-    } else if !items.is_empty()
-        && items
-            .iter()
-            .all(|i| i.approval_status == ApprovalStatus::Approved)
+    } else if items
+        .iter()
+        .all(|i| i.approval_status == ApprovalStatus::Approved)
     {
         ApprovalStatus::Approved
     } else {

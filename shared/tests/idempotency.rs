@@ -24,8 +24,8 @@ use shared::models::{AccessRequest, CancelAccessRequest};
 use shared::state::{AppState, LOCAL_HS256_SECRET};
 use shared::store::{Store, StoreError};
 
-const SUBMIT: Operation = Operation::write("createAccessRequest", 202);
-const CANCEL: Operation = Operation::write("cancelAccessRequest", 202);
+const SUBMIT: Operation = Operation::idempotent("createAccessRequest", 202);
+const CANCEL: Operation = Operation::idempotent("cancelAccessRequest", 202);
 
 /// A request by Eve, with an `Idempotency-Key`.
 fn request(path: &str, key: &str, body: Value) -> Request {

@@ -28,7 +28,7 @@ fn comment(c: &str) -> NonEmployeeRejectApprovalDecision {
 
 async fn request_of(store: &Store, tenant: &str, item: &str) -> NonEmployeeRequestRecord {
     store
-        .get_non_employee_request(tenant, item)
+        .non_employee_request_of_item(tenant, item)
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("item {item} is stored"))
@@ -44,33 +44,70 @@ const MIXED_PENDING_2: &str = "2c1e388b-1e55-4b0a-ab5c-897f120400a4";
 const REJECTED_ITEM: &str = "2c1e388b-1e55-4b0a-ab5c-897f120400b1";
 const CANCELLED_SIBLING: &str = "2c1e388b-1e55-4b0a-ab5c-897f120400b2";
 
-/// The demo seed plus the requests above (tenant ACME).
+/// A source whose approvers decide in four orders (tenant ACME).
+const MIXED_SOURCE: &str = "a0303682-5e4a-44f7-bdc2-6ce6112500a0";
+/// A source with two identity approvers.
+const TWO_STEP_SOURCE: &str = "a0303682-5e4a-44f7-bdc2-6ce6112500b0";
+
+/// A seed request on `source` with these items.
+fn seed_request(
+    id: &str,
+    source: &str,
+    account: &str,
+    created: &str,
+    items: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "sourceId": source, "requesterId": MANAGER, "accountName": account,
+        "firstName": "Mixed", "lastName": "Contractor", "email": format!("{account}@example.com"),
+        "phone": "5125550100", "manager": MANAGER,
+        "startDate": "2026-12-01T00:00:00Z", "endDate": "2027-06-01T00:00:00Z",
+        "created": created, "approvalItems": items
+    })
+}
+
+/// The demo seed plus the requests above (tenant ACME). The mixed request
+/// has two PENDING items at once (a seed may hold any state).
 fn mixed_seed() -> String {
     let mut seed: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
-    let requests = seed["tenants"][0]["nonEmployeeRequests"]
-        .as_array_mut()
-        .unwrap();
-    requests.push(serde_json::json!({
-        "id": MIXED_REQUEST, "requesterId": MANAGER, "accountName": "contractor.mixed",
-        "created": "2026-11-04T09:00:00Z",
-        "approvalItems": [
-            {"id": MIXED_APPROVED, "approverType": "IDENTITY", "approverId": SOURCE_ADMIN, "approvalOrder": 1,
-             "approvalStatus": "APPROVED", "comment": "fine by me", "modified": "2026-11-04T10:00:00Z"},
-            {"id": MIXED_PENDING, "approverType": "IDENTITY", "approverId": MANAGER, "approvalOrder": 2, "approvalStatus": "PENDING"},
-            {"id": MIXED_PENDING_2, "approverType": "GOVERNANCE_GROUP", "approverId": FINANCE_GROUP, "approvalOrder": 2, "approvalStatus": "PENDING"},
-            {"id": MIXED_NOT_READY, "approverType": "IDENTITY", "approverId": ADMIN, "approvalOrder": 3, "approvalStatus": "NOT_READY"}
+    let acme = &mut seed["tenants"][0];
+    let sources = acme["nonEmployeeSources"].as_array_mut().unwrap();
+    sources.push(serde_json::json!({
+        "id": MIXED_SOURCE, "name": "Mixed", "accountManagerIds": [MANAGER],
+        "approvers": [
+            {"type": "IDENTITY", "id": SOURCE_ADMIN},
+            {"type": "IDENTITY", "id": MANAGER},
+            {"type": "GOVERNANCE_GROUP", "id": FINANCE_GROUP},
+            {"type": "IDENTITY", "id": ADMIN}
         ]
     }));
-    requests.push(serde_json::json!({
-        "id": "ac110005-7156-1150-8171-5b292e3e00b0", "requesterId": MANAGER, "accountName": "contractor.done",
-        "created": "2026-11-05T09:00:00Z",
-        "approvalItems": [
-            {"id": REJECTED_ITEM, "approverType": "IDENTITY", "approverId": MANAGER, "approvalOrder": 1,
-             "approvalStatus": "REJECTED", "comment": "no", "modified": "2026-11-05T10:00:00Z"},
-            {"id": CANCELLED_SIBLING, "approverType": "IDENTITY", "approverId": MANAGER, "approvalOrder": 2,
-             "approvalStatus": "CANCELLED", "modified": "2026-11-05T10:00:00Z"}
-        ]
+    sources.push(serde_json::json!({
+        "id": TWO_STEP_SOURCE, "name": "Two steps", "accountManagerIds": [MANAGER],
+        "approvers": [{"type": "IDENTITY", "id": MANAGER}, {"type": "IDENTITY", "id": MANAGER}]
     }));
+    let requests = acme["nonEmployeeRequests"].as_array_mut().unwrap();
+    requests.push(seed_request(
+        MIXED_REQUEST,
+        MIXED_SOURCE,
+        "contractor.mixed",
+        "2026-11-04T09:00:00Z",
+        serde_json::json!([
+            {"id": MIXED_APPROVED, "approvalStatus": "APPROVED", "comment": "fine by me", "modified": "2026-11-04T10:00:00Z"},
+            {"id": MIXED_PENDING, "approvalStatus": "PENDING"},
+            {"id": MIXED_PENDING_2, "approvalStatus": "PENDING"},
+            {"id": MIXED_NOT_READY, "approvalStatus": "NOT_READY"}
+        ]),
+    ));
+    requests.push(seed_request(
+        "ac110005-7156-1150-8171-5b292e3e00b0",
+        TWO_STEP_SOURCE,
+        "contractor.done",
+        "2026-11-05T09:00:00Z",
+        serde_json::json!([
+            {"id": REJECTED_ITEM, "approvalStatus": "REJECTED", "comment": "no", "modified": "2026-11-05T10:00:00Z"},
+            {"id": CANCELLED_SIBLING, "approvalStatus": "CANCELLED", "modified": "2026-11-05T10:00:00Z"}
+        ]),
+    ));
     seed.to_string()
 }
 

@@ -14,9 +14,10 @@ use chrono::Utc;
 use common::*;
 use serde_json::json;
 use shared::domain::access_requests::{cancel, status, submit};
-use shared::domain::non_employee::reject;
+use shared::domain::non_employee::{approvals, approve, create, delete, reject, requests};
 use shared::models::{
-    AccessRequestType, ItemType, NonEmployeeRejectApprovalDecision, RequestState,
+    AccessRequestType, ItemType, NonEmployeeApprovalDecision, NonEmployeeRejectApprovalDecision,
+    RequestState,
 };
 use shared::records::{AccessRequestRecord, NamedRef, RequestedItemRecord};
 use shared::seed::{SeedFile, DEMO_SEED};
@@ -165,6 +166,99 @@ async fn cancel_and_reject_cost_at_most_two_requests() {
         counter.by_operation(),
         ops(&[("GetItem", 1), ("TransactWriteItems", 1)])
     );
+}
+
+/// Non-employee requests: a create is one batch read and one transaction, a
+/// decision one read and one transaction, and every list page or summary
+/// one Query.
+#[tokio::test]
+async fn non_employee_writes_cost_one_read_and_one_transaction_and_reads_one_request() {
+    let Some((_, store, counter)) = counted_store().await else {
+        return;
+    };
+    let body = json!({
+        "accountName": "dana.scully", "firstName": "Dana", "lastName": "Scully",
+        "email": "dana.scully@example.com", "phone": "5125550142", "manager": MANAGER,
+        "sourceId": "a0303682-5e4a-44f7-bdc2-6ce611250001",
+        "startDate": "2026-12-14T00:00:00Z", "endDate": "2027-06-30T00:00:00Z"
+    });
+    counter.reset();
+    let r = create::create(&store, &employee(), &body, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        ops(&[("BatchGetItem", 1), ("TransactWriteItems", 1)]),
+        "create"
+    );
+    let (first, second) = (&r.approval_items[0].id, &r.approval_items[1].id);
+    let sam = principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"]);
+    let decision = ops(&[("GetItem", 1), ("TransactWriteItems", 1)]);
+    counter.reset();
+    approve::approve(
+        &store,
+        &manager(),
+        first,
+        &NonEmployeeApprovalDecision::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(counter.by_operation(), decision, "approve");
+    counter.reset();
+    let no = NonEmployeeRejectApprovalDecision {
+        comment: "no".into(),
+    };
+    reject::reject(&store, &sam, second, &no, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(counter.by_operation(), decision, "reject");
+
+    let one_query = ops(&[("Query", 1)]);
+    let q = requests::parse_list(
+        &[("requested-for", "me"), ("count", "true"), ("limit", "10")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+            .collect(),
+    )
+    .unwrap();
+    counter.reset();
+    let page = requests::list(&store, &employee(), &q).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(counter.by_operation(), one_query, "requests page");
+    let q = approvals::parse_list(
+        &[
+            ("filters", "approvalStatus eq \"PENDING\""),
+            ("count", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+        .collect(),
+    )
+    .unwrap();
+    counter.reset();
+    let page = approvals::list(&store, &manager(), &q).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(counter.by_operation(), one_query, "approvals page");
+    counter.reset();
+    requests::summary(&store, &employee(), "me").await.unwrap();
+    assert_eq!(counter.by_operation(), one_query, "requests summary");
+    counter.reset();
+    approvals::summary(&store, &manager(), "me").await.unwrap();
+    assert_eq!(counter.by_operation(), one_query, "approvals summary");
+
+    let one_get = ops(&[("GetItem", 1)]);
+    counter.reset();
+    requests::get(&store, &employee(), &r.id).await.unwrap();
+    assert_eq!(counter.by_operation(), one_get, "get request");
+    counter.reset();
+    approvals::get(&store, &manager(), first, true)
+        .await
+        .unwrap();
+    assert_eq!(counter.by_operation(), one_get, "get approval item");
+    counter.reset();
+    delete::delete(&store, &admin(), &r.id).await.unwrap();
+    assert_eq!(counter.by_operation(), decision, "delete");
 }
 
 /// A request of an identity that has nothing to do with the one listed.

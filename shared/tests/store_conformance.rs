@@ -13,20 +13,22 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use shared::models::{
     AccessRequestType, ApprovalScheme, ApprovalStatus, ItemType, OwnerType, PhaseState,
     RequestState, WorkItemState,
 };
 use shared::records::{
     AccessRequestRecord, ApprovalRecord, ApprovalStep, Approver, CatalogItemRecord, EventRecord,
-    IdentityRecord, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord, PendingClaim,
-    PendingKey, PhaseRecord, PointerRecord, RequestedItemRecord,
+    IdentityRecord, NamedRef, NonEmployeeApprovalRecord, NonEmployeeApprovalViewRecord,
+    NonEmployeeRequestRecord, NonEmployeeSourceRecord, PendingClaim, PendingKey, PhaseRecord,
+    PointerRecord, RequestedItemRecord, SourceRef,
 };
 use shared::store::item::{Condition, Index, Item, ItemStore, Key, Query, Read, Record, Write};
 use shared::store::testing::{local_client, RequestCounter};
 use shared::store::{
-    DynamoStore, Lookup, RequestIndex, Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS,
+    DynamoStore, Lookup, NonEmployeeLookup, RequestIndex, Store, StoreError, TenantRecords,
+    MAX_TRANSACTION_ITEMS,
 };
 
 mod common;
@@ -99,7 +101,14 @@ conformance!(
     update_with_event_is_all_or_nothing,
     concurrent_updates_have_one_winner,
     non_employee_requests_by_any_approval_item,
+    non_employee_updates_check_the_version_and_rewrite_every_copy,
     concurrent_non_employee_updates_have_one_winner,
+    non_employee_create_claims_the_account_name,
+    racing_non_employee_creates_of_one_name_have_one_winner,
+    non_employee_lists_follow_each_identity,
+    non_employee_reject_frees_the_account_name,
+    non_employee_delete_keeps_decided_history_only,
+    non_employee_sources_load_and_look_up,
     events_are_listed_oldest_first,
     load_tenant_then_lookup,
     get_requests_skips_duplicates_and_unknown_ids,
@@ -259,11 +268,27 @@ fn claims_of(r: &AccessRequestRecord) -> Vec<PendingClaim> {
 }
 
 fn non_employee(id: &str, items: &[&str]) -> NonEmployeeRequestRecord {
+    let minus_five = FixedOffset::west_opt(5 * 3600).unwrap();
     NonEmployeeRequestRecord {
         id: id.to_string(),
         requester: named("rita"),
+        source: SourceRef {
+            id: "src-1".into(),
+            name: "Contractors".into(),
+            description: Some("contractors".into()),
+            account_manager_ids: vec!["rita".into(), "sally".into()],
+        },
         account_name: format!("account-{id}"),
+        first_name: "Nora".into(),
+        last_name: "Nonemployee".into(),
+        email: "nora@example.com".into(),
+        phone: "5125550100".into(),
+        manager: "mona".into(),
+        data: BTreeMap::from([("project".to_string(), "x".to_string())]),
+        start_date: minus_five.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
+        end_date: minus_five.with_ymd_and_hms(2024, 12, 1, 0, 0, 0).unwrap(),
         approval_status: ApprovalStatus::Pending,
+        completion_date: None,
         created: at(0),
         modified: at(0),
         approval_items: items
@@ -274,7 +299,7 @@ fn non_employee(id: &str, items: &[&str]) -> NonEmployeeRequestRecord {
                 approver: if i == 0 {
                     person("mona")
                 } else {
-                    group("approvers", &["gina"])
+                    group("approvers", &["gina", "gus"])
                 },
                 approval_order: i as f64 + 1.0,
                 approval_status: if i == 0 {
@@ -283,6 +308,7 @@ fn non_employee(id: &str, items: &[&str]) -> NonEmployeeRequestRecord {
                     ApprovalStatus::NotReady
                 },
                 comment: None,
+                reviewer_id: None,
                 created: at(0),
                 modified: at(0),
             })
@@ -647,6 +673,7 @@ async fn lookup_finds_present_and_skips_absent(store: &Store) {
                     catalog(ItemType::Entitlement, "ent-1"),
                 ],
                 non_employee_requests: Vec::new(),
+                non_employee_sources: Vec::new(),
                 access_requests: vec![executing.clone(), finished.clone()],
             },
         )
@@ -735,6 +762,7 @@ async fn tenants_never_see_each_other(store: &Store) {
                     identities: vec![i],
                     catalog: vec![c],
                     non_employee_requests: vec![ne],
+                    non_employee_sources: Vec::new(),
                     access_requests: vec![r],
                 },
             )
@@ -839,7 +867,7 @@ async fn tenants_never_see_each_other(store: &Store) {
         assert_eq!(events[0].id, format!("e-{label}"));
 
         let ne = store
-            .get_non_employee_request(tenant, "ne-item-2")
+            .non_employee_request_of_item(tenant, "ne-item-2")
             .await
             .unwrap()
             .unwrap();
@@ -870,16 +898,20 @@ async fn tenants_never_see_each_other(store: &Store) {
     ));
     assert!(one(store, GLOBEX, "r-acme").await.is_none());
 
-    let mut ne = store
-        .get_non_employee_request(ACME, "ne-item-1")
+    let before = store
+        .non_employee_request_of_item(ACME, "ne-item-1")
         .await
         .unwrap()
         .unwrap();
+    let mut ne = before.clone();
     ne.version += 1;
     ne.approval_status = ApprovalStatus::Rejected;
-    store.update_non_employee_request(ACME, &ne).await.unwrap();
+    store
+        .update_non_employee_request(ACME, &before, &ne)
+        .await
+        .unwrap();
     let globex_ne = store
-        .get_non_employee_request(GLOBEX, "ne-item-1")
+        .non_employee_request_of_item(GLOBEX, "ne-item-1")
         .await
         .unwrap()
         .unwrap();
@@ -912,7 +944,7 @@ async fn tenants_never_see_each_other(store: &Store) {
     );
     assert!(one(store, ACME, "r-new").await.is_none());
     assert!(store
-        .get_non_employee_request(GLOBEX, "unknown")
+        .non_employee_request_of_item(GLOBEX, "unknown")
         .await
         .unwrap()
         .is_none());
@@ -1386,92 +1418,187 @@ fn ids_of_events(events: &[EventRecord]) -> Vec<String> {
     events.iter().map(|e| e.id.clone()).collect()
 }
 
+async fn ne_of_item(store: &Store, tenant: &str, item: &str) -> Option<NonEmployeeRequestRecord> {
+    store
+        .non_employee_request_of_item(tenant, item)
+        .await
+        .unwrap()
+}
+
+async fn ne_by_id(store: &Store, tenant: &str, id: &str) -> Option<NonEmployeeRequestRecord> {
+    store.non_employee_request(tenant, id).await.unwrap()
+}
+
+/// The request holding `name` on `source`.
+async fn name_holder(store: &Store, tenant: &str, source: &str, name: &str) -> Option<String> {
+    let key = (source.to_string(), name.to_string());
+    store
+        .non_employee_lookup(
+            tenant,
+            &NonEmployeeLookup {
+                account_names: vec![key.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .account_holders
+        .remove(&key)
+}
+
+async fn request_list(
+    store: &Store,
+    tenant: &str,
+    identity: &str,
+) -> Vec<NonEmployeeRequestRecord> {
+    store
+        .non_employee_request_list(tenant, identity)
+        .await
+        .unwrap()
+}
+
+/// `(item id, status)` of an identity's approvals list, in order.
+async fn approval_list(
+    store: &Store,
+    tenant: &str,
+    identity: &str,
+) -> Vec<(String, ApprovalStatus)> {
+    store
+        .non_employee_approval_list(tenant, identity)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.item.id, v.item.approval_status))
+        .collect()
+}
+
+fn entry(id: &str, status: ApprovalStatus) -> (String, ApprovalStatus) {
+    (id.to_string(), status)
+}
+
 async fn non_employee_requests_by_any_approval_item(store: &Store) {
     let ne = non_employee("ne-1", &["item-1", "item-2", "item-3"]);
     let other = non_employee("ne-2", &["item-9"]);
     load_non_employee(store, ACME, vec![ne.clone(), other.clone()]).await;
     for item in ["item-1", "item-2", "item-3"] {
-        assert_eq!(
-            store.get_non_employee_request(ACME, item).await.unwrap(),
-            Some(ne.clone())
-        );
+        assert_eq!(ne_of_item(store, ACME, item).await, Some(ne.clone()));
     }
+    assert_eq!(ne_of_item(store, ACME, "item-9").await, Some(other.clone()));
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, Some(ne.clone()));
+    assert_eq!(ne_by_id(store, ACME, "ne-2").await, Some(other));
+    // Request ids and item ids are not interchangeable.
+    assert_eq!(ne_of_item(store, ACME, "ne-1").await, None);
+    assert_eq!(ne_by_id(store, ACME, "item-1").await, None);
+    assert_eq!(ne_of_item(store, ACME, "nothing").await, None);
+    assert_eq!(ne_by_id(store, ACME, "nothing").await, None);
+    // Seeding claims the account names of requests that hold them.
     assert_eq!(
-        store
-            .get_non_employee_request(ACME, "item-9")
-            .await
-            .unwrap(),
-        Some(other.clone())
+        name_holder(store, ACME, "src-1", "account-ne-1").await,
+        Some("ne-1".into())
     );
-    assert_eq!(
-        store.get_non_employee_request(ACME, "ne-1").await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .get_non_employee_request(ACME, "nothing")
-            .await
-            .unwrap(),
-        None
-    );
+}
 
-    // A stale version changes nothing.
-    let mut rejected = ne.clone();
-    rejected.approval_status = ApprovalStatus::Rejected;
-    rejected.approval_items[0].approval_status = ApprovalStatus::Rejected;
-    rejected.approval_items[0].comment = Some("no".into());
-    rejected.approval_items[1].approval_status = ApprovalStatus::Cancelled;
-    rejected.approval_items[2].approval_status = ApprovalStatus::Cancelled;
-    for version in [0, 1, 3] {
-        let mut stale = rejected.clone();
+async fn non_employee_updates_check_the_version_and_rewrite_every_copy(store: &Store) {
+    let ne = non_employee("ne-1", &["item-1", "item-2"]);
+    load_non_employee(store, ACME, vec![ne.clone()]).await;
+    let mut approved = ne.clone();
+    approved.version = 2;
+    approved.modified = at(10);
+    approved.approval_items[0].approval_status = ApprovalStatus::Approved;
+    approved.approval_items[0].comment = Some("yes".into());
+    approved.approval_items[0].reviewer_id = Some("mona".into());
+    approved.approval_items[0].modified = at(10);
+    approved.approval_items[1].approval_status = ApprovalStatus::Pending;
+    approved.approval_items[1].modified = at(10);
+
+    // A stale `before` changes nothing.
+    for version in [0, 2, 5] {
+        let mut stale = ne.clone();
         stale.version = version;
-        let result = store.update_non_employee_request(ACME, &stale).await;
+        let mut after = approved.clone();
+        after.version = version + 1;
+        let result = store
+            .update_non_employee_request(ACME, &stale, &after)
+            .await;
         assert!(is_conflict(&result), "version {version}: {result:?}");
     }
-    assert_eq!(
-        store
-            .get_non_employee_request(ACME, "item-2")
+    // Nor does an `after` that is not the next version.
+    let mut skipping = approved.clone();
+    skipping.version = 3;
+    assert!(is_conflict(
+        &store
+            .update_non_employee_request(ACME, &ne, &skipping)
             .await
-            .unwrap(),
-        Some(ne.clone())
-    );
+    ));
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, Some(ne.clone()));
 
-    // The next version changes the request as every item sees it.
-    rejected.version = 2;
     store
-        .update_non_employee_request(ACME, &rejected)
+        .update_non_employee_request(ACME, &ne, &approved)
         .await
         .unwrap();
-    for item in ["item-1", "item-2", "item-3"] {
+    // Every copy shows the new version.
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, Some(approved.clone()));
+    for item in ["item-1", "item-2"] {
+        assert_eq!(ne_of_item(store, ACME, item).await, Some(approved.clone()));
+    }
+    for identity in ["rita", "sally"] {
         assert_eq!(
-            store.get_non_employee_request(ACME, item).await.unwrap(),
-            Some(rejected.clone())
+            request_list(store, ACME, identity).await,
+            vec![approved.clone()]
         );
     }
     assert_eq!(
-        store
-            .get_non_employee_request(ACME, "item-9")
-            .await
-            .unwrap(),
-        Some(other)
+        approval_list(store, ACME, "mona").await,
+        vec![entry("item-1", ApprovalStatus::Approved)]
     );
-    assert!(is_conflict(
-        &store.update_non_employee_request(ACME, &rejected).await
-    ));
-
-    // An unknown request cannot be updated.
-    let mut ghost = non_employee("ghost", &["ghost-item"]);
-    ghost.version = 2;
-    assert!(is_conflict(
-        &store.update_non_employee_request(ACME, &ghost).await
-    ));
+    for member in ["gina", "gus"] {
+        assert_eq!(
+            approval_list(store, ACME, member).await,
+            vec![entry("item-2", ApprovalStatus::Pending)]
+        );
+    }
+    let view = store
+        .non_employee_approval_list(ACME, "mona")
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(
-        store
-            .get_non_employee_request(ACME, "ghost-item")
-            .await
-            .unwrap(),
-        None
+        view,
+        NonEmployeeApprovalViewRecord::of(&approved, &approved.approval_items[0])
     );
+    // The old version again: a conflict.
+    assert!(is_conflict(
+        &store
+            .update_non_employee_request(ACME, &ne, &approved)
+            .await
+    ));
+    // A group's item decided by one member leaves the other members' lists.
+    let mut done = approved.clone();
+    done.version = 3;
+    done.approval_status = ApprovalStatus::Approved;
+    done.approval_items[1].approval_status = ApprovalStatus::Approved;
+    done.approval_items[1].reviewer_id = Some("gina".into());
+    store
+        .update_non_employee_request(ACME, &approved, &done)
+        .await
+        .unwrap();
+    assert_eq!(
+        approval_list(store, ACME, "gina").await,
+        vec![entry("item-2", ApprovalStatus::Approved)]
+    );
+    assert!(approval_list(store, ACME, "gus").await.is_empty());
+    assert_eq!(
+        approval_list(store, ACME, "mona").await,
+        vec![entry("item-1", ApprovalStatus::Approved)]
+    );
+    // An unknown request cannot be updated.
+    let ghost = non_employee("ghost", &["ghost-item"]);
+    let mut next = ghost.clone();
+    next.version = 2;
+    assert!(is_conflict(
+        &store.update_non_employee_request(ACME, &ghost, &next).await
+    ));
+    assert_eq!(ne_of_item(store, ACME, "ghost-item").await, None);
 }
 
 async fn concurrent_non_employee_updates_have_one_winner(store: &Store) {
@@ -1489,18 +1616,273 @@ async fn concurrent_non_employee_updates_have_one_winner(store: &Store) {
     let results = futures::future::join_all(
         candidates
             .iter()
-            .map(|c| store.update_non_employee_request(ACME, c)),
+            .map(|c| store.update_non_employee_request(ACME, &ne, c)),
     )
     .await;
     let winner = the_one_winner(&results);
-    // Every item shows the winner's write: never a mix.
+    // Every copy shows the winner's write: never a mix.
     for item in ["item-1", "item-2", "item-3"] {
         assert_eq!(
-            store.get_non_employee_request(ACME, item).await.unwrap(),
+            ne_of_item(store, ACME, item).await,
             Some(candidates[winner].clone()),
             "{item}"
         );
     }
+    assert_eq!(
+        request_list(store, ACME, "rita").await,
+        vec![candidates[winner].clone()]
+    );
+}
+
+async fn non_employee_create_claims_the_account_name(store: &Store) {
+    let first = non_employee("ne-1", &["item-1", "item-2"]);
+    store
+        .create_non_employee_request(ACME, &first)
+        .await
+        .unwrap();
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, Some(first.clone()));
+    assert_eq!(ne_of_item(store, ACME, "item-2").await, Some(first.clone()));
+    // Names compare in any case; each source has its own.
+    for name in ["account-ne-1", "ACCOUNT-NE-1", "Account-Ne-1"] {
+        assert_eq!(
+            name_holder(store, ACME, "src-1", name).await,
+            Some("ne-1".into()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        name_holder(store, ACME, "src-2", "account-ne-1").await,
+        None
+    );
+    assert_eq!(
+        name_holder(store, GLOBEX, "src-1", "account-ne-1").await,
+        None
+    );
+
+    // The same name on the same source: nothing of the second is written.
+    let mut second = non_employee("ne-2", &["item-3"]);
+    second.account_name = "Account-NE-1".into();
+    assert!(is_conflict(
+        &store.create_non_employee_request(ACME, &second).await
+    ));
+    assert_eq!(ne_by_id(store, ACME, "ne-2").await, None);
+    assert_eq!(ne_of_item(store, ACME, "item-3").await, None);
+    assert_eq!(request_list(store, ACME, "rita").await, vec![first.clone()]);
+    assert_eq!(
+        approval_list(store, ACME, "mona").await,
+        vec![entry("item-1", ApprovalStatus::Pending)]
+    );
+    // On another source the name is free.
+    second.source.id = "src-2".into();
+    store
+        .create_non_employee_request(ACME, &second)
+        .await
+        .unwrap();
+    assert_eq!(
+        name_holder(store, ACME, "src-2", "account-ne-1").await,
+        Some("ne-2".into())
+    );
+    // A request id is stored once.
+    let mut again = non_employee("ne-1", &["item-4"]);
+    again.account_name = "fresh".into();
+    assert!(is_conflict(
+        &store.create_non_employee_request(ACME, &again).await
+    ));
+    assert_eq!(ne_of_item(store, ACME, "item-4").await, None);
+    assert_eq!(name_holder(store, ACME, "src-1", "fresh").await, None);
+}
+
+async fn racing_non_employee_creates_of_one_name_have_one_winner(store: &Store) {
+    let candidates: Vec<NonEmployeeRequestRecord> = (0..10)
+        .map(|i| {
+            let mut r = non_employee(&format!("ne-{i}"), &[&format!("item-{i}")]);
+            r.account_name = if i % 2 == 0 { "contested" } else { "CONTESTED" }.into();
+            r
+        })
+        .collect();
+    let results = futures::future::join_all(
+        candidates
+            .iter()
+            .map(|r| store.create_non_employee_request(ACME, r)),
+    )
+    .await;
+    let winner = the_one_winner(&results);
+    assert_eq!(
+        name_holder(store, ACME, "src-1", "contested").await,
+        Some(candidates[winner].id.clone())
+    );
+    assert_eq!(
+        request_list(store, ACME, "rita").await,
+        vec![candidates[winner].clone()]
+    );
+    for (i, r) in candidates.iter().enumerate() {
+        let stored = ne_by_id(store, ACME, &r.id).await;
+        assert_eq!(stored.is_some(), i == winner, "{}", r.id);
+    }
+}
+
+async fn non_employee_lists_follow_each_identity(store: &Store) {
+    let mut a = non_employee("ne-a", &["a-1", "a-2"]);
+    a.created = at(20);
+    let mut b = non_employee("ne-b", &["b-1"]);
+    b.created = at(10);
+    b.requester = named("ursula");
+    b.source.id = "src-2".into();
+    b.source.account_manager_ids = vec!["sally".into()];
+    b.approval_items[0].approver = person("gus");
+    for r in [&a, &b] {
+        store.create_non_employee_request(ACME, r).await.unwrap();
+    }
+    // Sponsors and account managers list requests, oldest first.
+    assert_eq!(request_list(store, ACME, "rita").await, vec![a.clone()]);
+    assert_eq!(
+        request_list(store, ACME, "sally").await,
+        vec![b.clone(), a.clone()]
+    );
+    assert_eq!(request_list(store, ACME, "ursula").await, vec![b.clone()]);
+    assert!(request_list(store, ACME, "mona").await.is_empty());
+    // Approvers and group members list items, oldest first.
+    let pending = ApprovalStatus::Pending;
+    let not_ready = ApprovalStatus::NotReady;
+    assert_eq!(
+        approval_list(store, ACME, "mona").await,
+        vec![entry("a-1", pending)]
+    );
+    assert_eq!(
+        approval_list(store, ACME, "gina").await,
+        vec![entry("a-2", not_ready)]
+    );
+    assert_eq!(
+        approval_list(store, ACME, "gus").await,
+        vec![entry("b-1", pending), entry("a-2", not_ready)]
+    );
+    assert!(approval_list(store, ACME, "rita").await.is_empty());
+    assert!(approval_list(store, ACME, "nobody").await.is_empty());
+    assert!(request_list(store, GLOBEX, "sally").await.is_empty());
+    assert!(approval_list(store, GLOBEX, "gus").await.is_empty());
+}
+
+async fn non_employee_reject_frees_the_account_name(store: &Store) {
+    let r = non_employee("ne-1", &["item-1", "item-2"]);
+    store.create_non_employee_request(ACME, &r).await.unwrap();
+    let mut rejected = r.clone();
+    rejected.version = 2;
+    rejected.approval_status = ApprovalStatus::Rejected;
+    rejected.approval_items[0].approval_status = ApprovalStatus::Rejected;
+    rejected.approval_items[0].comment = Some("no".into());
+    rejected.approval_items[0].reviewer_id = Some("ada".into());
+    rejected.approval_items[1].approval_status = ApprovalStatus::Cancelled;
+    store
+        .update_non_employee_request(ACME, &r, &rejected)
+        .await
+        .unwrap();
+    assert_eq!(
+        name_holder(store, ACME, "src-1", &r.account_name).await,
+        None
+    );
+    // A decided item is listed for whoever decided it, no longer for its
+    // approver.
+    assert_eq!(
+        approval_list(store, ACME, "ada").await,
+        vec![entry("item-1", ApprovalStatus::Rejected)]
+    );
+    assert!(approval_list(store, ACME, "mona").await.is_empty());
+    assert_eq!(
+        approval_list(store, ACME, "gina").await,
+        vec![entry("item-2", ApprovalStatus::Cancelled)]
+    );
+    // The name is free again.
+    let mut again = non_employee("ne-2", &["item-3"]);
+    again.account_name = r.account_name.to_uppercase();
+    store
+        .create_non_employee_request(ACME, &again)
+        .await
+        .unwrap();
+    assert_eq!(
+        name_holder(store, ACME, "src-1", &r.account_name).await,
+        Some("ne-2".into())
+    );
+}
+
+async fn non_employee_delete_keeps_decided_history_only(store: &Store) {
+    let r = non_employee("ne-1", &["item-1", "item-2"]);
+    store.create_non_employee_request(ACME, &r).await.unwrap();
+    let mut half = r.clone();
+    half.version = 2;
+    half.approval_items[0].approval_status = ApprovalStatus::Approved;
+    half.approval_items[0].reviewer_id = Some("mona".into());
+    half.approval_items[1].approval_status = ApprovalStatus::Pending;
+    store
+        .update_non_employee_request(ACME, &r, &half)
+        .await
+        .unwrap();
+    // A stale version deletes nothing.
+    assert!(is_conflict(
+        &store.delete_non_employee_request(ACME, &r).await
+    ));
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, Some(half.clone()));
+
+    store
+        .delete_non_employee_request(ACME, &half)
+        .await
+        .unwrap();
+    assert_eq!(ne_by_id(store, ACME, "ne-1").await, None);
+    for item in ["item-1", "item-2"] {
+        assert_eq!(ne_of_item(store, ACME, item).await, None, "{item}");
+    }
+    for identity in ["rita", "sally"] {
+        assert!(request_list(store, ACME, identity).await.is_empty());
+    }
+    // The decided item stays in its approver's list; the undecided is gone.
+    assert_eq!(
+        approval_list(store, ACME, "mona").await,
+        vec![entry("item-1", ApprovalStatus::Approved)]
+    );
+    assert!(approval_list(store, ACME, "gina").await.is_empty());
+    assert_eq!(
+        name_holder(store, ACME, "src-1", &r.account_name).await,
+        None
+    );
+    // Nothing is left at that version to delete.
+    assert!(is_conflict(
+        &store.delete_non_employee_request(ACME, &half).await
+    ));
+}
+
+async fn non_employee_sources_load_and_look_up(store: &Store) {
+    let source = NonEmployeeSourceRecord {
+        id: "src-1".into(),
+        name: "Contractors".into(),
+        description: None,
+        account_manager_ids: vec!["rita".into()],
+        approvers: vec![person("mona"), group("approvers", &["gina"])],
+    };
+    store
+        .load_tenant(
+            ACME,
+            &TenantRecords {
+                identities: vec![identity("mona")],
+                non_employee_sources: vec![source.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let lookup = NonEmployeeLookup {
+        sources: vec!["src-1".into(), "src-x".into()],
+        identities: vec!["mona".into(), "nobody".into()],
+        account_names: vec![("src-1".into(), "free".into())],
+        requests: vec!["r".into()],
+        approval_items: vec!["i".into()],
+    };
+    let found = store.non_employee_lookup(ACME, &lookup).await.unwrap();
+    assert_eq!(found.sources.len(), 1);
+    assert_eq!(found.sources["src-1"], source);
+    assert_eq!(found.identities.keys().collect::<Vec<_>>(), vec!["mona"]);
+    assert!(found.account_holders.is_empty());
+    assert!(found.requests.is_empty() && found.approval_items.is_empty());
+    let theirs = store.non_employee_lookup(GLOBEX, &lookup).await.unwrap();
+    assert!(theirs.sources.is_empty() && theirs.identities.is_empty());
 }
 
 async fn events_are_listed_oldest_first(store: &Store) {
@@ -1558,6 +1940,7 @@ async fn load_tenant_then_lookup(store: &Store) {
             catalog(ItemType::Entitlement, "ent-1"),
         ],
         non_employee_requests: vec![non_employee("ne-1", &["ne-item-1"])],
+        non_employee_sources: Vec::new(),
         access_requests: vec![cancelled.clone(), verifying.clone(), executing.clone()],
     };
     store.load_tenant(ACME, &records).await.unwrap();
@@ -1616,7 +1999,7 @@ async fn load_tenant_then_lookup(store: &Store) {
     );
     assert_eq!(
         store
-            .get_non_employee_request(ACME, "ne-item-1")
+            .non_employee_request_of_item(ACME, "ne-item-1")
             .await
             .unwrap(),
         Some(non_employee("ne-1", &["ne-item-1"]))
@@ -1731,6 +2114,7 @@ async fn load_many(store: &Store) -> Lookup {
                 identities,
                 catalog: catalog_items,
                 non_employee_requests: Vec::new(),
+                non_employee_sources: Vec::new(),
                 access_requests: requests,
             },
         )
@@ -1969,13 +2353,17 @@ async fn dynamo_round_trip_budgets() {
     // Reject: one GetItem, one transaction.
     load_non_employee(&store, ACME, vec![non_employee("ne", &["a", "b", "c"])]).await;
     counter.reset();
-    let mut ne = store
-        .get_non_employee_request(ACME, "b")
+    let before = store
+        .non_employee_request_of_item(ACME, "b")
         .await
         .unwrap()
         .unwrap();
+    let mut ne = before.clone();
     ne.version += 1;
-    store.update_non_employee_request(ACME, &ne).await.unwrap();
+    store
+        .update_non_employee_request(ACME, &before, &ne)
+        .await
+        .unwrap();
     assert_eq!(
         counter.by_operation(),
         BTreeMap::from([
@@ -2147,7 +2535,7 @@ async fn dynamo_errors_are_mapped() {
     // Nothing listening: unavailable, not a panic.
     let nowhere = DynamoStore::new(local_client("http://127.0.0.1:9", None).await, "t");
     let result = typed(nowhere.clone())
-        .get_non_employee_request(ACME, "x")
+        .non_employee_request_of_item(ACME, "x")
         .await;
     assert!(
         matches!(result, Err(StoreError::Unavailable(_))),

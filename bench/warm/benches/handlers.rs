@@ -5,7 +5,8 @@
 //!     cargo bench -p bench-warm --bench handlers
 //!
 //! Targets (issue 6): median ≤ 100 µs for submit, cancel, close (one id) and
-//! reject; ≤ 1 ms for the 250-item status page. The writes change the store
+//! reject; ≤ 1 ms for the 250-item status page. Issue 12: ≤ 100 µs for the
+//! non-employee create and its decisions (approve, reject, delete). The writes change the store
 //! (a second submit of the same item is a duplicate, a second cancel finds a
 //! final state), so each of their iterations gets a fresh store, built
 //! outside the measured time.

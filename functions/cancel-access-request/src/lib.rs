@@ -8,7 +8,7 @@ use shared::http::{handle, json_body, ApiResponse, Operation};
 use shared::models::CancelAccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::write("cancelAccessRequest", 202);
+pub const OPERATION: Operation = Operation::idempotent("cancelAccessRequest", 202);
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {

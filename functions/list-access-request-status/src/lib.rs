@@ -6,7 +6,7 @@ use shared::domain::access_requests::status;
 use shared::http::{handle, query_params, ApiResponse, Operation, X_TOTAL_COUNT};
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::read("listAccessRequestStatus");
+pub const OPERATION: Operation = Operation::new("listAccessRequestStatus");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {

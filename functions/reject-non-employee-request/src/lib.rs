@@ -8,7 +8,7 @@ use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
 use shared::models::NonEmployeeRejectApprovalDecision;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::write("rejectNonEmployeeRequest", 200);
+pub const OPERATION: Operation = Operation::idempotent("rejectNonEmployeeRequest", 200);
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {

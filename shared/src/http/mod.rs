@@ -39,16 +39,18 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// A read: `Idempotency-Key` means nothing to it.
-    pub const fn read(name: &'static str) -> Self {
+    /// An operation that does not honour `Idempotency-Key`: a read, or a
+    /// DELETE (idempotent by itself: a repeat answers 404).
+    pub const fn new(name: &'static str) -> Self {
         Self {
             name,
             idempotent: None,
         }
     }
 
-    /// A state-changing POST answering `status` on success.
-    pub const fn write(name: &'static str, status: u16) -> Self {
+    /// A state-changing POST answering `status` on success: a repeat with
+    /// the same `Idempotency-Key` answers the first answer.
+    pub const fn idempotent(name: &'static str, status: u16) -> Self {
         Self {
             name,
             idempotent: Some(status),

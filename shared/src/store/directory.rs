@@ -100,6 +100,9 @@ impl Store {
                 Record::CatalogItem(c.clone()),
             ));
         }
+        for s in &records.non_employee_sources {
+            items.push(super::non_employee::source_item(tenant, s));
+        }
         for r in &records.non_employee_requests {
             items.extend(super::non_employee::request_items(tenant, r));
         }

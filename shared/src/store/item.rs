@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::records::{
     AccessRequestRecord, CatalogItemRecord, EventRecord, IdempotencyRecord, IdentityRecord,
-    NonEmployeeRequestRecord, PointerRecord,
+    NonEmployeeApprovalViewRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
+    PointerRecord,
 };
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
@@ -67,6 +68,9 @@ pub enum Record {
     CatalogItem(CatalogItemRecord),
     AccessRequest(AccessRequestRecord),
     NonEmployeeRequest(NonEmployeeRequestRecord),
+    NonEmployeeSource(NonEmployeeSourceRecord),
+    /// An entry of an identity's non-employee approvals list.
+    NonEmployeeApproval(NonEmployeeApprovalViewRecord),
     Event(EventRecord),
     /// A reference to another record: a duplicate guard naming the request
     /// that claims it, an assignment naming a request to list.
@@ -83,6 +87,8 @@ impl Record {
             Record::CatalogItem(_) => "catalogItem",
             Record::AccessRequest(_) => "accessRequest",
             Record::NonEmployeeRequest(_) => "nonEmployeeRequest",
+            Record::NonEmployeeSource(_) => "nonEmployeeSource",
+            Record::NonEmployeeApproval(_) => "nonEmployeeApproval",
             Record::Event(_) => "event",
             Record::Pointer(_) => "pointer",
             Record::Idempotency(_) => "idempotency",

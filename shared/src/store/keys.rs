@@ -9,7 +9,12 @@
 //! | duplicate guard (pointer) | `T#{t}#PENDING#{identity}#{TYPE}#{item}#{REQUEST_TYPE}` | `#` | |
 //! | access request | `T#{t}#AR#{id}` | `#` | GSI1 `T#{t}#REQUESTER#{id}`, GSI2 `T#{t}#FOR#{id}`, GSI3 `T#{t}#AR`; sort `{created}#{id}` |
 //! | assignment (pointer) | `T#{t}#ASSIGNEE#{identity}` | `{created}#{request}` | |
-//! | non-employee request | `T#{t}#NEAPPROVAL#{approvalItem}` | `#` | (one full copy per approval item) |
+//! | non-employee source | `T#{t}#NESOURCE#{id}` | `#` | |
+//! | non-employee request | `T#{t}#NEREQUEST#{id}` | `#` | |
+//! | its copy per approval item | `T#{t}#NEAPPROVAL#{approvalItem}` | `#` | |
+//! | its copy per identity that lists it | `T#{t}#NEREQUESTLIST#{identity}` | `{created}#{id}` | |
+//! | approvals list entry | `T#{t}#NEAPPROVALLIST#{identity}` | `{created}#{approvalItem}` | |
+//! | account name guard (pointer) | `T#{t}#NEACCOUNT#{source}#{accountName, lowercase}` | `#` | |
 //! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
 //! | idempotency record | `T#{t}#IDEM#{caller}#{key}` | `#` | (expires after 24 h) |
 
@@ -65,8 +70,35 @@ pub fn assignees(tenant: &str, identity_id: &str) -> String {
     format!("T#{tenant}#ASSIGNEE#{identity_id}")
 }
 
+pub fn non_employee_source(tenant: &str, id: &str) -> Key {
+    root(format!("T#{tenant}#NESOURCE#{id}"))
+}
+
+pub fn non_employee_request(tenant: &str, id: &str) -> Key {
+    root(format!("T#{tenant}#NEREQUEST#{id}"))
+}
+
 pub fn non_employee_approval(tenant: &str, approval_item_id: &str) -> Key {
     root(format!("T#{tenant}#NEAPPROVAL#{approval_item_id}"))
+}
+
+/// The partition of the non-employee requests an identity lists.
+pub fn non_employee_request_list(tenant: &str, identity_id: &str) -> String {
+    format!("T#{tenant}#NEREQUESTLIST#{identity_id}")
+}
+
+/// The partition of the approval items an identity lists.
+pub fn non_employee_approval_list(tenant: &str, identity_id: &str) -> String {
+    format!("T#{tenant}#NEAPPROVALLIST#{identity_id}")
+}
+
+/// The guard that makes an account name unique on a source, whatever its
+/// case (the source id comes first: it is a known id without `#`).
+pub fn non_employee_account(tenant: &str, source_id: &str, account_name: &str) -> Key {
+    root(format!(
+        "T#{tenant}#NEACCOUNT#{source_id}#{}",
+        account_name.to_lowercase()
+    ))
 }
 
 pub fn events(tenant: &str) -> String {

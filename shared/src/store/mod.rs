@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::models::ItemType;
 use crate::records::{
     AccessRequestRecord, CatalogItemRecord, IdempotencyRecord, IdentityRecord,
-    NonEmployeeRequestRecord, PendingKey,
+    NonEmployeeRequestRecord, NonEmployeeSourceRecord, PendingKey,
 };
 
 mod access_requests;
@@ -32,6 +32,7 @@ pub use dynamo::DynamoStore;
 pub use item::{ItemStore, MAX_TRANSACTION_ITEMS};
 pub use lazy::LazyStore;
 pub use memory::MemoryStore;
+pub use non_employee::{NonEmployeeFound, NonEmployeeLookup};
 
 /// Why a store call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,5 +164,6 @@ pub struct TenantRecords {
     pub identities: Vec<IdentityRecord>,
     pub catalog: Vec<CatalogItemRecord>,
     pub non_employee_requests: Vec<NonEmployeeRequestRecord>,
+    pub non_employee_sources: Vec<NonEmployeeSourceRecord>,
     pub access_requests: Vec<AccessRequestRecord>,
 }

@@ -1,69 +1,479 @@
-//! Non-employee requests: one full copy of the request per approval item,
-//! keyed by the item, so that a decision reads its request in one GetItem.
+//! Non-employee sources, requests and approval items.
+//!
+//! A request is stored whole, as one record, under several keys, all written
+//! in one transaction: its own key (get, delete); one copy per approval item
+//! (a decision reads the item's copy — everything it changes — in one
+//! GetItem); and one copy in the requests list of each identity that lists
+//! it (its sponsor and the source's account managers: a list page is one
+//! Query). Each approval item also has an entry in the approvals list of each
+//! identity that may decide it (a group's members each have their own), and
+//! once decided in the list of the one who decided it. The account name a request holds on its source is a guard
+//! item, written with the request on the condition that it is absent and
+//! removed when the request is rejected or deleted.
+//!
+//! Only the request's own key carries the condition of a change (its
+//! version): the copies change in the same transaction, so they are always
+//! at that version too.
 
-use super::item::{Condition, Item, Read, Record, Write};
+use std::collections::HashMap;
+
+use super::item::{Condition, Item, Key, Query, Read, Record, Write};
 use super::{keys, Store, StoreError};
-use crate::records::NonEmployeeRequestRecord;
+use crate::records::{
+    IdentityRecord, NonEmployeeApprovalRecord, NonEmployeeApprovalViewRecord,
+    NonEmployeeRequestRecord, NonEmployeeSourceRecord, PointerRecord,
+};
 
-pub(super) fn request_items(tenant: &str, record: &NonEmployeeRequestRecord) -> Vec<Item> {
-    record
-        .approval_items
-        .iter()
-        .map(|a| {
+/// What a non-employee operation reads up front, in one batch. Records that
+/// guard a write (requests, item copies, account names) are read
+/// consistently.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NonEmployeeLookup {
+    pub sources: Vec<String>,
+    pub identities: Vec<String>,
+    /// `(source id, account name)`: who holds that name on the source.
+    pub account_names: Vec<(String, String)>,
+    /// Requests by their id.
+    pub requests: Vec<String>,
+    /// Requests by the id of one of their approval items.
+    pub approval_items: Vec<String>,
+}
+
+/// What [`Store::non_employee_lookup`] found; absent keys are missing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NonEmployeeFound {
+    pub sources: HashMap<String, NonEmployeeSourceRecord>,
+    pub identities: HashMap<String, IdentityRecord>,
+    /// The id of the request holding each account name asked about, keyed
+    /// as asked.
+    pub account_holders: HashMap<(String, String), String>,
+    pub requests: HashMap<String, NonEmployeeRequestRecord>,
+    pub approval_items: HashMap<String, NonEmployeeRequestRecord>,
+}
+
+/// What a looked-up key stands for.
+enum Wanted {
+    Source(String),
+    Identity(String),
+    AccountName(String, String),
+    Request(String),
+    ApprovalItem(String),
+}
+
+pub(super) fn source_item(tenant: &str, source: &NonEmployeeSourceRecord) -> Item {
+    Item::new(
+        keys::non_employee_source(tenant, &source.id),
+        Record::NonEmployeeSource(source.clone()),
+    )
+}
+
+fn request_record(tenant: &str, r: &NonEmployeeRequestRecord) -> Item {
+    Item::new(
+        keys::non_employee_request(tenant, &r.id),
+        Record::NonEmployeeRequest(r.clone()),
+    )
+}
+
+fn item_copy(tenant: &str, r: &NonEmployeeRequestRecord, item_id: &str) -> Item {
+    Item::new(
+        keys::non_employee_approval(tenant, item_id),
+        Record::NonEmployeeRequest(r.clone()),
+    )
+}
+
+fn list_key(tenant: &str, r: &NonEmployeeRequestRecord, identity: &str) -> Key {
+    Key::new(
+        keys::non_employee_request_list(tenant, identity),
+        keys::chronological(&r.created, &r.id),
+    )
+}
+
+fn entry_key(
+    tenant: &str,
+    r: &NonEmployeeRequestRecord,
+    item: &NonEmployeeApprovalRecord,
+    identity: &str,
+) -> Key {
+    Key::new(
+        keys::non_employee_approval_list(tenant, identity),
+        keys::chronological(&r.created, &item.id),
+    )
+}
+
+fn account_key(tenant: &str, r: &NonEmployeeRequestRecord) -> Key {
+    keys::non_employee_account(tenant, &r.source.id, &r.account_name)
+}
+
+/// The copies of `r` in the requests lists.
+fn list_copies(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
+    r.listed_for()
+        .into_iter()
+        .map(|identity| {
             Item::new(
-                keys::non_employee_approval(tenant, &a.id),
-                Record::NonEmployeeRequest(record.clone()),
+                list_key(tenant, r, identity),
+                Record::NonEmployeeRequest(r.clone()),
             )
         })
         .collect()
 }
 
+/// The entries of one approval item in the approvals lists.
+fn entries(
+    tenant: &str,
+    r: &NonEmployeeRequestRecord,
+    item: &NonEmployeeApprovalRecord,
+) -> Vec<Item> {
+    let view = NonEmployeeApprovalViewRecord::of(r, item);
+    item.listed_for()
+        .into_iter()
+        .map(|identity| {
+            Item::new(
+                entry_key(tenant, r, item, identity),
+                Record::NonEmployeeApproval(view.clone()),
+            )
+        })
+        .collect()
+}
+
+/// The copies of `r` beside its own record (one per approval item, one per
+/// identity that lists it) and the entries of its items in the approvals lists.
+fn copies_and_entries(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
+    let mut items: Vec<Item> = r
+        .approval_items
+        .iter()
+        .map(|i| item_copy(tenant, r, &i.id))
+        .collect();
+    items.extend(list_copies(tenant, r));
+    for item in &r.approval_items {
+        items.extend(entries(tenant, r, item));
+    }
+    items
+}
+
+fn account_guard(tenant: &str, r: &NonEmployeeRequestRecord) -> Item {
+    Item::new(
+        account_key(tenant, r),
+        Record::Pointer(PointerRecord {
+            target: r.id.clone(),
+        }),
+    )
+}
+
+/// Every item that stores `r` (and its account-name guard, while it holds
+/// the name), for seeding.
+pub(super) fn request_items(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
+    let mut items = vec![request_record(tenant, r)];
+    items.extend(copies_and_entries(tenant, r));
+    if r.holds_account_name() {
+        items.push(account_guard(tenant, r));
+    }
+    items
+}
+
+/// The writes that create `r`: the request (absent so far), its copies and
+/// list entries, and its account-name guard (absent so far: the name is
+/// free). Racing creates of one name on one source: one transaction wins.
+fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
+    let mut writes = vec![Write::put_if(request_record(tenant, r), Condition::Absent)];
+    writes.extend(copies_and_entries(tenant, r).into_iter().map(Write::put));
+    if r.holds_account_name() {
+        writes.push(Write::put_if(account_guard(tenant, r), Condition::Absent));
+    }
+    writes
+}
+
+/// The writes that replace `before` by `after` (the next version): every
+/// copy of the request, the list entries of the items that changed (and the
+/// removal of those no longer listing them), and the release of the account
+/// name when `after` no longer holds it.
+fn update_writes(
+    tenant: &str,
+    before: &NonEmployeeRequestRecord,
+    after: &NonEmployeeRequestRecord,
+) -> Vec<Write> {
+    let mut writes = vec![Write::put_if(
+        request_record(tenant, after),
+        Condition::Version(before.version),
+    )];
+    writes.extend(
+        after
+            .approval_items
+            .iter()
+            .map(|i| Write::put(item_copy(tenant, after, &i.id))),
+    );
+    writes.extend(list_copies(tenant, after).into_iter().map(Write::put));
+    for item in &after.approval_items {
+        let previous = before.item(&item.id);
+        if previous == Some(item) {
+            continue;
+        }
+        writes.extend(entries(tenant, after, item).into_iter().map(Write::put));
+        // A decided item leaves the lists of the others who could have.
+        if let Some(previous) = previous {
+            let now_listed = item.listed_for();
+            writes.extend(
+                previous
+                    .listed_for()
+                    .difference(&now_listed)
+                    .map(|identity| Write::delete(entry_key(tenant, before, previous, identity))),
+            );
+        }
+    }
+    if before.holds_account_name() && !after.holds_account_name() {
+        writes.push(Write::delete(account_key(tenant, before)));
+    }
+    writes
+}
+
+/// The writes that delete `r` (at its version): the request, its copies,
+/// the list entries of its undecided items, and its account-name guard.
+/// The entries of decided items stay: their history outlives the request.
+fn deletion_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
+    let mut writes = vec![Write::delete_if(
+        keys::non_employee_request(tenant, &r.id),
+        Condition::Version(r.version),
+    )];
+    writes.extend(
+        r.approval_items
+            .iter()
+            .map(|i| Write::delete(keys::non_employee_approval(tenant, &i.id))),
+    );
+    writes.extend(
+        r.listed_for()
+            .into_iter()
+            .map(|identity| Write::delete(list_key(tenant, r, identity))),
+    );
+    for item in r.approval_items.iter().filter(|i| !i.is_decided()) {
+        writes.extend(
+            item.listed_for()
+                .into_iter()
+                .map(|identity| Write::delete(entry_key(tenant, r, item, identity))),
+        );
+    }
+    if r.holds_account_name() {
+        writes.push(Write::delete(account_key(tenant, r)));
+    }
+    writes
+}
+
+fn requests(items: Vec<Item>) -> Result<Vec<NonEmployeeRequestRecord>, StoreError> {
+    items
+        .into_iter()
+        .map(|i| {
+            i.into_record(|r| match r {
+                Record::NonEmployeeRequest(r) => Some(r),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
 impl Store {
-    /// The non-employee request that holds this approval item.
-    pub async fn get_non_employee_request(
+    /// How many writes storing `r` takes (its creation; any later change of
+    /// it takes at most one more). Above [`super::MAX_TRANSACTION_ITEMS`]
+    /// it cannot be stored atomically.
+    pub fn non_employee_request_writes(r: &NonEmployeeRequestRecord) -> usize {
+        creation_writes("", r).len()
+    }
+
+    /// Sources, identities, account-name holders and requests, in one batch
+    /// read (one GetItem for a single key).
+    pub async fn non_employee_lookup(
+        &self,
+        tenant: &str,
+        lookup: &NonEmployeeLookup,
+    ) -> Result<NonEmployeeFound, StoreError> {
+        let mut wanted: HashMap<Key, Wanted> = HashMap::new();
+        let mut reads = Vec::new();
+        let mut want = |key: Key, what: Wanted, consistent: bool| {
+            if let std::collections::hash_map::Entry::Vacant(slot) = wanted.entry(key) {
+                reads.push(Read {
+                    key: slot.key().clone(),
+                    consistent,
+                });
+                slot.insert(what);
+            }
+        };
+        for id in &lookup.sources {
+            want(
+                keys::non_employee_source(tenant, id),
+                Wanted::Source(id.clone()),
+                false,
+            );
+        }
+        for id in &lookup.identities {
+            want(
+                keys::identity(tenant, id),
+                Wanted::Identity(id.clone()),
+                false,
+            );
+        }
+        for (source, name) in &lookup.account_names {
+            want(
+                keys::non_employee_account(tenant, source, name),
+                Wanted::AccountName(source.clone(), name.clone()),
+                true,
+            );
+        }
+        for id in &lookup.requests {
+            want(
+                keys::non_employee_request(tenant, id),
+                Wanted::Request(id.clone()),
+                true,
+            );
+        }
+        for id in &lookup.approval_items {
+            want(
+                keys::non_employee_approval(tenant, id),
+                Wanted::ApprovalItem(id.clone()),
+                true,
+            );
+        }
+
+        let mut found = NonEmployeeFound::default();
+        for item in self.items.get(&reads).await? {
+            let what = wanted.remove(&item.key);
+            match (what, item.record) {
+                (Some(Wanted::Source(id)), Record::NonEmployeeSource(r)) => {
+                    found.sources.insert(id, r);
+                }
+                (Some(Wanted::Identity(id)), Record::Identity(r)) => {
+                    found.identities.insert(id, r);
+                }
+                (Some(Wanted::AccountName(source, name)), Record::Pointer(p)) => {
+                    found.account_holders.insert((source, name), p.target);
+                }
+                (Some(Wanted::Request(id)), Record::NonEmployeeRequest(r)) => {
+                    found.requests.insert(id, r);
+                }
+                (Some(Wanted::ApprovalItem(id)), Record::NonEmployeeRequest(r)) => {
+                    found.approval_items.insert(id, r);
+                }
+                (None, _) => {}
+                (Some(_), other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{}: unexpected record kind {}",
+                        item.key.pk,
+                        other.kind()
+                    )))
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The non-employee request that holds approval item `approval_item_id`
+    /// (one consistent GetItem).
+    pub async fn non_employee_request_of_item(
         &self,
         tenant: &str,
         approval_item_id: &str,
     ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
-        let read = Read::consistent(keys::non_employee_approval(tenant, approval_item_id));
-        self.items
-            .get(&[read])
+        let lookup = NonEmployeeLookup {
+            approval_items: vec![approval_item_id.to_string()],
+            ..Default::default()
+        };
+        Ok(self
+            .non_employee_lookup(tenant, &lookup)
             .await?
-            .into_iter()
-            .next()
-            .map(|i| {
-                i.into_record(|r| match r {
-                    Record::NonEmployeeRequest(r) => Some(r),
-                    _ => None,
-                })
-            })
-            .transpose()
+            .approval_items
+            .remove(approval_item_id))
     }
 
-    /// Replaces a non-employee request (and so all its approval items) if the
-    /// stored one has version `record.version - 1`; `Conflict` otherwise.
+    /// The non-employee request `id` (one consistent GetItem).
+    pub async fn non_employee_request(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<NonEmployeeRequestRecord>, StoreError> {
+        let lookup = NonEmployeeLookup {
+            requests: vec![id.to_string()],
+            ..Default::default()
+        };
+        Ok(self
+            .non_employee_lookup(tenant, &lookup)
+            .await?
+            .requests
+            .remove(id))
+    }
+
+    /// Stores a new request with everything that lists it, in one
+    /// transaction; `Conflict` when its id or its account name on the
+    /// source is taken.
+    pub async fn create_non_employee_request(
+        &self,
+        tenant: &str,
+        r: &NonEmployeeRequestRecord,
+    ) -> Result<(), StoreError> {
+        self.commit(creation_writes(tenant, r)).await
+    }
+
+    /// Replaces `before` by `after` (whose version must be the next) in one
+    /// transaction, if the stored request is still at `before`'s version;
+    /// `Conflict` otherwise.
     pub async fn update_non_employee_request(
         &self,
         tenant: &str,
-        record: &NonEmployeeRequestRecord,
+        before: &NonEmployeeRequestRecord,
+        after: &NonEmployeeRequestRecord,
     ) -> Result<(), StoreError> {
-        let Some(previous) = record.version.checked_sub(1) else {
+        if after.id != before.id || after.version != before.version + 1 {
             return Err(StoreError::Conflict(format!(
-                "non-employee request {} cannot be at version -1",
-                record.id
-            )));
-        };
-        if record.approval_items.is_empty() {
-            // Nothing stores a request without approval items.
-            return Err(StoreError::Conflict(format!(
-                "non-employee request {} has no approval items",
-                record.id
+                "non-employee request {} at version {} cannot replace {} at version {}",
+                after.id, after.version, before.id, before.version
             )));
         }
-        let writes = request_items(tenant, record)
+        self.commit(update_writes(tenant, before, after)).await
+    }
+
+    /// Deletes `r` in one transaction if the stored request is still at its
+    /// version; `Conflict` otherwise. The list entries of its decided items
+    /// stay.
+    pub async fn delete_non_employee_request(
+        &self,
+        tenant: &str,
+        r: &NonEmployeeRequestRecord,
+    ) -> Result<(), StoreError> {
+        self.commit(deletion_writes(tenant, r)).await
+    }
+
+    /// The non-employee requests `identity_id` lists (sponsored, or on a
+    /// source it manages), oldest first: one Query.
+    pub async fn non_employee_request_list(
+        &self,
+        tenant: &str,
+        identity_id: &str,
+    ) -> Result<Vec<NonEmployeeRequestRecord>, StoreError> {
+        requests(
+            self.items
+                .query(&Query::table(keys::non_employee_request_list(
+                    tenant,
+                    identity_id,
+                )))
+                .await?,
+        )
+    }
+
+    /// The approval items `identity_id` lists (it may decide them, or
+    /// decided them), oldest first: one Query.
+    pub async fn non_employee_approval_list(
+        &self,
+        tenant: &str,
+        identity_id: &str,
+    ) -> Result<Vec<NonEmployeeApprovalViewRecord>, StoreError> {
+        self.items
+            .query(&Query::table(keys::non_employee_approval_list(
+                tenant,
+                identity_id,
+            )))
+            .await?
             .into_iter()
-            .map(|item| Write::put_if(item, Condition::Version(previous)))
-            .collect();
-        self.commit(writes).await
+            .map(|i| {
+                i.into_record(|r| match r {
+                    Record::NonEmployeeApproval(r) => Some(r),
+                    _ => None,
+                })
+            })
+            .collect()
     }
 }

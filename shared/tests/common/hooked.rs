@@ -21,8 +21,9 @@ pub enum Call<'a> {
 impl Call<'_> {
     /// What the call does, in the typed store's terms: `get`, `query`,
     /// `load`, and for writes `update_request` (a conditional replacement of
-    /// an access request), `update_non_employee_request`, `create_requests`
-    /// or `put_event`.
+    /// an access request), `update_non_employee_request`,
+    /// `create_non_employee_request`, `delete_non_employee_request`,
+    /// `create_requests` or `put_event`.
     pub fn name(&self) -> &'static str {
         match self {
             Call::Get(_) => "get",
@@ -42,6 +43,21 @@ impl Call<'_> {
                     "update_request"
                 } else if versioned("nonEmployeeRequest") {
                     "update_non_employee_request"
+                } else if writes.iter().any(|w| {
+                    matches!(w, Write::Put { item, condition: Some(Condition::Absent) }
+                        if matches!(item.record, Record::NonEmployeeRequest(_)))
+                }) {
+                    "create_non_employee_request"
+                } else if writes.iter().any(|w| {
+                    matches!(
+                        w,
+                        Write::Delete {
+                            condition: Some(Condition::Version(_)),
+                            ..
+                        }
+                    )
+                }) {
+                    "delete_non_employee_request"
                 } else if writes.iter().all(|w| {
                     matches!(w, Write::Put { item, .. } if matches!(item.record, Record::Event(_)))
                 }) {

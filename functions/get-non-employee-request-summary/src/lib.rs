@@ -1,0 +1,20 @@
+//! `GET /v3/non-employee-requests/summary/{requested-for}` (and
+//! `/beta`): counts by status of the non-employee requests an identity lists (operation `getNonEmployeeRequestSummary`).
+
+use lambda_http::Request;
+use shared::domain::non_employee::requests;
+use shared::error::ApiError;
+use shared::http::{handle, path_param, ApiResponse, Operation};
+use shared::state::AppState;
+
+pub const OPERATION: Operation = Operation::new("getNonEmployeeRequestSummary");
+
+pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
+    handle(state, &OPERATION, req, |principal, req| async move {
+        let requested_for = path_param(&req, "requested-for")
+            .ok_or_else(|| ApiError::bad_request("path parameter requested-for is required"))?;
+        let summary = requests::summary(&state.store, &principal, &requested_for).await?;
+        ApiResponse::json(200, &summary)
+    })
+    .await
+}

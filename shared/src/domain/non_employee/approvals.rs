@@ -1,0 +1,200 @@
+//! Reading non-employee approval items (SPEC §11): `GET
+//! /non-employee-approvals` (the items an identity may decide or decided),
+//! `GET /non-employee-approvals/{id}` and
+//! `GET /non-employee-approvals/summary/{requested-for}`.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::{approval_detail, path_id, subject, unknown_item, view_item};
+use crate::auth::Principal;
+use crate::domain::collection::filter::{
+    Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
+};
+use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::{Paging, Params};
+use crate::error::ApiError;
+use crate::models::{
+    ApprovalStatus, NonEmployeeApprovalItem, NonEmployeeApprovalItemDetail,
+    NonEmployeeApprovalSummary,
+};
+use crate::records::NonEmployeeApprovalViewRecord;
+use crate::store::Store;
+
+/// The filterable fields, as the fragment lists them: `approvalStatus` with
+/// `eq` (values compared case-insensitively).
+pub const APPROVAL_STATUS: FieldSpec = FieldSpec {
+    name: "approvalStatus",
+    kind: ValueKind::Text,
+    ops: &[Op::Eq],
+};
+pub const FILTERS: FilterSchema = FilterSchema {
+    fields: &[APPROVAL_STATUS],
+};
+/// The sortable fields, as the fragment lists them.
+pub const SORTERS: &[&str] = &["created", "modified"];
+
+/// A parsed list query; `requested_for` is still as given (default `me`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub requested_for: String,
+    pub paging: Paging,
+    pub filters: Option<Expr>,
+    pub sorters: Vec<SortKey>,
+}
+
+/// One page of approval items and the total before paging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalPage {
+    pub items: Vec<NonEmployeeApprovalItem>,
+    pub total: usize,
+}
+
+/// The `approvalStatus` values a filter compares with that are no status.
+fn unknown_statuses(expr: &Expr, into: &mut Vec<String>) {
+    match expr {
+        Expr::Cmp {
+            value: Value::Str(v),
+            ..
+        } if ApprovalStatus::from_name(v).is_none() => into.push(v.clone()),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            unknown_statuses(a, into);
+            unknown_statuses(b, into);
+        }
+        Expr::Not(e) => unknown_statuses(e, into),
+        _ => {}
+    }
+}
+
+/// Parses the list's query string parameters.
+pub fn parse_list(params: &BTreeMap<String, Vec<String>>) -> Result<ListQuery, ApiError> {
+    let mut p = Params::new(params);
+    let requested_for = p.identity("requested-for");
+    let paging = p.paging();
+    let filters = p.filters(&FILTERS);
+    if let Some(f) = &filters {
+        let mut unknown = Vec::new();
+        unknown_statuses(f, &mut unknown);
+        for v in unknown {
+            p.cause(format!(
+                "filters: approvalStatus {v:?} is not one of {}",
+                ApprovalStatus::ALL.map(ApprovalStatus::as_str).join(", ")
+            ));
+        }
+    }
+    let sorters = p.sorters(SORTERS);
+    p.finish()?;
+    Ok(ListQuery {
+        requested_for: requested_for.unwrap_or_else(|| "me".into()),
+        paging,
+        filters,
+        sorters,
+    })
+}
+
+/// An approvals list entry as the filters see it.
+struct ApprovalRow<'a>(&'a NonEmployeeApprovalViewRecord);
+
+impl Row for ApprovalRow<'_> {
+    fn value(&self, field: &str) -> Option<FieldValue<'_>> {
+        match field {
+            "approvalStatus" => Some(FieldValue::Text(self.0.item.approval_status.as_str())),
+            _ => None,
+        }
+    }
+}
+
+/// Orders by the sorters, then by id so that pages are stable.
+fn compare(
+    keys: &[SortKey],
+    a: &NonEmployeeApprovalViewRecord,
+    b: &NonEmployeeApprovalViewRecord,
+) -> Ordering {
+    for key in keys {
+        let ord = match key.field {
+            "created" => a.item.created.cmp(&b.item.created),
+            "modified" => a.item.modified.cmp(&b.item.modified),
+            _ => Ordering::Equal,
+        };
+        let ord = if key.descending { ord.reverse() } else { ord };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.item.id.cmp(&b.item.id)
+}
+
+/// The approval items of the identity the query names: one Query.
+pub async fn list(
+    store: &Store,
+    principal: &Principal,
+    query: &ListQuery,
+) -> Result<ApprovalPage, ApiError> {
+    let identity = subject(principal, &query.requested_for)?;
+    let mut entries: Vec<NonEmployeeApprovalViewRecord> = store
+        .non_employee_approval_list(&principal.tenant_id, &identity)
+        .await?
+        .into_iter()
+        .filter(|v| {
+            query
+                .filters
+                .as_ref()
+                .is_none_or(|f| f.matches(&ApprovalRow(v)))
+        })
+        .collect();
+    entries.sort_by(|a, b| compare(&query.sorters, a, b));
+    let (page, total) = query.paging.page(entries);
+    Ok(ApprovalPage {
+        items: page.iter().map(view_item).collect(),
+        total,
+    })
+}
+
+/// Approval item `id` with its request (`include_detail`) or only the
+/// request's id and requester: for ORG_ADMIN and those who may read the
+/// request.
+pub async fn get(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    include_detail: bool,
+) -> Result<NonEmployeeApprovalItemDetail, ApiError> {
+    let id = path_id("id", id)?;
+    let request = store
+        .non_employee_request_of_item(&principal.tenant_id, id)
+        .await?
+        .ok_or_else(|| unknown_item(id))?;
+    let visible = principal.is_org_admin()
+        || principal
+            .identity_id
+            .as_deref()
+            .is_some_and(|me| request.visible_to(me));
+    if !visible {
+        return Err(ApiError::Forbidden(format!(
+            "only ORG_ADMIN, its approvers and those who may read its request may read non-employee approval item {id}"
+        )));
+    }
+    approval_detail(&request, id, include_detail).ok_or_else(|| unknown_item(id))
+}
+
+/// Counts by status of the approval items `requested_for` lists: one Query.
+pub async fn summary(
+    store: &Store,
+    principal: &Principal,
+    requested_for: &str,
+) -> Result<NonEmployeeApprovalSummary, ApiError> {
+    let identity = subject(principal, requested_for)?;
+    let mut summary = NonEmployeeApprovalSummary::default();
+    for v in store
+        .non_employee_approval_list(&principal.tenant_id, &identity)
+        .await?
+    {
+        match v.item.approval_status {
+            ApprovalStatus::Approved => summary.approved += 1,
+            ApprovalStatus::Rejected => summary.rejected += 1,
+            ApprovalStatus::Pending => summary.pending += 1,
+            ApprovalStatus::NotReady | ApprovalStatus::Cancelled => {}
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,196 @@
+//! Reading non-employee requests (SPEC §11): `GET /non-employee-requests`
+//! (the requests an identity sponsored or that are on sources it manages),
+//! `GET /non-employee-requests/{id}` and
+//! `GET /non-employee-requests/summary/{requested-for}`.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::{path_id, request_model, subject, unknown_request};
+use crate::auth::Principal;
+use crate::domain::collection::filter::{
+    Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
+};
+use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::{Paging, Params};
+use crate::error::ApiError;
+use crate::models::{ApprovalStatus, NonEmployeeRequest, NonEmployeeRequestSummary};
+use crate::records::NonEmployeeRequestRecord;
+use crate::store::Store;
+
+/// The filterable fields, as the fragment lists them: `sourceId` with `eq`.
+pub const SOURCE_ID: FieldSpec = FieldSpec {
+    name: "sourceId",
+    kind: ValueKind::Text,
+    ops: &[Op::Eq],
+};
+pub const FILTERS: FilterSchema = FilterSchema {
+    fields: &[SOURCE_ID],
+};
+/// The sortable fields, as the fragment lists them.
+pub const SORTERS: &[&str] = &[
+    "created",
+    "approvalStatus",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "accountName",
+    "startDate",
+    "endDate",
+];
+
+/// A parsed list query; `requested_for` is still as given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub requested_for: String,
+    pub paging: Paging,
+    pub filters: Option<Expr>,
+    pub sorters: Vec<SortKey>,
+}
+
+/// One page of requests and the total before paging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestPage {
+    pub items: Vec<NonEmployeeRequest>,
+    pub total: usize,
+}
+
+/// Parses the list's query string parameters; `requested-for` is required.
+pub fn parse_list(params: &BTreeMap<String, Vec<String>>) -> Result<ListQuery, ApiError> {
+    let mut p = Params::new(params);
+    let requested_for = p.identity("requested-for");
+    if params.get("requested-for").is_none_or(Vec::is_empty) {
+        p.cause("requested-for is required: give an identity id or me");
+    }
+    let paging = p.paging();
+    let filters = p.filters(&FILTERS);
+    let sorters = p.sorters(SORTERS);
+    p.finish()?;
+    Ok(ListQuery {
+        requested_for: requested_for.unwrap_or_default(),
+        paging,
+        filters,
+        sorters,
+    })
+}
+
+/// A request as the filters see it.
+struct RequestRow<'a>(&'a NonEmployeeRequestRecord);
+
+impl Row for RequestRow<'_> {
+    fn value(&self, field: &str) -> Option<FieldValue<'_>> {
+        match field {
+            "sourceId" => Some(FieldValue::Text(&self.0.source.id)),
+            _ => None,
+        }
+    }
+}
+
+fn text_order(a: &str, b: &str) -> Ordering {
+    a.to_lowercase().cmp(&b.to_lowercase())
+}
+
+/// Orders by the sorters, then by id so that pages are stable.
+fn compare(
+    keys: &[SortKey],
+    a: &NonEmployeeRequestRecord,
+    b: &NonEmployeeRequestRecord,
+) -> Ordering {
+    for key in keys {
+        let ord = match key.field {
+            "created" => a.created.cmp(&b.created),
+            "approvalStatus" => a.approval_status.as_str().cmp(b.approval_status.as_str()),
+            "firstName" => text_order(&a.first_name, &b.first_name),
+            "lastName" => text_order(&a.last_name, &b.last_name),
+            "email" => text_order(&a.email, &b.email),
+            "phone" => text_order(&a.phone, &b.phone),
+            "accountName" => text_order(&a.account_name, &b.account_name),
+            "startDate" => a.start_date.cmp(&b.start_date),
+            "endDate" => a.end_date.cmp(&b.end_date),
+            _ => Ordering::Equal,
+        };
+        let ord = if key.descending { ord.reverse() } else { ord };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.id.cmp(&b.id)
+}
+
+/// The requests of the identity the query names: one Query.
+pub async fn list(
+    store: &Store,
+    principal: &Principal,
+    query: &ListQuery,
+) -> Result<RequestPage, ApiError> {
+    let identity = subject(principal, &query.requested_for)?;
+    let mut records: Vec<NonEmployeeRequestRecord> = store
+        .non_employee_request_list(&principal.tenant_id, &identity)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            query
+                .filters
+                .as_ref()
+                .is_none_or(|f| f.matches(&RequestRow(r)))
+        })
+        .collect();
+    records.sort_by(|a, b| compare(&query.sorters, a, b));
+    let (page, total) = query.paging.page(records);
+    Ok(RequestPage {
+        items: page.iter().map(request_model).collect(),
+        total,
+    })
+}
+
+/// Request `id`: for ORG_ADMIN, and for those who list it or one of its
+/// approval items.
+pub async fn get(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+) -> Result<NonEmployeeRequest, ApiError> {
+    let id = path_id("id", id)?;
+    let record = store
+        .non_employee_request(&principal.tenant_id, id)
+        .await?
+        .ok_or_else(|| unknown_request(id))?;
+    let visible = principal.is_org_admin()
+        || principal
+            .identity_id
+            .as_deref()
+            .is_some_and(|me| record.visible_to(me));
+    if !visible {
+        return Err(ApiError::Forbidden(format!(
+            "only ORG_ADMIN, its sponsor, the account managers of its source and its approvers may read non-employee request {id}"
+        )));
+    }
+    Ok(request_model(&record))
+}
+
+/// Counts by status of the requests `requested_for` lists: one Query. Each
+/// approved request made a non-employee record (`nonEmployeeCount`).
+pub async fn summary(
+    store: &Store,
+    principal: &Principal,
+    requested_for: &str,
+) -> Result<NonEmployeeRequestSummary, ApiError> {
+    let identity = subject(principal, requested_for)?;
+    let mut summary = NonEmployeeRequestSummary::default();
+    for r in store
+        .non_employee_request_list(&principal.tenant_id, &identity)
+        .await?
+    {
+        match r.approval_status {
+            ApprovalStatus::Approved => {
+                summary.approved += 1;
+                summary.non_employee_count += 1;
+            }
+            ApprovalStatus::Rejected => summary.rejected += 1,
+            ApprovalStatus::Pending => summary.pending += 1,
+            ApprovalStatus::NotReady | ApprovalStatus::Cancelled => {}
+        }
+    }
+    Ok(summary)
+}
