@@ -107,7 +107,7 @@ where
         Ok(p) => {
             deadline::scope(until, async {
                 let result = run(state, op, p, req, f).await;
-                unless_in_doubt(op, result)
+                unless_in_doubt(result)
             })
             .await
         }
@@ -150,18 +150,14 @@ where
     response
 }
 
-/// A 429 tells the client that nothing was done. A state-changing call one
-/// of whose write attempts went unanswered may have been applied, whatever
-/// the store said to the attempts after it (throttling): that is a 500,
-/// which promises nothing either way. Call within the request's budget.
-fn unless_in_doubt(
-    op: &Operation,
-    result: Result<ApiResponse, ApiError>,
-) -> Result<ApiResponse, ApiError> {
+/// A 429 tells the client that nothing was done. A call one of whose write
+/// attempts went unanswered may have been applied, whatever the store said
+/// to the attempts after it (throttling): that is a 500, which promises
+/// nothing either way. Reads send no write attempt, so this never touches
+/// them. Call within the request's budget.
+fn unless_in_doubt(result: Result<ApiResponse, ApiError>) -> Result<ApiResponse, ApiError> {
     match result {
-        Err(ApiError::TooManyRequests { .. })
-            if op.idempotent.is_some() && deadline::write_in_doubt() =>
-        {
+        Err(ApiError::TooManyRequests { .. }) if deadline::write_in_doubt() => {
             Err(ApiError::Internal(
                 "throttled after a write attempt that got no answer: the write may have been applied"
                     .into(),
