@@ -52,11 +52,32 @@ OAUTH_CLIENTS = {
     DIRECTED_CLIENT: f"{DIRECTED_CLIENT}-secret",
 }
 
-# Non-employee approval items the workload rejects: (item id, a client of
-# its approver). Those of the demo seed that are pending, and the added ones.
+# Non-employee sources of acme (seed/demo.json): their account managers may
+# create requests on them; their approvers decide in order.
+CONTRACTORS = "a0303682-5e4a-44f7-bdc2-6ce611250001"  # managers Maria, Eve; Maria, then Finance
+FINANCE_TEMPS = "a0303682-5e4a-44f7-bdc2-6ce611250002"  # manager Maria; Finance
+LAB_VISITORS = "a0303682-5e4a-44f7-bdc2-6ce611250003"  # manager Eve; Sam
+# Per source: clients of its account managers, and of a possible approver
+# of each of its items in order.
+SOURCES = {
+    CONTRACTORS: (["acme-manager", "acme-employee"], ["acme-manager", "acme-source-admin"]),
+    FINANCE_TEMPS: (["acme-manager"], ["acme-source-admin"]),
+    LAB_VISITORS: (["acme-employee"], ["acme-source-admin"]),
+}
+
+# Non-employee approval items the workload decides: (item id, a client of
+# a possible approver). Those of the demo seed that are pending, and the
+# added ones.
 NE_ITEMS: list[tuple[str, str]] = [
     ("2c1e388b-1e55-4b0a-ab5c-897f12040001", "acme-manager"),
+    ("2c1e388b-1e55-4b0a-ab5c-897f12040002", "acme-source-admin"),
     ("2c1e388b-1e55-4b0a-ab5c-897f12040003", "acme-source-admin"),
+]
+# Non-employee requests the workload reads and deletes: (id, a client of an
+# account manager of its source).
+NE_REQUESTS: list[tuple[str, str]] = [
+    ("ac110005-7156-1150-8171-5b292e3e0001", "acme-manager"),
+    ("ac110005-7156-1150-8171-5b292e3e0002", "acme-manager"),
 ]
 
 
@@ -64,40 +85,47 @@ def identity_of(client_id: str) -> str:
     return _CLIENT_IDENTITY[client_id]
 
 
+def non_employee_body(source: str, account_name: str, data: dict | None = None) -> dict:
+    """A valid NonEmployeeRequestBody on `source`."""
+    return {
+        "accountName": account_name,
+        "firstName": "Fault",
+        "lastName": account_name.rsplit(".", 1)[-1].title(),
+        "email": f"{account_name}@contractors.example.com",
+        "phone": "5125550100",
+        "manager": MARIA,
+        "sourceId": source,
+        "startDate": "2026-12-01T00:00:00Z",
+        "endDate": "2027-06-30T00:00:00Z",
+        "data": data or {},
+    }
+
+
 def _added_non_employee_requests() -> list[dict]:
     out = []
+    sources = list(SOURCES)
     for n in range(1, 25):
-        group = n % 3 == 0
-        first = {
-            "id": f"fa0e0000-0000-4000-8000-{n:012d}",
-            "approverType": "GOVERNANCE_GROUP" if group else "IDENTITY",
-            "approverId": FINANCE if group else MARIA,
-            "approvalOrder": 1,
-            "approvalStatus": "PENDING",
-        }
-        items = [first]
-        if n % 2 == 0:
-            items.append({
-                "id": f"fa0e0000-0000-4000-9000-{n:012d}",
-                "approverType": "IDENTITY",
-                "approverId": ADMIN,
-                "approvalOrder": 2,
-                "approvalStatus": "NOT_READY",
-            })
+        source = sources[n % len(sources)]
+        items = [{"id": f"fa0e0000-0000-4000-8000-{n:012d}", "approvalStatus": "PENDING"}]
+        if source == CONTRACTORS:
+            items.append({"id": f"fa0e0000-0000-4000-9000-{n:012d}", "approvalStatus": "NOT_READY"})
+        body = non_employee_body(source, f"fault.seeded.{n}")
+        del body["data"]
         out.append({
             "id": f"fa0e0000-0000-4000-a000-{n:012d}",
-            "requesterId": MARIA,
-            "accountName": f"fault.contractor.{n}",
+            "requesterId": identity_of(SOURCES[source][0][0]),
             "created": f"2026-11-{n % 28 + 1:02d}T09:00:00Z",
             "approvalItems": items,
+            **body,
         })
     return out
 
 
 for _r in _added_non_employee_requests():
-    _first = _r["approvalItems"][0]
-    NE_ITEMS.append((_first["id"], "acme-source-admin" if _first["approverType"] == "GOVERNANCE_GROUP"
-                     else "acme-manager"))
+    _managers, _approvers = SOURCES[_r["sourceId"]]
+    for _item, _approver in zip(_r["approvalItems"], _approvers):
+        NE_ITEMS.append((_item["id"], _approver))
+    NE_REQUESTS.append((_r["id"], _managers[0]))
 
 
 def seed() -> dict:

@@ -121,6 +121,9 @@ def figure(results: list[dict], args, secs: float) -> str:
         if notes.get("duplicates by client retries without a key"):
             extra.append(f"submits duplicated by a client's retry without a key: "
                          f"{notes['duplicates by client retries without a key']}")
+        refused = notes.get("retries without a key refused because their first attempt had landed")
+        if refused:
+            extra.append(f"retries without a key refused (400/404) by their own first attempt's effect: {refused}")
         lines.append(f"{r['config']}: " + "; ".join(extra))
         for d in r.get("directed", []):
             lines.append(f"    {d['what']}: {d['answers']}, {d['effect']}")

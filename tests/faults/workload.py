@@ -43,6 +43,7 @@ import fixtures  # noqa: E402  (the seed and the actors)
 from fixtures import (  # noqa: E402
     ACME, EVE, GATED, IMMEDIATE, ITEMS, MARIA, NOT_REQUESTABLE, REPORTS_OF_MARIA, USERS,
 )
+from fixtures import SAM as SAM_ID  # noqa: E402
 
 MARK = "fault-op "
 # A client retries an answer of 429, 5xx or a failed connection this often.
@@ -101,8 +102,21 @@ class World:
     def __init__(self, seed: int) -> None:
         self.lock = threading.Lock()
         self.requests: list[dict] = []  # {id, requester, target}
-        self.ne_items = list(fixtures.NE_ITEMS)  # (item id, approver client)
+        self.ne_items = list(fixtures.NE_ITEMS)  # (item id, a possible approver's client)
+        self.ne_requests = list(fixtures.NE_REQUESTS)  # (request id, a client who may read it)
+        self.account_names: list[tuple[str, str]] = []  # (source, name) taken
         self.seed = seed
+
+    def add_non_employee(self, sponsor: str, answer) -> None:
+        if not isinstance(answer, dict) or not answer.get("id"):
+            return
+        _, approvers = fixtures.SOURCES.get((answer.get("source") or {}).get("id") or answer.get("sourceId", ""),
+                                            ([], []))
+        with self.lock:
+            self.ne_requests.append((answer["id"], sponsor))
+            for item, approver in zip(answer.get("approvalItems") or [], approvers or ["acme-admin"] * 9):
+                self.ne_items.append((item["id"], approver))
+            self.account_names.append((answer.get("sourceId", ""), answer.get("accountName", "")))
 
     def add_requests(self, requester: str, answer) -> None:
         if not isinstance(answer, dict):
@@ -251,18 +265,139 @@ def gen_reject(world: World, rng: random.Random) -> Call:
     item, approver = rng.choice(world.ne_items)
     if r < 0.60:
         return Call("rejectNonEmployeeRequest", approver, params={"id": item}, body={"comment": marker},
-                    expect={200, 400}, what="approver rejects", marker=marker)
+                    expect={200, 400, 403, 404}, what="approver rejects", marker=marker)
     if r < 0.75:
         return Call("rejectNonEmployeeRequest", "acme-admin", params={"id": item}, body={"comment": marker},
-                    expect={200, 400}, what="admin rejects", marker=marker)
+                    expect={200, 400, 404}, what="admin rejects", marker=marker)
     if r < 0.85:
-        return Call("rejectNonEmployeeRequest", "acme-employee", params={"id": item}, body={"comment": marker},
-                    expect={403}, what="not the approver", marker=marker)
+        return Call("rejectNonEmployeeRequest", rng.choice(USERS[1:]), params={"id": item}, body={"comment": marker},
+                    expect={403, 404}, what="not the approver", marker=marker)
     if r < 0.95:
         return Call("rejectNonEmployeeRequest", "acme-manager", params={"id": str(uuid.uuid4())},
                     body={"comment": marker}, expect={404}, what="unknown item", marker=marker)
     return Call("rejectNonEmployeeRequest", approver, params={"id": item}, body={"comment": "x" * 4001},
-                expect={400}, what="comment too long", marker=marker)
+                expect={400, 403, 404}, what="comment too long", marker=marker)
+
+
+def gen_ne_create(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    source = rng.choice(list(fixtures.SOURCES))
+    managers, _ = fixtures.SOURCES[source]
+    name = "fault." + marker.rsplit(" ", 1)[1][:20]
+    body = fixtures.non_employee_body(source, name, {"faultOp": marker})
+    r = rng.random()
+    if r < 0.70:
+        return Call("createNonEmployeeRequest", rng.choice(managers + ["acme-admin"]), body=body, expect={200},
+                    what="an account manager sponsors", marker=marker)
+    if r < 0.80:
+        with world.lock:
+            taken = rng.choice(world.account_names) if world.account_names else None
+        if taken and taken[0]:
+            body = fixtures.non_employee_body(taken[0], taken[1].upper(), {"faultOp": marker})
+            return Call("createNonEmployeeRequest", "acme-admin", body=body, expect={400, 200},
+                        what="an account name taken (unless since rejected)", marker=marker)
+    if r < 0.90:
+        return Call("createNonEmployeeRequest", rng.choice(USERS[1:]), body=body, expect={403},
+                    what="not an account manager", marker=marker)
+    body["endDate"], body["startDate"] = body["startDate"], body["endDate"]
+    return Call("createNonEmployeeRequest", managers[0], body=body, expect={400}, what="ends before it starts",
+                marker=marker)
+
+
+def _ne_request(world: World, rng: random.Random) -> tuple[str, str]:
+    with world.lock:
+        return rng.choice(world.ne_requests)
+
+
+def gen_ne_list(world: World, rng: random.Random) -> Call:
+    r = rng.random()
+    if r < 0.8:
+        return Call("listNonEmployeeRequests", rng.choice(["acme-manager", "acme-employee", "acme-admin"]),
+                    query=[("requested-for", "me"), ("count", "true"), ("sorters", "-created")], expect={200},
+                    what="own list")
+    if r < 0.9:
+        return Call("listNonEmployeeRequests", rng.choice(USERS[1:]), query=[("requested-for", MARIA)],
+                    expect={403}, what="another identity's list")
+    return Call("listNonEmployeeRequests", "acme-manager", query=[], expect={400}, what="requested-for missing")
+
+
+def gen_ne_get(world: World, rng: random.Random) -> Call:
+    if rng.random() < 0.85:
+        rid, reader = _ne_request(world, rng)
+        return Call("getNonEmployeeRequest", reader, params={"id": rid}, expect={200, 404}, what="a sponsor reads")
+    return Call("getNonEmployeeRequest", "acme-admin", params={"id": str(uuid.uuid4())}, expect={404},
+                what="unknown id")
+
+
+def gen_ne_delete(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    r = rng.random()
+    if r < 0.75:
+        rid, _ = _ne_request(world, rng)
+        return Call("deleteNonEmployeeRequest", "acme-admin", params={"id": rid}, expect={204, 404},
+                    what="admin deletes", marker=marker)
+    if r < 0.9:
+        rid, _ = _ne_request(world, rng)
+        return Call("deleteNonEmployeeRequest", rng.choice(["acme-manager", "acme-employee"]), params={"id": rid},
+                    expect={403, 404}, what="not an admin deletes", marker=marker)
+    return Call("deleteNonEmployeeRequest", "acme-admin", params={"id": str(uuid.uuid4())}, expect={404},
+                what="unknown id", marker=marker)
+
+
+def gen_ne_request_summary(world: World, rng: random.Random) -> Call:
+    if rng.random() < 0.85:
+        return Call("getNonEmployeeRequestSummary", rng.choice(["acme-manager", "acme-employee", "acme-admin"]),
+                    params={"requested-for": "me"}, expect={200}, what="own summary")
+    return Call("getNonEmployeeRequestSummary", rng.choice(USERS[1:]), params={"requested-for": MARIA},
+                expect={403}, what="another identity's summary")
+
+
+def gen_ne_approvals(world: World, rng: random.Random) -> Call:
+    if rng.random() < 0.85:
+        query = [("requested-for", "me"), ("count", "true")]
+        if rng.random() < 0.5:
+            query.append(("filters", 'approvalStatus eq "PENDING"'))
+        return Call("listNonEmployeeApprovals", rng.choice(["acme-manager", "acme-source-admin"]), query=query,
+                    expect={200}, what="own approvals")
+    return Call("listNonEmployeeApprovals", rng.choice(USERS[1:]), query=[("requested-for", SAM_ID)],
+                expect={403}, what="another identity's approvals")
+
+
+def gen_ne_approval(world: World, rng: random.Random) -> Call:
+    with world.lock:
+        item, approver = rng.choice(world.ne_items)
+    if rng.random() < 0.85:
+        return Call("getNonEmployeeApproval", approver, params={"id": item},
+                    query=[("include-detail", rng.choice(["true", "false"]))], expect={200, 403, 404},
+                    what="an approver reads an item")
+    return Call("getNonEmployeeApproval", "acme-admin", params={"id": str(uuid.uuid4())}, expect={404},
+                what="unknown item")
+
+
+def gen_ne_approval_summary(world: World, rng: random.Random) -> Call:
+    if rng.random() < 0.85:
+        return Call("getNonEmployeeApprovalSummary", rng.choice(["acme-manager", "acme-source-admin"]),
+                    params={"requested-for": "me"}, expect={200}, what="own approval counts")
+    return Call("getNonEmployeeApprovalSummary", rng.choice(USERS[1:]), params={"requested-for": SAM_ID},
+                expect={403}, what="another identity's approval counts")
+
+
+def gen_ne_approve(world: World, rng: random.Random) -> Call:
+    marker = new_marker()
+    with world.lock:
+        item, approver = rng.choice(world.ne_items)
+    r = rng.random()
+    if r < 0.70:
+        return Call("approveNonEmployeeRequest", approver, params={"id": item}, body={"comment": marker},
+                    expect={200, 400, 403, 404}, what="an approver approves", marker=marker)
+    if r < 0.85:
+        return Call("approveNonEmployeeRequest", "acme-admin", params={"id": item}, body={"comment": marker},
+                    expect={200, 400, 404}, what="admin approves", marker=marker)
+    if r < 0.95:
+        return Call("approveNonEmployeeRequest", rng.choice(USERS[1:]), params={"id": item},
+                    body={"comment": marker}, expect={403, 404}, what="not an approver", marker=marker)
+    return Call("approveNonEmployeeRequest", approver, params={"id": item}, body={"comment": "x" * 4001},
+                expect={400, 403, 404}, what="comment too long", marker=marker)
 
 
 # Shapes of the 2xx bodies.
@@ -292,6 +427,30 @@ def ok_ne_item(body) -> str:
     return ""
 
 
+def ok_ne_request(body) -> str:
+    if not isinstance(body, dict) or not {"id", "accountName", "approvalStatus", "approvalItems"} <= set(body):
+        return "not a NonEmployeeRequest"
+    return ""
+
+
+def ok_list_of(check: Callable[[object], str]) -> Callable[[object], str]:
+    def ok(body) -> str:
+        if not isinstance(body, list):
+            return "not a list"
+        return next((p for p in map(check, body) if p), "")
+    return ok
+
+
+def ok_summary(body) -> str:
+    if not isinstance(body, dict) or not body or not all(isinstance(v, int) for v in body.values()):
+        return "not a summary of counts"
+    return ""
+
+
+def ok_no_body(body) -> str:
+    return "" if body is None else "a body"
+
+
 @dataclass
 class Endpoint:
     generate: Callable[[World, random.Random], Call]
@@ -308,6 +467,15 @@ WORKLOAD: dict[str, Endpoint] = {
     "closeAccessRequest": Endpoint(gen_close, 1, ok_empty, True),
     "listAccessRequestStatus": Endpoint(gen_status, 3, ok_status, False),
     "rejectNonEmployeeRequest": Endpoint(gen_reject, 1, ok_ne_item, True),
+    "createNonEmployeeRequest": Endpoint(gen_ne_create, 2, ok_ne_request, True),
+    "listNonEmployeeRequests": Endpoint(gen_ne_list, 1, ok_list_of(ok_ne_request), False),
+    "getNonEmployeeRequest": Endpoint(gen_ne_get, 1, ok_ne_request, False),
+    "deleteNonEmployeeRequest": Endpoint(gen_ne_delete, 1, ok_no_body, False),
+    "getNonEmployeeRequestSummary": Endpoint(gen_ne_request_summary, 1, ok_summary, False),
+    "listNonEmployeeApprovals": Endpoint(gen_ne_approvals, 1, ok_list_of(ok_ne_item), False),
+    "getNonEmployeeApproval": Endpoint(gen_ne_approval, 1, ok_ne_item, False),
+    "approveNonEmployeeRequest": Endpoint(gen_ne_approve, 2, ok_ne_item, True),
+    "getNonEmployeeApprovalSummary": Endpoint(gen_ne_approval_summary, 1, ok_summary, False),
 }
 
 
@@ -409,7 +577,7 @@ class Findings:
         return ok
 
 
-def check_envelope(f: Findings, call: Call, attempt: Attempt, budget_ms: int, margin_ms: int) -> None:
+def check_envelope(f: Findings, call: Call, attempt: Attempt, budget_ms: int, margin_ms: int, keys: bool) -> None:
     where = f"{call.operation} ({call.what}) attempt {attempt.number}"
     f.check("answered within budget", attempt.elapsed * 1000 <= budget_ms + margin_ms,
             f"{where} took {attempt.elapsed * 1000:.0f} ms > {budget_ms} + {margin_ms} ms")
@@ -419,8 +587,9 @@ def check_envelope(f: Findings, call: Call, attempt: Attempt, budget_ms: int, ma
     status = attempt.status
     body = attempt.json()
     ctype = attempt.headers.get("Content-Type", "")
-    f.check("JSON content type", ctype.startswith("application/json"), f"{where}: {status} {ctype!r}")
-    if status in (200, 202):
+    if status != 204:
+        f.check("JSON content type", ctype.startswith("application/json"), f"{where}: {status} {ctype!r}")
+    if 200 <= status < 300:
         problem = WORKLOAD[call.operation].ok(body)
         f.check("2xx body shape", not problem, f"{where}: {problem}: {attempt.text[:200]}")
     elif status in DETAIL_CODES:
@@ -448,6 +617,13 @@ def check_envelope(f: Findings, call: Call, attempt: Attempt, budget_ms: int, ma
     else:
         f.check("a status of the API's", False, f"{where}: {status} {attempt.text[:200]}")
     allowed = call.expect | {429, 500}
+    earlier = call.attempts[:attempt.number - 1]
+    if not call.key and any(a.status is None or a.status >= 500 for a in earlier):
+        # Without a key, a retry of a call whose write may have landed can
+        # meet that write: a 400 (cancelled, decided, name taken) or a 404.
+        allowed |= {400, 404}
+        if status in (400, 404) and status not in call.expect:
+            f.notes["retries without a key refused because their first attempt had landed"] += 1
     f.check("expected status", status in allowed, f"{where}: {status} not in {sorted(allowed)}: {attempt.text[:300]}")
 
 
@@ -577,25 +753,7 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                        and s.get("accessRequestIds") == e.get("accessRequestIds")]
             f.check("a close's completion follows its start", bool(started), where)
 
-    groups = defaultdict(list)
-    for i in items:
-        if i.get("kind") == "nonEmployeeRequest":
-            groups[i["id"]].append(i)
-    for nid, copies in groups.items():
-        where = f"non-employee request {nid}"
-        if not all("approvalItems" in c for c in copies):
-            f.notes["non-employee records of another layout (not checked)"] += len(copies)
-            continue
-        strip = [{k: v for k, v in c.items() if k not in ("PK", "SK")} for c in copies]
-        f.check("every copy of a non-employee request is the same", all(s == strip[0] for s in strip), where)
-        ne = copies[0]
-        statuses = [a["approvalStatus"] for a in ne["approvalItems"]]
-        if ne["approvalStatus"] == "REJECTED":
-            f.check("a rejected non-employee request has one rejected item and nothing undecided",
-                    statuses.count("REJECTED") == 1 and not {"PENDING", "NOT_READY"} & set(statuses), where)
-        f.check("a non-employee request is stored under each of its items",
-                sorted(c["PK"].rsplit("#", 1)[1] for c in copies) == sorted(a["id"] for a in ne["approvalItems"]),
-                where)
+    ne, ne_entries = check_non_employee(f, items, by_key)
 
     for i in items:
         if i.get("kind") == "idempotency":
@@ -606,8 +764,70 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                 body_ok = False
             f.check("an idempotency record holds a 2xx answer", body_ok and 200 <= i.get("status", 0) < 300
                     and isinstance(i.get("expiresAt"), int), i["PK"])
-    return {"requests": requests, "events": events, "ne": {nid: c[0] for nid, c in groups.items()},
-            "by_key": by_key}
+    return {"requests": requests, "events": events, "ne": ne, "ne_entries": ne_entries, "by_key": by_key}
+
+
+def check_non_employee(f: Findings, items: list[dict], by_key: dict) -> tuple[dict, dict]:
+    """A non-employee request is one record stored under several keys (its
+    own, one per approval item, one per identity that lists it), its items
+    have entries in the approvals lists, and it holds its account name
+    through a guard until rejected: all written together, so all agree.
+    Returns the requests by id, and the approval-list entries by item id."""
+    own, copies, entries = {}, [], defaultdict(list)
+    for i in items:
+        if i.get("kind") == "nonEmployeeRequest":
+            (own.__setitem__(i["id"], i) if "#NEREQUEST#" in i["PK"] else copies.append(i))
+        elif i.get("kind") == "nonEmployeeApproval":
+            entries[(i.get("item") or {}).get("id")].append(i)
+    body = lambda r: {k: v for k, v in r.items() if k not in ("PK", "SK")}  # noqa: E731
+    for c in copies:
+        r = own.get(c["id"])
+        f.check("a non-employee request's copies are those of a stored request, alike",
+                r is not None and body(r) == body(c), f"{c['PK']} {c['SK']}: request {c['id']} "
+                + ("missing" if r is None else f"at version {r.get('version')}, the copy at {c.get('version')}"))
+    for rid, r in own.items():
+        tenant = r["PK"].split("#")[1]
+        where = f"non-employee request {rid} ({r['approvalStatus']})"
+        for item in r["approvalItems"]:
+            copy = by_key.get((f"T#{tenant}#NEAPPROVAL#{item['id']}", "#"))
+            f.check("a non-employee request is stored under each of its items", copy is not None, where)
+        listed = set((r.get("source") or {}).get("accountManagerIds") or []) | {r["requester"]["id"]}
+        for identity in listed:
+            found = [c for c in copies if c["PK"] == f"T#{tenant}#NEREQUESTLIST#{identity}" and c["id"] == rid]
+            f.check("a non-employee request is in the list of each identity that lists it", len(found) == 1,
+                    f"{where}: {identity}")
+        statuses = [a["approvalStatus"] for a in r["approvalItems"]]
+        status = r["approvalStatus"]
+        if status == "REJECTED":
+            good = statuses.count("REJECTED") == 1 and not {"PENDING", "NOT_READY"} & set(statuses)
+        elif status == "APPROVED":
+            good = set(statuses) == {"APPROVED"} and bool(r.get("completionDate"))
+        elif status == "PENDING":
+            at = statuses.index("PENDING") if "PENDING" in statuses else -1
+            good = at >= 0 and set(statuses[:at]) <= {"APPROVED"} and set(statuses[at + 1:]) <= {"NOT_READY"}
+        else:
+            good = True
+        f.check("a non-employee request's items agree with its status", good, f"{where}: {statuses}")
+        guard = by_key.get((f"T#{tenant}#NEACCOUNT#{r['source']['id']}#{r['accountName'].lower()}", "#"))
+        if status != "REJECTED":
+            f.check("a non-employee request holds its account name", bool(guard) and guard.get("target") == rid,
+                    f"{where}: guard {guard and guard.get('target')}")
+        for item in r["approvalItems"]:
+            for e in entries.get(item["id"], []):
+                f.check("an approvals list entry shows its item as stored", e.get("item") == item,
+                        f"{where}: {e['PK']} shows {e.get('item', {}).get('approvalStatus')}, "
+                        f"stored {item['approvalStatus']}")
+    for (pk, _), g in by_key.items():
+        if g.get("kind") == "pointer" and "#NEACCOUNT#" in pk:
+            r = own.get(g.get("target"))
+            f.check("an account-name guard names a request that holds the name",
+                    r is not None and r["approvalStatus"] != "REJECTED", f"{pk} -> {g.get('target')}")
+    for item_id, es in entries.items():
+        for e in es:
+            if e.get("requestId") not in own:
+                f.check("a deleted request leaves only its decided items' entries",
+                        (e.get("item") or {}).get("approvalStatus") in ("APPROVED", "REJECTED"), e["PK"])
+    return own, entries
 
 
 def _acting(approver: dict) -> list[str]:
@@ -629,6 +849,9 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
         if meta.get("faultOp"):
             by_marker[meta["faultOp"]].append(r)
 
+    # Non-employee requests a delete may have removed, and their items.
+    deleted = {c.params["id"] for c in calls if c.operation == "deleteNonEmployeeRequest" and landed_possible(c)}
+    deleted_items = {item for item, es in table["ne_entries"].items() if any(e.get("requestId") in deleted for e in es)}
     stored_answers = {}
     for (pk, _), item in table["by_key"].items():
         if item.get("kind") == "idempotency":
@@ -637,7 +860,7 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
     for call in calls:
         final = call.attempts[-1]
         where = f"{call.operation} ({call.what}) {call.marker}"
-        ok = final.status in (200, 202)
+        ok = final.status is not None and 200 <= final.status < 300
         stored = stored_answers.get(call.key or "")
         if stored and final.status is not None and final.status < 429:
             f.check("with Idempotency-Key, a call whose answer is stored ends with that answer",
@@ -719,6 +942,33 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
                     r = requests.get(rid)
                     f.check("every id of a 2xx close is final (or unknown)", r is None or r["state"] != "EXECUTING",
                             f"{where}: {rid}")
+        elif call.operation == "createNonEmployeeRequest":
+            mine = [n for n in ne.values() if (n.get("data") or {}).get("faultOp") == call.marker]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not mine, f"{where}: {[n['id'] for n in mine]}")
+            f.check("one non-employee request per call, however retried", len(mine) <= 1,
+                    f"{where}: {[n['id'] for n in mine]}")
+            if ok:
+                answer = final.json() or {}
+                f.check("a 2xx non-employee create is stored (or deleted since)",
+                        answer.get("id") in deleted or any(n["id"] == answer.get("id") for n in mine), f"{where}: {answer.get('id')}")
+        elif call.operation == "approveNonEmployeeRequest":
+            touched = [(n, a) for n in ne.values() for a in n["approvalItems"] if a.get("comment") == call.marker]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not touched, where)
+            f.check("an item is approved once", len(touched) <= 1, where)
+            if ok:
+                item_id = call.params["id"]
+                n = next((n for n in ne.values() if any(a["id"] == item_id for a in n["approvalItems"])), None)
+                item = n and next(a for a in n["approvalItems"] if a["id"] == item_id)
+                f.check("a 2xx approve is visible (or its request deleted since)",
+                        (n is None and item_id in deleted_items)
+                        or (bool(item) and item["approvalStatus"] == "APPROVED" and item.get("comment") == call.marker),
+                        f"{where}: {item and item['approvalStatus']}")
+        elif call.operation == "deleteNonEmployeeRequest":
+            if ok:
+                rid = call.params["id"]
+                f.check("a 2xx delete is visible", rid not in ne, f"{where}: {rid} still stored")
         elif call.operation == "rejectNonEmployeeRequest":
             touched = [n for n in ne.values() if any(a.get("comment") == call.marker for a in n["approvalItems"])]
             if not landed_possible(call):
@@ -727,8 +977,10 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
                 item_id = call.params["id"]
                 n = next((n for n in ne.values() if any(a["id"] == item_id for a in n["approvalItems"])), None)
                 item = n and next(a for a in n["approvalItems"] if a["id"] == item_id)
-                f.check("a 2xx reject is visible", bool(item) and item["approvalStatus"] == "REJECTED"
-                        and item.get("comment") == call.marker and n["approvalStatus"] == "REJECTED", where)
+                f.check("a 2xx reject is visible (or its request deleted since)",
+                        (n is None and item_id in deleted_items)
+                        or (bool(item) and item["approvalStatus"] == "REJECTED"
+                            and item.get("comment") == call.marker and n["approvalStatus"] == "REJECTED"), where)
 
 
 # ------------------------------------------------------------------ the API
@@ -772,9 +1024,25 @@ def check_through_api(f: Findings, client: Client, table: dict, calls: list[Call
                 f.check("a 2xx reject is visible through the API", a.status == 400 and "REJECTED" in a.text,
                         f"{item['id']}: {a.status} {a.text[:200]}")
 
+    # Every stored non-employee request reads as stored; every deleted one is gone.
+    for rid, n in table["ne"].items():
+        if not n["PK"].startswith(f"T#{base_tenant}#"):
+            continue
+        a = api(client, "acme-admin", "GET", f"/v3/non-employee-requests/{rid}")
+        f.check("the API shows each non-employee request as stored",
+                a.status == 200 and (a.json() or {}).get("approvalStatus") == n["approvalStatus"]
+                and (a.json() or {}).get("accountName") == n["accountName"], f"{rid}: {a.status} {a.text[:200]}")
+    for call in calls:
+        if call.operation == "deleteNonEmployeeRequest" and call.attempts[-1].status == 204:
+            a = api(client, "acme-admin", "GET", f"/v3/non-employee-requests/{call.params['id']}")
+            f.check("a 2xx delete is visible through the API", a.status == 404, f"{call.params['id']}: {a.status}")
+
     # With keys: a repeat of a call that succeeded answers its answer again.
     if keys:
-        for call in [c for c in calls if c.key and c.attempts[-1].status in (200, 202)][:15]:
+        # (A call that stored nothing — it found the work done — has no
+        # answer to replay: a repeat is evaluated afresh, safely.)
+        stored = {pk.rsplit("#", 1)[1] for (pk, _), i in table["by_key"].items() if i.get("kind") == "idempotency"}
+        for call in [c for c in calls if c.key in stored and c.attempts[-1].status in (200, 202)][:15]:
             last = call.attempts[-1]
             again = Call(call.operation, call.actor, body=call.body)
             again.method, again.path, again.key = call.method, call.path, call.key
@@ -914,6 +1182,8 @@ def main(argv: list[str]) -> int:
             client.execute(call, rng)
             if call.operation == "createAccessRequest" and call.attempts[-1].status == 202:
                 world.add_requests(call.actor, call.attempts[-1].json())
+            if call.operation == "createNonEmployeeRequest" and call.attempts[-1].status == 200:
+                world.add_non_employee(call.actor, call.attempts[-1].json())
             with calls_lock:
                 calls.append(call)
 
@@ -937,7 +1207,7 @@ def main(argv: list[str]) -> int:
     f.check("the workload called every endpoint", covered == set(routes), f"missing {set(routes) - covered}")
     for call in calls:
         for attempt in call.attempts:
-            check_envelope(f, call, attempt, budget_ms, args.margin_ms)
+            check_envelope(f, call, attempt, budget_ms, args.margin_ms, args.keys)
     table = check_table(f, scan(endpoint, table_name))
     check_calls(f, calls, table, args.keys)
     check_through_api(f, client, table, calls, args.keys)
