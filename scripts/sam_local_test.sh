@@ -105,10 +105,14 @@ EOF
     # (with-moto.sh's); SAM passes them itself.
     sam local start-api -t "$SAM_LOCAL_TEMPLATE" --skip-pull-image \
         --parameter-overrides "Architecture=$SAM_LOCAL_ARCH" --env-vars "$work/env.json" \
-        --host 127.0.0.1 --port "$port" --warm-containers EAGER >"$work/sam.log" 2>&1 &
+        --host 127.0.0.1 --port "$port" --warm-containers LAZY >"$work/sam.log" 2>&1 &
     sam_pid=$!
+    # Each function's container starts on its first request (LAZY) and is
+    # kept for the next: starting all of them up front (EAGER) takes minutes
+    # with twenty functions, most of which the flow does not call.
     ready=""
-    for _ in $(seq 600); do
+    deadline=$((SECONDS + 300))
+    while [ "$SECONDS" -lt "$deadline" ]; do
         kill -0 "$sam_pid" 2>/dev/null || break
         # A function's answer (401 without a token) means the API is up.
         if python - "http://127.0.0.1:$port/v3/access-request-status" 2>/dev/null <<'PY'

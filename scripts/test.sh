@@ -63,8 +63,11 @@ timed "function binaries under the Lambda Runtime API emulator (cargo lambda wat
 timed "official TypeScript SDK against the local API (in-process store)" \
     bash scripts/sdk_ts_flow.sh
 
+# Under sam local every function answers a success and a rejection of its
+# smoke fixtures (each invocation starts a container: seconds apiece); the
+# emulator stage above runs all of them.
 timed "sam local invoke and sam local start-api (function binaries in Lambda containers)" \
-    bash scripts/sam_local_test.sh
+    env SAM_LOCAL_SMOKE="${SAM_LOCAL_SMOKE:-pair}" bash scripts/sam_local_test.sh
 
 timed "faults: every endpoint under injected store faults, then the invariants (tests/faults)" \
     bash scripts/with-moto.sh python tests/faults/run.py

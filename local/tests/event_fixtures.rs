@@ -825,7 +825,7 @@ fn str_at<'a>(event: &'a Value, pointer: &str) -> Result<&'a str, String> {
 }
 
 /// The concrete path of `resource` with its `{name}` parameters (`{id}`,
-/// `{requested-for}`) filled from `params`, which must hold exactly those.
+/// `{requestedFor}`) filled from `params`, which must hold exactly those.
 fn concrete_path(resource: &str, params: Option<&Value>) -> Result<String, String> {
     let names: Vec<&str> = resource
         .split('/')

@@ -1,4 +1,4 @@
-//! `GET /v3/non-employee-approvals/summary/{requested-for}` (and
+//! `GET /v3/non-employee-approvals/summary/{requestedFor}` (and
 //! `/beta`): counts by status of the approval items an identity lists (operation `getNonEmployeeApprovalSummary`).
 
 use lambda_http::Request;
@@ -11,7 +11,7 @@ pub const OPERATION: Operation = Operation::new("getNonEmployeeApprovalSummary")
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {
-        let requested_for = path_param(&req, "requested-for")
+        let requested_for = path_param(&req, "requestedFor")
             .ok_or_else(|| ApiError::bad_request("path parameter requested-for is required"))?;
         let summary = approvals::summary(&state.store, &principal, &requested_for).await?;
         ApiResponse::json(200, &summary)

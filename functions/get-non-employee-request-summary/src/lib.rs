@@ -1,4 +1,4 @@
-//! `GET /v3/non-employee-requests/summary/{requested-for}` (and
+//! `GET /v3/non-employee-requests/summary/{requestedFor}` (and
 //! `/beta`): counts by status of the non-employee requests an identity lists (operation `getNonEmployeeRequestSummary`).
 
 use lambda_http::Request;
@@ -11,7 +11,7 @@ pub const OPERATION: Operation = Operation::new("getNonEmployeeRequestSummary");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {
-        let requested_for = path_param(&req, "requested-for")
+        let requested_for = path_param(&req, "requestedFor")
             .ok_or_else(|| ApiError::bad_request("path parameter requested-for is required"))?;
         let summary = requests::summary(&state.store, &principal, &requested_for).await?;
         ApiResponse::json(200, &summary)

@@ -1,7 +1,7 @@
 //! Reading non-employee approval items (SPEC §11): `GET
 //! /non-employee-approvals` (the items an identity may decide or decided),
 //! `GET /non-employee-approvals/{id}` and
-//! `GET /non-employee-approvals/summary/{requested-for}`.
+//! `GET /non-employee-approvals/summary/{requestedFor}`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! Reading non-employee requests (SPEC §11): `GET /non-employee-requests`
 //! (the requests an identity sponsored or that are on sources it manages),
 //! `GET /non-employee-requests/{id}` and
-//! `GET /non-employee-requests/summary/{requested-for}`.
+//! `GET /non-employee-requests/summary/{requestedFor}`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
