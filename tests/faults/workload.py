@@ -347,8 +347,8 @@ def gen_ne_delete(world: World, rng: random.Random) -> Call:
 def gen_ne_request_summary(world: World, rng: random.Random) -> Call:
     if rng.random() < 0.85:
         return Call("getNonEmployeeRequestSummary", rng.choice(["acme-manager", "acme-employee", "acme-admin"]),
-                    params={"requested-for": "me"}, expect={200}, what="own summary")
-    return Call("getNonEmployeeRequestSummary", rng.choice(USERS[1:]), params={"requested-for": MARIA},
+                    params={"requestedFor": "me"}, expect={200}, what="own summary")
+    return Call("getNonEmployeeRequestSummary", rng.choice(USERS[1:]), params={"requestedFor": MARIA},
                 expect={403}, what="another identity's summary")
 
 
@@ -377,8 +377,8 @@ def gen_ne_approval(world: World, rng: random.Random) -> Call:
 def gen_ne_approval_summary(world: World, rng: random.Random) -> Call:
     if rng.random() < 0.85:
         return Call("getNonEmployeeApprovalSummary", rng.choice(["acme-manager", "acme-source-admin"]),
-                    params={"requested-for": "me"}, expect={200}, what="own approval counts")
-    return Call("getNonEmployeeApprovalSummary", rng.choice(USERS[1:]), params={"requested-for": SAM_ID},
+                    params={"requestedFor": "me"}, expect={200}, what="own approval counts")
+    return Call("getNonEmployeeApprovalSummary", rng.choice(USERS[1:]), params={"requestedFor": SAM_ID},
                 expect={403}, what="another identity's approval counts")
 
 
@@ -509,6 +509,9 @@ class Client:
         path = f"/{version}{route['path']}"
         for name, value in call.params.items():
             path = path.replace("{" + name + "}", urllib.parse.quote(value, safe=""))
+        if "{" in path:
+            raise SystemExit(f"tests/faults/workload.py: {call.operation} ({call.what}) leaves a path parameter "
+                             f"of {route['path']} unset (it sets {sorted(call.params)})")
         if call.query:
             path += "?" + urllib.parse.urlencode(call.query)
         call.method, call.path = route["method"], path
