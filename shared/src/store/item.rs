@@ -15,6 +15,7 @@ use crate::records::{
     AccessRequestRecord, CatalogItemRecord, EventRecord, IdentityRecord, NonEmployeeRequestRecord,
     PointerRecord,
 };
+use crate::records::{ApprovalEntryRecord, ApprovalItemRecord};
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
 /// one `TransactWriteItems`. Operations that would need more are refused
@@ -71,6 +72,10 @@ pub enum Record {
     /// A reference to another record: a duplicate guard naming the request
     /// that claims it, an assignment naming a request to list.
     Pointer(PointerRecord),
+    /// An approval of an access request, by its id, with its request.
+    Approval(ApprovalItemRecord),
+    /// An entry of an approver's (or the tenant's) approval list.
+    ApprovalEntry(ApprovalEntryRecord),
 }
 
 impl Record {
@@ -83,6 +88,8 @@ impl Record {
             Record::NonEmployeeRequest(_) => "nonEmployeeRequest",
             Record::Event(_) => "event",
             Record::Pointer(_) => "pointer",
+            Record::Approval(_) => "approval",
+            Record::ApprovalEntry(_) => "approvalEntry",
         }
     }
 

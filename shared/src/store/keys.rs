@@ -11,6 +11,8 @@
 //! | assignment (pointer) | `T#{t}#ASSIGNEE#{identity}` | `{created}#{request}` | |
 //! | non-employee request | `T#{t}#NEAPPROVAL#{approvalItem}` | `#` | (one full copy per approval item) |
 //! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
+//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | |
+//! | approval list entry | `T#{t}#APPROVER#{identity}`, and `T#{t}#APPROVALS` for the tenant | pending `P#{created}#{approval}`, decided `D#{decided}#{approval}` | |
 
 use chrono::{DateTime, Utc};
 
@@ -70,6 +72,38 @@ pub fn non_employee_approval(tenant: &str, approval_item_id: &str) -> Key {
 
 pub fn events(tenant: &str) -> String {
     format!("T#{tenant}#EVENTS")
+}
+
+pub fn approval(tenant: &str, approval_id: &str) -> Key {
+    root(format!("T#{tenant}#APPROVAL#{approval_id}"))
+}
+
+/// The approval list partition of one identity (`Some`), or of the tenant.
+pub fn approvals_of(tenant: &str, owner: Option<&str>) -> String {
+    match owner {
+        Some(identity) => format!("T#{tenant}#APPROVER#{identity}"),
+        None => format!("T#{tenant}#APPROVALS"),
+    }
+}
+
+/// Sort-key prefixes of the approval lists: pending, decided.
+pub const PENDING_APPROVALS: &str = "P#";
+pub const DECIDED_APPROVALS: &str = "D#";
+
+/// A pending approval's entry in a list: ordered by when it was reached.
+pub fn pending_entry(partition: String, reached: &DateTime<Utc>, approval_id: &str) -> Key {
+    Key::new(
+        partition,
+        format!("{PENDING_APPROVALS}{}", chronological(reached, approval_id)),
+    )
+}
+
+/// A decided approval's entry in a list: ordered by when it was decided.
+pub fn decided_entry(partition: String, decided: &DateTime<Utc>, approval_id: &str) -> Key {
+    Key::new(
+        partition,
+        format!("{DECIDED_APPROVALS}{}", chronological(decided, approval_id)),
+    )
 }
 
 /// `{created}#{id}`: sorts as (created, id) since the time is fixed-width.

@@ -54,6 +54,8 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
         Record::NonEmployeeRequest(r) => fields(r)?,
         Record::Event(r) => fields(r)?,
         Record::Pointer(r) => fields(r)?,
+        Record::Approval(r) => fields(r)?,
+        Record::ApprovalEntry(r) => fields(r)?,
     };
     attributes.extend(key_attributes(&item.key));
     attributes.insert(KIND.into(), s(item.record.kind()));
@@ -103,6 +105,8 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         "nonEmployeeRequest" => Record::NonEmployeeRequest(record(attributes, pk)?),
         "event" => Record::Event(record(attributes, pk)?),
         "pointer" => Record::Pointer(record(attributes, pk)?),
+        "approval" => Record::Approval(record(attributes, pk)?),
+        "approvalEntry" => Record::ApprovalEntry(record(attributes, pk)?),
         other => {
             return Err(StoreError::Corrupt(format!(
                 "{pk}: unknown record kind {other}"

@@ -792,10 +792,7 @@ fn isnull_is_postfix_and_true_for_an_absent_value() {
         id: Some("a1"),
         modified: dt("2026-11-20T09:30:00.250Z"),
     };
-    let without = Sparse {
-        id: None,
-        ..with
-    };
+    let without = Sparse { id: None, ..with };
     let e = super::parse_filters("id isnull", &NULLABLE).unwrap();
     assert!(!e.matches(&with));
     assert!(e.matches(&without));
@@ -807,7 +804,9 @@ fn isnull_is_postfix_and_true_for_an_absent_value() {
     assert_eq!(super::parse_filters(&e.to_string(), &NULLABLE).unwrap(), e);
     // Only where a field lists it.
     let err = super::parse_filters("modified isnull", &NULLABLE).unwrap_err();
-    assert!(err.message.contains("operator 'isnull' is not supported for field 'modified'"));
+    assert!(err
+        .message
+        .contains("operator 'isnull' is not supported for field 'modified'"));
     // A value after it is not part of the comparison.
     let err = super::parse_filters(r#"id isnull "x""#, &NULLABLE).unwrap_err();
     assert!(err.message.contains("unexpected"), "{}", err.message);
@@ -824,7 +823,10 @@ fn sw_on_a_date_time_matches_a_prefix_of_its_written_form() {
         (r#"modified sw "2026-11-20t09""#, true),
         (r#"modified sw "2026-11-20T09:30:00.250Z""#, true),
         (r#"modified sw "2026-12""#, false),
-        (r#"modified gt 2026-11-20T09:30:00Z and modified sw "2026""#, true),
+        (
+            r#"modified gt 2026-11-20T09:30:00Z and modified sw "2026""#,
+            true,
+        ),
     ] {
         let e = super::parse_filters(filter, &NULLABLE).unwrap();
         assert_eq!(e.matches(&row), expected, "{filter}");
