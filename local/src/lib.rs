@@ -100,6 +100,12 @@ handlers! {
     "close-access-request" => close_access_request,
     "list-access-request-status" => list_access_request_status,
     "reject-non-employee-request" => reject_non_employee_request,
+    "list-pending-approvals" => list_pending_approvals,
+    "list-completed-approvals" => list_completed_approvals,
+    "approve-access-request" => approve_access_request,
+    "reject-access-request" => reject_access_request,
+    "forward-access-request" => forward_access_request,
+    "get-access-request-approval-summary" => get_access_request_approval_summary,
 }
 
 #[cfg(test)]

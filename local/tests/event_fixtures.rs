@@ -824,20 +824,25 @@ fn str_at<'a>(event: &'a Value, pointer: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("{pointer} is not a string"))
 }
 
-/// The concrete path of `resource` with its `{id}` filled from `params`.
+/// The concrete path of `resource` with its one `{name}` parameter (`{id}`,
+/// `{approvalId}`) filled from `params`.
 fn concrete_path(resource: &str, params: Option<&Value>) -> Result<String, String> {
-    if !resource.contains("{id}") {
+    let parameter = resource
+        .split_once('{')
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(name, _)| name);
+    let Some(name) = parameter else {
         return match params {
             None | Some(Value::Null) => Ok(resource.to_string()),
             Some(Value::Object(o)) if o.is_empty() => Ok(resource.to_string()),
             Some(p) => Err(format!("pathParameters {p} on a route without parameters")),
         };
-    }
-    let id = params
-        .and_then(|p| p.get("id"))
+    };
+    let value = params
+        .and_then(|p| p.get(name))
         .and_then(Value::as_str)
-        .ok_or("route has {id} but pathParameters.id is missing")?;
-    Ok(resource.replace("{id}", id))
+        .ok_or_else(|| format!("route has {{{name}}} but pathParameters.{name} is missing"))?;
+    Ok(resource.replace(&format!("{{{name}}}"), value))
 }
 
 fn check_v1_event(event: &Value, routes: &[(String, String)]) -> Result<(), String> {

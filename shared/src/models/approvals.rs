@@ -80,12 +80,14 @@ pub struct ApprovalOwner {
 pub struct RequestableObjectReference {
     pub id: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub item_type: ItemType,
 }
 
-/// `PendingApproval` (v3; beta has no `accessRequestId`).
+/// `PendingApproval` (v3; beta has no `accessRequestId`). Optional fields
+/// the schema does not make nullable are left out when there is no value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingApproval {
@@ -104,20 +106,37 @@ pub struct PendingApproval {
     pub requested_for: IdentityReference,
     pub owner: ApprovalOwner,
     pub requested_object: RequestableObjectReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_comment: Option<CommentDto>,
     pub previous_reviewers_comments: Vec<CommentDto>,
     pub forward_history: Vec<ApprovalForwardHistory>,
     pub comment_required_when_rejected: bool,
     pub action_in_process: Option<PendingApprovalAction>,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remove_date: Option<DateTime<Utc>>,
     pub remove_date_update_requested: bool,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_remove_date: Option<DateTime<Utc>>,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_date: Option<DateTime<Utc>>,
     pub start_update_requested: bool,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_start_date: Option<DateTime<Utc>>,
     pub sod_violation_context: Option<serde_json::Value>,
     pub client_metadata: Option<ClientMetadata>,
@@ -141,9 +160,11 @@ pub struct CompletedApproval {
     pub request_type: Option<AccessRequestType>,
     pub requester: IdentityReference,
     pub requested_for: IdentityReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<IdentityReference>,
     pub owner: ApprovalOwner,
     pub requested_object: RequestableObjectReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_comment: Option<CommentDto>,
     pub reviewer_comment: Option<CommentDto>,
     pub previous_reviewers_comments: Vec<CommentDto>,
@@ -155,10 +176,18 @@ pub struct CompletedApproval {
     pub remove_date_update_requested: bool,
     #[serde(default, with = "crate::time::millis_opt")]
     pub current_remove_date: Option<DateTime<Utc>>,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_date: Option<DateTime<Utc>>,
     pub start_update_requested: bool,
-    #[serde(default, with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_start_date: Option<DateTime<Utc>>,
     pub sod_violation_context: Option<serde_json::Value>,
     pub pre_approval_trigger_result: Option<serde_json::Value>,
