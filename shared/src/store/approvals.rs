@@ -241,25 +241,31 @@ impl Store {
     /// close (the request, its event, and for each item its pending step's
     /// item and entries), or a decision (the request, its event, the
     /// decided step's item and entries, its two decided entries, the next
-    /// step's item and entries, and the other pending steps' items).
+    /// step's item and entries, and the other pending steps' items; a
+    /// forward needs no more).
     pub fn transition_bound(record: &AccessRequestRecord) -> usize {
-        let mut widest_step: usize = 0;
         let mut ending = 2;
+        let mut deciding_step = 0;
         let mut open_items: usize = 0;
         for item in &record.items {
-            let widest = item
+            // The steps still to be decided, in order, by their fan-out.
+            let steps: Vec<usize> = item
                 .pending_approval()
                 .map(|a| pending_fanout(a.owner()))
                 .into_iter()
                 .chain(item.upcoming.iter().map(|s| pending_fanout(&s.approver)))
-                .max();
-            if let Some(w) = widest {
-                ending += 1 + w;
-                open_items += 1;
-                widest_step = widest_step.max(w);
+                .collect();
+            let Some(widest) = steps.iter().copied().max() else {
+                continue;
+            };
+            ending += 1 + widest;
+            open_items += 1;
+            for (k, fanout) in steps.iter().enumerate() {
+                let next = steps.get(k + 1).map_or(0, |n| 1 + n);
+                deciding_step = deciding_step.max(fanout + next);
             }
         }
-        let deciding = 2 + 1 + widest_step + 2 + 1 + widest_step + open_items.saturating_sub(1);
+        let deciding = 2 + 1 + 2 + deciding_step + open_items.saturating_sub(1);
         ending.max(deciding)
     }
 
