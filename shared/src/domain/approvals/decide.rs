@@ -7,6 +7,11 @@
 //! decisions on one step exactly one takes effect; the others re-read and
 //! answer 400 naming the state they find. A decision whose answer was lost
 //! recognises its own write when it re-reads.
+//!
+//! Each attempt is read → plan → write: the plan (everything written, and
+//! the answer, 202 `{}` once the decision is taken) is complete before the
+//! one write, so a record that makes a call idempotent can join the read
+//! batch and the transaction without changing the shape.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -161,7 +166,7 @@ impl Written {
     }
 }
 
-/// What an attempt decided to write, and answers.
+/// What an attempt decided to write (its answer is the 202).
 struct Plan {
     before: AccessRequestRecord,
     after: AccessRequestRecord,
