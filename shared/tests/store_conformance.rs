@@ -26,7 +26,8 @@ use shared::records::{
 use shared::store::item::{Condition, Index, Item, ItemStore, Key, Query, Read, Record, Write};
 use shared::store::testing::{local_client, RequestCounter};
 use shared::store::{
-    DynamoStore, Lookup, RequestIndex, Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS,
+    ApprovalList, DynamoStore, Lookup, RequestIndex, Store, StoreError, TenantRecords,
+    MAX_TRANSACTION_ITEMS,
 };
 
 mod common;
@@ -105,6 +106,7 @@ conformance!(
     get_requests_skips_duplicates_and_unknown_ids,
     lookup_of_many_keys,
     records_round_trip_exactly,
+    approvals_follow_their_request,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2164,4 +2166,102 @@ async fn dynamo_errors_are_mapped() {
         "{result:?}"
     );
     nowhere.warm_up().await;
+}
+
+/// An approval is found by its id with its request, listed for each
+/// identity that may act on it while pending and for its reviewer once
+/// decided (and in the tenant's list, from GSI3), and moves between the
+/// lists in the transaction that changes its request.
+async fn approvals_follow_their_request(store: &Store) {
+    let r = request(
+        "ap-1",
+        "rita",
+        "fred",
+        at(0),
+        vec![group("g", &["gina", "gus"])],
+    );
+    let id = r.items[0].approvals[0].approval_id.clone();
+    store
+        .create_requests(ACME, std::slice::from_ref(&r), &[])
+        .await
+        .unwrap();
+    let ids = |listed: Vec<shared::store::ListedApproval>| -> Vec<(bool, String)> {
+        listed
+            .into_iter()
+            .map(|l| (l.pending, l.entry.approval().unwrap().approval_id.clone()))
+            .collect()
+    };
+    let list = |owner: Option<&'static str>, which| async move {
+        ids(store.list_approvals(ACME, owner, which).await.unwrap())
+    };
+
+    let read = store
+        .read_approval(ACME, &id, &["gina".into()])
+        .await
+        .unwrap();
+    assert_eq!(read.approval.as_ref().map(|a| &a.request), Some(&r));
+    for member in ["gina", "gus"] {
+        assert_eq!(
+            list(Some(member), ApprovalList::Pending).await,
+            vec![(true, id.clone())]
+        );
+        assert!(list(Some(member), ApprovalList::Decided).await.is_empty());
+    }
+    assert!(list(Some("mona"), ApprovalList::All).await.is_empty());
+    assert_eq!(
+        list(None, ApprovalList::Pending).await,
+        vec![(true, id.clone())]
+    );
+
+    // Gina approves: gone from both members' pending lists, decided in hers.
+    let mut after = r.clone();
+    after.version += 1;
+    let step = &mut after.items[0].approvals[0];
+    step.status = WorkItemState::Approved;
+    step.reviewed_by = Some(named("gina"));
+    step.modified = Some(at(5));
+    store
+        .transition_request(ACME, &r, &after, &[])
+        .await
+        .unwrap();
+    for member in ["gina", "gus"] {
+        assert!(list(Some(member), ApprovalList::Pending).await.is_empty());
+    }
+    assert_eq!(
+        list(Some("gina"), ApprovalList::All).await,
+        vec![(false, id.clone())]
+    );
+    assert!(list(Some("gus"), ApprovalList::All).await.is_empty());
+    assert_eq!(
+        list(None, ApprovalList::All).await,
+        vec![(false, id.clone())]
+    );
+    let read = store.read_approval(ACME, &id, &[]).await.unwrap();
+    assert_eq!(read.approval.map(|a| a.request), Some(after.clone()));
+
+    // The same change again conflicts and writes nothing.
+    assert!(is_conflict(
+        &store.transition_request(ACME, &r, &after, &[]).await
+    ));
+    assert_eq!(
+        list(Some("gina"), ApprovalList::All).await,
+        vec![(false, id.clone())]
+    );
+    // Another tenant sees none of it.
+    assert!(store
+        .read_approval(GLOBEX, &id, &[])
+        .await
+        .unwrap()
+        .approval
+        .is_none());
+    assert!(store
+        .list_approvals(GLOBEX, Some("gina"), ApprovalList::All)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_approvals(GLOBEX, None, ApprovalList::All)
+        .await
+        .unwrap()
+        .is_empty());
 }
