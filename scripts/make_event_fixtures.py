@@ -67,6 +67,23 @@ BREAK_GLASS = "2c9180835d2e5168015d32f890ca1583"
 FINANCE_ANALYST = "2c918086771c86df0177401efcdf0001"
 GITHUB_ADMIN = "779c6fd7171540bba1184e5946110001"
 JIRA_USER = "779c6fd7171540bba1184e5946110002"
+# acme: Nina, whose seeded requests wait at every kind of approval step
+NINA = "2c9180835d191a86015d28455b4a0007"
+AUDITOR = "2c918086771c86df0177401efcdf0002"
+# ... the requests: manager step, owner step, group step, forwarded, approved, rejected, cancelled
+NINA_REQUESTS = {n: f"2c9180857b2e0001a1b2c3d4e5f600{n:02d}" for n in range(1, 8)}
+# ... their approvals: request n, step s
+def nina_approval(n: int, s: int) -> str:
+    return f"2c91808e0000000000000000000b{n:02d}{s:02d}"
+AP_MANAGER_PENDING = nina_approval(1, 1)      # Maria's, then Sam's (SOURCE_OWNER)
+AP_MANAGER_APPROVED = nina_approval(2, 1)     # Maria approved ...
+AP_OWNER_PENDING = nina_approval(2, 2)        # ... and Sam's step waits
+AP_GROUP_MANAGER_APPROVED = nina_approval(3, 1)
+AP_GROUP_PENDING = nina_approval(3, 2)        # Finance Approvers: Maria, Sam
+AP_FORWARDED = nina_approval(4, 1)            # Maria's, forwarded to Sam
+AP_APPROVED = nina_approval(5, 1)             # Ada approved: completed
+AP_REJECTED = nina_approval(6, 1)             # Maria rejected
+AP_CANCELLED = nina_approval(7, 1)            # Nina cancelled her request
 # acme non-employee approval items
 NE_MARIA_PENDING = "2c1e388b-1e55-4b0a-ab5c-897f12040001"
 NE_GROUP_NOT_READY = "2c1e388b-1e55-4b0a-ab5c-897f12040002"
@@ -777,6 +794,66 @@ def get_ne_approval_cases() -> list[dict]:
     ]
 
 
+def pending_cases() -> list[dict]:
+    group_member = case("group-member", client="acme-source-admin",
+                        query=[("owner-id", "me"), ("count", "true")])
+    return [
+        case("manager-me", client="acme-manager", query=[("owner-id", "me")]),
+        group_member,
+        case("beta-no-owner-id", client="acme-manager", version="beta"),
+        case("admin-tenant-count-paged", client="acme-admin",
+             query=[("count", "true"), ("limit", "2"), ("offset", "1"), ("sorters", "created")]),
+        case("admin-owner-id", client="acme-admin", query=[("owner-id", SAM), ("count", "true")]),
+        case("admin-nothing-pending", client="acme-admin",
+             query=[("owner-id", EVE), ("count", "true")]),
+        case("filters", client="acme-source-admin",
+             query=[("filters", f'accessRequestId eq "{NINA_REQUESTS[2]}" '
+                                f'or created ge 2026-11-19T00:00:00Z')]),
+        case("beta-filters", client="acme-manager", version="beta",
+             query=[("filters", f'requestedFor.id in ("{NINA}") and modified gt 2026-11-18T00:00:00Z'),
+                    ("count", "true")]),
+        case("sorters-modified", client="acme-source-admin", query=[("sorters", "-modified")]),
+        # 400
+        case("beta-access-request-id-filter", client="acme-manager", version="beta",
+             query=[("filters", f'accessRequestId eq "{NINA_REQUESTS[1]}"')]),
+        case("unsupported-operator", client="acme-manager", query=[("filters", 'id sw "2c91"')]),
+        case("limit-too-large", client="acme-manager", query=[("limit", "251")]),
+        case("unknown-sorter", client="acme-manager", query=[("sorters", "-priority")]),
+        case("empty-owner-id", client="acme-manager", query=[("owner-id", "")]),
+        # 403
+        case("other-owner", client="acme-manager", query=[("owner-id", SAM)]),
+        case("api-token", client="acme-api"),
+        # 401
+        case("no-token", query=[("owner-id", "me")]),
+        v2(group_member),
+    ]
+
+
+def completed_cases() -> list[dict]:
+    manager = case("manager-me", client="acme-manager", query=[("owner-id", "me")])
+    return [
+        manager,
+        case("admin-me", client="acme-admin", query=[("owner-id", "me")]),
+        case("admin-tenant", client="acme-admin", query=[("count", "true")]),
+        case("admin-filters", client="acme-admin",
+             query=[("filters", f'not id isnull and modified sw "2026-11-1" and requestedFor.id eq "{NINA}"'),
+                    ("sorters", "modified"), ("count", "true")]),
+        case("beta-filters-ne", client="acme-manager", version="beta",
+             query=[("filters", f'id ne "{AP_REJECTED}"')]),
+        case("paged", client="acme-manager",
+             query=[("limit", "1"), ("offset", "2"), ("count", "true")]),
+        # 400
+        case("pending-only-filter", client="acme-manager",
+             query=[("filters", f'accessRequestId eq "{NINA_REQUESTS[2]}"')]),
+        case("filter-syntax-error", client="acme-manager", query=[("filters", "id isnull (")]),
+        # 403
+        case("other-owner", client="acme-source-admin", query=[("owner-id", MARIA)]),
+        # 401
+        case("no-token"),
+        v2(manager),
+    ]
+
+
 def approve_cases() -> list[dict]:
     approver = case("approver-approves", client="acme-manager", path_id=NE_MARIA_PENDING,
                     body={"comment": "Budget confirmed."})
@@ -821,6 +898,125 @@ def ne_approval_summary_cases() -> list[dict]:
     ]
 
 
+def approve_approval_cases() -> list[dict]:
+    manager = case("manager-approves", client="acme-manager", path_id=AP_MANAGER_PENDING,
+                   body={"comment": "Approved for onboarding."})
+    return [
+        manager,
+        case("group-member-approves-without-body", client="acme-source-admin",
+             path_id=AP_GROUP_PENDING),
+        case("owner-approves-beta", client="acme-source-admin", version="beta",
+             path_id=AP_OWNER_PENDING, body={"comment": "Tools granted."}),
+        case("forwarded-owner-approves", client="acme-source-admin", path_id=AP_FORWARDED,
+             body={}),
+        case("admin-approves", client="acme-admin", path_id=AP_MANAGER_PENDING,
+             body={"comment": None}),
+        case("null-body", client="acme-manager", path_id=AP_MANAGER_PENDING, raw_body="null"),
+        # 400
+        case("beta-no-body", client="acme-manager", version="beta", path_id=AP_MANAGER_PENDING),
+        case("already-approved", client="acme-admin", path_id=AP_APPROVED, body={"comment": "again"}),
+        case("rejected", client="acme-admin", path_id=AP_REJECTED, body={}),
+        case("cancelled-request", client="acme-admin", path_id=AP_CANCELLED, body={}),
+        case("invalid-json", client="acme-manager", path_id=AP_MANAGER_PENDING, raw_body="{"),
+        case("wrong-comment-type", client="acme-manager", path_id=AP_MANAGER_PENDING,
+             body={"comment": 5}),
+        # 403
+        case("not-owner", client="acme-employee", path_id=AP_MANAGER_PENDING, body={}),
+        case("original-owner-after-forward", client="acme-manager", path_id=AP_FORWARDED,
+             body={}),
+        case("api-token", client="acme-api", path_id=AP_MANAGER_PENDING, body={}),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID, body={}),
+        case("other-tenant", client="initech-admin", path_id=AP_MANAGER_PENDING, body={}),
+        # 401
+        case("no-token", path_id=AP_MANAGER_PENDING, body={}),
+        v2(manager),
+    ]
+
+
+def reject_approval_cases() -> list[dict]:
+    manager = case("manager-rejects", client="acme-manager", path_id=AP_MANAGER_PENDING,
+                   body={"comment": "GitHub admin is not for new hires."})
+    return [
+        manager,
+        case("group-member-rejects-beta", client="acme-manager", version="beta",
+             path_id=AP_GROUP_PENDING, body={"comment": "Budget review is done."}),
+        case("admin-rejects", client="acme-admin", path_id=AP_OWNER_PENDING,
+             body={"comment": "Engineering Access is being reorganised."}),
+        # 400
+        case("missing-comment", client="acme-manager", path_id=AP_MANAGER_PENDING, body={}),
+        case("blank-comment", client="acme-manager", path_id=AP_MANAGER_PENDING,
+             body={"comment": "  "}),
+        case("no-body", client="acme-manager", path_id=AP_MANAGER_PENDING),
+        case("already-approved", client="acme-admin", path_id=AP_APPROVED,
+             body={"comment": "Changed my mind."}),
+        # 403
+        case("not-owner", client="acme-employee", path_id=AP_MANAGER_PENDING,
+             body={"comment": "Not my call."}),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID, body={"comment": "Who?"}),
+        # 401
+        case("no-token", path_id=AP_MANAGER_PENDING, body={"comment": "No token."}),
+        v2(manager),
+    ]
+
+
+def forward_cases() -> list[dict]:
+    manager = case("manager-forwards", client="acme-manager", path_id=AP_MANAGER_PENDING,
+                   body={"newOwnerId": EVAN, "comment": "Evan runs the GitHub organisation."})
+    return [
+        manager,
+        case("group-member-forwards-beta", client="acme-source-admin", version="beta",
+             path_id=AP_GROUP_PENDING,
+             body={"newOwnerId": ADA, "comment": "Ada signs off finance roles this week."}),
+        case("admin-forwards-back", client="acme-admin", path_id=AP_FORWARDED,
+             body={"newOwnerId": MARIA, "comment": "Maria is back."}),
+        # 400
+        case("to-current-owner", client="acme-source-admin", path_id=AP_FORWARDED,
+             body={"newOwnerId": SAM, "comment": "To myself."}),
+        case("to-unknown-identity", client="acme-manager", path_id=AP_GROUP_PENDING,
+             body={"newOwnerId": UNKNOWN_ID, "comment": "Who is this?"}),
+        case("to-other-tenant-identity", client="acme-manager", path_id=AP_GROUP_PENDING,
+             body={"newOwnerId": PETER, "comment": "Peter at Initech."}),
+        case("missing-new-owner", client="acme-manager", path_id=AP_MANAGER_PENDING,
+             body={"comment": "To whom?"}),
+        case("comment-too-long", client="acme-manager", path_id=AP_MANAGER_PENDING,
+             body={"newOwnerId": EVAN, "comment": "x" * 256}),
+        case("blank-comment", client="acme-manager", path_id=AP_MANAGER_PENDING,
+             body={"newOwnerId": EVAN, "comment": " "}),
+        case("already-decided", client="acme-admin", path_id=AP_APPROVED,
+             body={"newOwnerId": EVE, "comment": "Too late."}),
+        # 403
+        case("not-owner", client="acme-employee", path_id=AP_OWNER_PENDING,
+             body={"newOwnerId": EVAN, "comment": "Not mine."}),
+        # 404
+        case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID,
+             body={"newOwnerId": EVAN, "comment": "Who?"}),
+        # 401
+        case("no-token", path_id=AP_MANAGER_PENDING, body={"newOwnerId": EVAN, "comment": "x"}),
+        v2(manager),
+    ]
+
+
+def summary_cases() -> list[dict]:
+    manager = case("manager-me", client="acme-manager", query=[("owner-id", "me")])
+    return [
+        manager,
+        case("admin-tenant", client="acme-admin"),
+        case("admin-owner-id", client="acme-admin", query=[("owner-id", MARIA)]),
+        case("from-date", client="acme-manager", query=[("from-date", "2026-11-15T00:00:00Z")]),
+        case("group-member-beta", client="acme-source-admin", version="beta"),
+        # 400
+        case("bad-from-date", client="acme-manager", query=[("from-date", "yesterday")]),
+        # 403
+        case("other-owner", client="acme-manager", query=[("owner-id", SAM)]),
+        case("api-token", client="acme-api"),
+        # 401
+        case("no-token"),
+        v2(manager),
+    ]
+
+
 CASES = {
     "create-access-request": create_cases,
     "cancel-access-request": cancel_cases,
@@ -836,6 +1032,12 @@ CASES = {
     "get-non-employee-approval": get_ne_approval_cases,
     "approve-non-employee-request": approve_cases,
     "get-non-employee-approval-summary": ne_approval_summary_cases,
+    "list-pending-approvals": pending_cases,
+    "list-completed-approvals": completed_cases,
+    "approve-access-request": approve_approval_cases,
+    "reject-access-request": reject_approval_cases,
+    "forward-access-request": forward_cases,
+    "get-access-request-approval-summary": summary_cases,
 }
 
 

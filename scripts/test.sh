@@ -3,9 +3,9 @@
 # into .venv, starts moto_server (a DynamoDB-compatible server on loopback),
 # and runs
 #   1. every Rust test, each store rule on the in-process store AND DynamoDB;
-#   2. the official Python SDK flows (access requests; non-employee requests
-#      and approvals) against the local API, on the in-process store and on
-#      DynamoDB;
+#   2. the official Python SDK flows (access requests; approvals; non-employee
+#      requests and approvals) against the local API, each on a fresh
+#      in-process store and on a fresh DynamoDB table;
 #   3. the template check (routes, table definition, IAM resources);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
@@ -43,19 +43,13 @@ timed "DynamoDB client over TLS (a local HTTPS endpoint, trusted and not)" \
     sh -c 'cargo build -p local-api --locked &&
         python tests/tls/https_store.py "${CARGO_TARGET_DIR:-target}/debug/local-api"'
 
-timed "official Python SDK against the local API (in-process store)" \
-    bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
-
-timed "official Python SDK against the local API on DynamoDB (moto_server)" \
-    bash scripts/with-moto.sh env TABLE_NAME="sdk-e2e-$$" JWT_HS256_SECRET=sdk-e2e-secret \
-    bash scripts/local_api.sh sh -c 'python tests/sdk/sdk_flow.py --base-url "$BASE_URL"'
-
-timed "official Python SDK, non-employee flow, against the local API (in-process store)" \
-    bash scripts/local_api.sh sh -c 'python tests/sdk/non_employee_flow.py --base-url "$BASE_URL"'
-
-timed "official Python SDK, non-employee flow, against the local API on DynamoDB (moto_server)" \
-    bash scripts/with-moto.sh env TABLE_NAME="sdk-ne-$$" JWT_HS256_SECRET=sdk-e2e-secret \
-    bash scripts/local_api.sh sh -c 'python tests/sdk/non_employee_flow.py --base-url "$BASE_URL"'
+for flow in sdk_flow approvals_flow non_employee_flow; do
+    timed "official Python SDK, $flow, against the local API (in-process store)" \
+        bash scripts/local_api.sh sh -c "python tests/sdk/$flow.py --base-url \"\$BASE_URL\""
+    timed "official Python SDK, $flow, against the local API on DynamoDB (moto_server)" \
+        bash scripts/with-moto.sh env TABLE_NAME="$flow-$$" JWT_HS256_SECRET=sdk-e2e-secret \
+        bash scripts/local_api.sh sh -c "python tests/sdk/$flow.py --base-url \"\$BASE_URL\""
+done
 
 timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
     bash scripts/emulator_test.sh

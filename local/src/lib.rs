@@ -109,6 +109,12 @@ handlers! {
     "get-non-employee-approval" => get_non_employee_approval,
     "approve-non-employee-request" => approve_non_employee_request,
     "get-non-employee-approval-summary" => get_non_employee_approval_summary,
+    "list-pending-approvals" => list_pending_approvals,
+    "list-completed-approvals" => list_completed_approvals,
+    "approve-access-request" => approve_access_request,
+    "reject-access-request" => reject_access_request,
+    "forward-access-request" => forward_access_request,
+    "get-access-request-approval-summary" => get_access_request_approval_summary,
 }
 
 #[cfg(test)]

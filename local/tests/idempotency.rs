@@ -374,3 +374,37 @@ async fn a_repeated_non_employee_create_and_decision_answer_the_first_answer() {
         assert_eq!(unkeyed.status, 400, "{name}: an item decided once");
     }
 }
+
+#[tokio::test]
+async fn a_repeated_approval_decision_answers_202_again() {
+    const APPROVE: &str = "approve-access-request";
+    for (name, state) in states().await {
+        let first = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "manager-approves", Some("d-1"), None),
+        )
+        .await;
+        assert_eq!(first.status, 202, "{name}: {}", first.body);
+        let again = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "manager-approves", Some("d-1"), None),
+        )
+        .await;
+        assert_eq!(
+            (again.status, json(&again)),
+            (202, serde_json::json!({})),
+            "{name}"
+        );
+        assert_eq!(again.header("Idempotent-Replayed"), Some("true"), "{name}");
+        // Without the key the repeat meets the decided step.
+        let unkeyed = call(
+            &state,
+            APPROVE,
+            event(APPROVE, "manager-approves", None, None),
+        )
+        .await;
+        assert_eq!(unkeyed.status, 400, "{name}: {}", unkeyed.body);
+    }
+}

@@ -33,16 +33,10 @@ fn body(id: &str, comment: &str) -> CancelAccessRequest {
     }
 }
 
-/// Marks the first approval step of request `id` APPROVED (an approver's
-/// decision), leaving the request EXECUTING.
+/// The manager approves the first step of Eve's request `id`, leaving the
+/// request EXECUTING at its second step.
 async fn approve_first_step(store: &Store, id: &str) {
-    let mut r = stored(store, ACME, id).await;
-    let step = &mut r.items[0].approvals[0];
-    step.status = WorkItemState::Approved;
-    step.comment = Some("ok".into());
-    step.modified = Some(now());
-    r.version += 1;
-    store.update_request(ACME, &r, None).await.unwrap();
+    approve_pending(store, &manager(), id).await;
 }
 
 #[tokio::test]
@@ -163,8 +157,9 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
             (EMPLOYEE, "Eve Employee")
         );
         assert_eq!(c.modified, at, "{name}");
+        // Steps are taken in order: only the first was reached.
         let approvals: Vec<_> = r.items.iter().flat_map(|i| &i.approvals).collect();
-        assert_eq!(approvals.len(), 2, "{name}");
+        assert_eq!(approvals.len(), 1, "{name}");
         for a in approvals {
             assert_eq!(a.status, WorkItemState::Cancelled, "{name}");
             assert_eq!(a.modified, Some(at), "{name}");
@@ -320,6 +315,9 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
         // A request seeded past approval (provisioning under way) is refused too.
         let mut seeded = before.clone();
         seeded.id = "seeded00000000000000000000000001".into();
+        for (n, a) in seeded.items[0].approvals.iter_mut().enumerate() {
+            a.approval_id = format!("seeded0000000000000000000000b00{n}");
+        }
         seeded.state = RequestState::ProvisioningVerificationPending;
         load_requests(&store, ACME, vec![seeded.clone()]).await;
         let c = causes(

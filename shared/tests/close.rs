@@ -412,13 +412,13 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
 async fn close_works_after_the_approval_step_has_passed() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
-        let mut r = stored(&store, ACME, &id).await;
-        r.items[0].approvals[0].status = WorkItemState::Approved;
-        r.items[0].approvals[0].modified = Some(now());
-        r.version += 1;
-        store.update_request(ACME, &r, None).await.unwrap();
+        approve_pending(&store, &manager(), &id).await;
+        let r = stored(&store, ACME, &id).await;
         let mut pending = r.clone();
         pending.id = "seeded00000000000000000000000002".into();
+        for (n, a) in pending.items[0].approvals.iter_mut().enumerate() {
+            a.approval_id = format!("seeded0000000000000000000000a00{n}");
+        }
         pending.state = RequestState::ProvisioningVerificationPending;
         pending.version = 1;
         // Approved, and provisioning under way.

@@ -14,18 +14,24 @@ use chrono::Utc;
 use common::*;
 use serde_json::json;
 use shared::domain::access_requests::{cancel, status, submit};
+use shared::domain::approvals::{decide, lists, ApiVersion};
 use shared::domain::non_employee::{approvals, approve, create, delete, reject, requests};
 use shared::models::{
     AccessRequestType, ItemType, NonEmployeeApprovalDecision, NonEmployeeRejectApprovalDecision,
     RequestState,
 };
 use shared::records::{AccessRequestRecord, NamedRef, RequestedItemRecord};
-use shared::seed::{SeedFile, DEMO_SEED};
+use shared::seed::SeedFile;
 use shared::store::testing::{local_client, RequestCounter};
 use shared::store::{DynamoStore, Store};
 
 /// A seeded table, and a second store on it whose requests are counted.
 async fn counted_store() -> Option<(Store, Store, RequestCounter)> {
+    counted_store_with(&rules_seed()).await
+}
+
+/// [`counted_store`] loaded with `seed`.
+async fn counted_store_with(seed: &str) -> Option<(Store, Store, RequestCounter)> {
     let endpoint = dynamo_endpoint()?;
     let dynamo = fresh_dynamo(&endpoint).await;
     let counter = RequestCounter::new();
@@ -34,7 +40,7 @@ async fn counted_store() -> Option<(Store, Store, RequestCounter)> {
         dynamo.table(),
     );
     let plain = Store::new(Arc::new(dynamo));
-    SeedFile::from_json(DEMO_SEED)
+    SeedFile::from_json(seed)
         .unwrap()
         .load_into(&plain)
         .await
@@ -142,9 +148,10 @@ async fn cancel_and_reject_cost_at_most_two_requests() {
             comment: "not needed".into(),
         };
         cancel::cancel(&store, &who, &c, Utc::now()).await.unwrap();
+        // The request and its pending approval, which leaves its approver's list.
         assert_eq!(
             counter.by_operation(),
-            ops(&[("BatchGetItem", 1), ("PutItem", 1)]),
+            ops(&[("BatchGetItem", 1), ("TransactWriteItems", 1)]),
             "cancel by {:?}",
             who.identity_id
         );
@@ -287,6 +294,9 @@ fn unrelated(i: usize, now: chrono::DateTime<Utc>) -> AccessRequestRecord {
             start_date: None,
             remove_date: None,
             approvals: Vec::new(),
+            upcoming: Vec::new(),
+            state: None,
+            phases: None,
         }],
         phases: Vec::new(),
         cancellation: None,
@@ -362,4 +372,266 @@ async fn one_identitys_status_reads_the_same_with_10000_unrelated_requests() {
         }
     }
     panic!("status of one identity slows down with unrelated requests: {ratios:.2?} (bound {SCALE_BOUND}x)");
+}
+
+// ---------------------------------------------------------------- approvals
+
+fn list_query(pairs: &[(&str, &str)], version: ApiVersion) -> lists::ListQuery {
+    lists::parse_list(
+        &pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+            .collect(),
+        lists::pending_filters(version),
+    )
+    .unwrap()
+}
+
+fn no_comment() -> shared::models::CommentBody {
+    shared::models::CommentBody {
+        comment: Some("round trips".into()),
+    }
+}
+
+fn forward_to(id: &str) -> shared::models::ForwardApprovalDto {
+    shared::models::ForwardApprovalDto {
+        new_owner_id: id.into(),
+        comment: "round trips".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_decision_costs_one_read_and_one_transaction() {
+    let Some((plain, store, counter)) = counted_store().await else {
+        return;
+    };
+    // Eve's Finance Analyst: Maria's step, then the Finance Approvers group.
+    let id = submit_one(&plain, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await;
+    let first = pending_approval_of(&plain, ACME, &id).await;
+    let one_of_each = ops(&[("BatchGetItem", 1), ("TransactWriteItems", 1)]);
+
+    counter.reset();
+    decide::forward(
+        &store,
+        &manager(),
+        &first,
+        &forward_to(ENGINEER),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(counter.by_operation(), one_of_each, "forward");
+    counter.reset();
+    decide::approve(&store, &engineer(), &first, &no_comment(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        one_of_each,
+        "approve, reaching the group step"
+    );
+    let group_step = pending_approval_of(&plain, ACME, &id).await;
+    counter.reset();
+    decide::reject(
+        &store,
+        &source_admin_principal(),
+        &group_step,
+        &no_comment(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        one_of_each,
+        "reject of a group step"
+    );
+    // Refused: the one read, nothing written.
+    counter.reset();
+    decide::approve(&store, &manager(), &group_step, &no_comment(), Utc::now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        counter.by_operation(),
+        ops(&[("BatchGetItem", 1)]),
+        "refused"
+    );
+    // A token without an identity reads the approval alone: one GetItem.
+    let other = submit_one(&plain, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
+    let step = pending_approval_of(&plain, ACME, &other).await;
+    counter.reset();
+    let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
+    decide::approve(&store, &api_admin, &step, &no_comment(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        ops(&[("GetItem", 1), ("TransactWriteItems", 1)]),
+        "API-only ORG_ADMIN"
+    );
+}
+
+fn source_admin_principal() -> shared::auth::Principal {
+    principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"])
+}
+
+#[tokio::test]
+async fn an_approval_list_page_costs_one_query() {
+    let Some((plain, store, counter)) = counted_store().await else {
+        return;
+    };
+    // Maria: a manager step of her own and, as a Finance Approvers member,
+    // a group step; Sam: the group step and an owner step.
+    let own = eves_request(&plain).await;
+    approve_pending(&plain, &manager(), &own).await;
+    let group = submit_one(&plain, &engineer(), ENGINEER, "ROLE", ROLE_FINANCE).await;
+    approve_pending(&plain, &manager(), &group).await;
+    submit_one(&plain, &employee(), EMPLOYEE, "ENTITLEMENT", ENT_JIRA).await;
+    for (who, pending) in [
+        (manager(), 2),
+        (source_admin_principal(), 2),
+        // The tenant's list (GSI3).
+        (admin(), 3),
+    ] {
+        counter.reset();
+        let q = list_query(&[("count", "true"), ("limit", "250")], ApiVersion::V3);
+        let page = lists::pending(&store, &who, &q, ApiVersion::V3)
+            .await
+            .unwrap();
+        assert_eq!(page.total, pending, "{:?}", who.identity_id);
+        assert_eq!(
+            counter.by_operation(),
+            ops(&[("Query", 1)]),
+            "pending {:?}",
+            who.identity_id
+        );
+        counter.reset();
+        lists::completed(&store, &who, &list_query(&[], ApiVersion::V3))
+            .await
+            .unwrap();
+        assert_eq!(counter.by_operation(), ops(&[("Query", 1)]), "completed");
+        counter.reset();
+        let q = lists::parse_summary(&Default::default()).unwrap();
+        lists::summary(&store, &who, &q).await.unwrap();
+        assert_eq!(counter.by_operation(), ops(&[("Query", 1)]), "summary");
+    }
+}
+
+/// The fan-out decision, measured: a member's pending list is one Query of
+/// their own partition, where a design listing group steps under the group
+/// would need one more Query per group (in parallel); the price is paid in
+/// writes, one list entry per member where a group step is reached and
+/// where it ends. Prints medians; asserts only what the design promises.
+#[tokio::test]
+async fn fan_out_costs_writes_and_saves_queries() {
+    const MEMBERS: usize = 40;
+    let mut seed: serde_json::Value = serde_json::from_str(&rules_seed()).unwrap();
+    let acme = &mut seed["tenants"][0];
+    let ids: Vec<String> = (0..MEMBERS).map(|i| format!("member-{i:03}")).collect();
+    for id in &ids {
+        acme["identities"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": id, "name": id, "managerId": MANAGER}));
+    }
+    acme["governanceGroups"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "big-group", "name": "Big Group", "memberIds": ids}));
+    for (id, scheme) in [
+        ("solo-role", json!({"scheme": "ROLE_OWNER"})),
+        (
+            "group-role",
+            json!({"scheme": "GOVERNANCE_GROUP", "approverId": "big-group"}),
+        ),
+    ] {
+        acme["catalog"].as_array_mut().unwrap().push(json!({
+            "type": "ROLE", "id": id, "name": id, "requestable": true, "ownerId": "member-000",
+            "approvalSchemes": [scheme]
+        }));
+    }
+    let Some((plain, store, counter)) = counted_store_with(&seed.to_string()).await else {
+        return;
+    };
+    let member = principal(ACME, Some("member-000"), &["USER"]);
+    let rounds = 9;
+    let (mut solo, mut grouped) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        let target = bulk_target(&plain, i).await;
+        for (role, into) in [("solo-role", &mut solo), ("group-role", &mut grouped)] {
+            let id = submit_one(&plain, &admin(), &target, "ROLE", role).await;
+            let step = pending_approval_of(&plain, ACME, &id).await;
+            counter.reset();
+            let started = Instant::now();
+            decide::approve(&store, &member, &step, &no_comment(), Utc::now())
+                .await
+                .unwrap();
+            into.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(counter.count("TransactWriteItems"), 1);
+        }
+    }
+    // Leave some pending in the member's list.
+    for i in 0..5 {
+        let target = bulk_target(&plain, rounds + i).await;
+        submit_one(&plain, &admin(), &target, "ROLE", "group-role").await;
+    }
+    let q = list_query(&[("count", "true")], ApiVersion::V3);
+    let (mut one, mut per_group) = (Vec::new(), Vec::new());
+    for _ in 0..15 {
+        counter.reset();
+        let started = Instant::now();
+        let page = lists::pending(&store, &member, &q, ApiVersion::V3)
+            .await
+            .unwrap();
+        one.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(page.total, 5);
+        assert_eq!(counter.by_operation(), ops(&[("Query", 1)]));
+        // The alternative: the member's partition and the group's, in parallel.
+        let backend = store.backend();
+        let started = Instant::now();
+        let own = shared::store::item::Query::table(shared::store::keys::approvals_of(
+            ACME,
+            Some("member-000"),
+        ));
+        let group = shared::store::item::Query::table(shared::store::keys::approvals_of(
+            ACME,
+            Some("big-group"),
+        ));
+        let (a, b) = futures::join!(backend.query(&own), backend.query(&group));
+        a.unwrap();
+        b.unwrap();
+        per_group.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "decision, identity step: {:.1} ms; group step of {MEMBERS} members ({} more writes): {:.1} ms (medians of {rounds})",
+        median(solo),
+        2 * (MEMBERS - 1),
+        median(grouped)
+    );
+    println!(
+        "pending list of a group member: one Query {:.1} ms; a Query per group (1 group, in parallel) {:.1} ms (medians of 15)",
+        median(one),
+        median(per_group)
+    );
+}
+
+/// A fresh identity of the tenant for each request of the measurement.
+async fn bulk_target(store: &Store, i: usize) -> String {
+    let id = format!("target-{i:03}");
+    store
+        .load_tenant(
+            ACME,
+            &shared::store::TenantRecords {
+                identities: vec![shared::records::IdentityRecord {
+                    id: id.clone(),
+                    name: id.clone(),
+                    manager_id: None,
+                    manager_name: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    id
 }

@@ -279,13 +279,13 @@ async fn identity_parameters_select_requests_by_role() {
                 vec![("assigned-to", "me")],
                 vec![&f.r1, &f.r2, &f.r2],
             ),
-            // Sam owns Engineering Access and is a Finance Approvers member, but
-            // has no step on the Jira item of the same request.
+            // Sam owns Engineering Access and is a Finance Approvers member:
+            // both steps come after the manager's, which is not decided yet.
             (
-                "assigned-to=me (group member)",
+                "assigned-to=me (a later step's owner)",
                 source_admin(),
                 vec![("assigned-to", "me")],
-                vec![&f.r1, &f.r2],
+                vec![],
             ),
             (
                 "assigned-to=me (role owner)",
@@ -296,8 +296,8 @@ async fn identity_parameters_select_requests_by_role() {
             (
                 "assigned-to=<id> as admin",
                 admin(),
-                vec![("assigned-to", SOURCE_ADMIN)],
-                vec![&f.r1, &f.r2],
+                vec![("assigned-to", MANAGER)],
+                vec![&f.r1, &f.r2, &f.r2],
             ),
             (
                 "assigned-to and requested-for",
@@ -1049,7 +1049,8 @@ async fn items_show_names_approvals_phases_and_metadata() {
             ],
             "{name}"
         );
-        // One approvalDetails entry per step, each PENDING with its owner.
+        // Steps are taken in order: the first is shown, PENDING with its
+        // owner; the owner's step comes once the manager has approved.
         let steps: Vec<(
             ApprovalScheme,
             OwnerType,
@@ -1071,26 +1072,16 @@ async fn items_show_names_approvals_phases_and_metadata() {
             .collect();
         assert_eq!(
             steps,
-            vec![
-                (
-                    ApprovalScheme::Manager,
-                    OwnerType::Identity,
-                    "Maria Manager".into(),
-                    Some("Maria Manager".into()),
-                    WorkItemState::Pending
-                ),
-                (
-                    ApprovalScheme::AccessProfileOwner,
-                    OwnerType::Identity,
-                    "Sam Source".into(),
-                    Some("Sam Source".into()),
-                    WorkItemState::Pending
-                ),
-            ],
+            vec![(
+                ApprovalScheme::Manager,
+                OwnerType::Identity,
+                "Maria Manager".into(),
+                Some("Maria Manager".into()),
+                WorkItemState::Pending
+            )],
             "{name}"
         );
         assert_eq!(r1.approval_details[0].original_owner.id, MANAGER);
-        assert_eq!(r1.approval_details[1].original_owner.id, SOURCE_ADMIN);
         assert_eq!(
             r1.approval_ids.clone().unwrap(),
             r1.approval_details
@@ -1116,7 +1107,8 @@ async fn items_show_names_approvals_phases_and_metadata() {
             "{name}"
         );
 
-        // A governance group holds its step: no current owner yet.
+        // A governance group holds its step: no current owner yet. It is
+        // reached once Evan's manager approved the first.
         let finance = one(&f.r2, "Finance Analyst");
         assert_eq!(finance.requester.name, "Maria Manager");
         assert_eq!(finance.requested_for.name, "Evan Engineer");
@@ -1124,8 +1116,29 @@ async fn items_show_names_approvals_phases_and_metadata() {
             finance.description.as_deref(),
             Some("Read access to the finance systems.")
         );
+        assert_eq!(finance.approval_details.len(), 1, "{name}");
+        let first = finance.approval_details[0].approval_id.clone().unwrap();
+        shared::domain::approvals::decide::approve(
+            s,
+            &manager(),
+            &first,
+            &shared::models::CommentBody::default(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let after = all_acme(s).await;
+        let finance = after
+            .iter()
+            .find(|i| i.access_request_id == f.r2 && i.name.as_deref() == Some("Finance Analyst"))
+            .unwrap()
+            .clone();
+        assert_eq!(finance.approval_details.len(), 2, "{name}");
+        assert_eq!(finance.approval_details[0].status, WorkItemState::Approved);
+        assert!(!finance.cancelable, "{name}: a decision was made");
         let group = &finance.approval_details[1];
         assert_eq!(group.scheme, ApprovalScheme::GovernanceGroup);
+        assert_eq!(group.status, WorkItemState::Pending);
         assert_eq!(group.original_owner.ref_type, OwnerType::GovernanceGroup);
         assert_eq!(group.original_owner.id, FINANCE_GROUP);
         assert_eq!(group.original_owner.name, "Finance Approvers");

@@ -109,6 +109,72 @@ pub fn seed_with_status_requests(extra: usize) -> String {
     seed.to_string()
 }
 
+/// The approver whose pending list the 250-item page lists (acme's Maria,
+/// the subject of `list-pending-approvals/manager-me`).
+pub const APPROVER: &str = "2c9180835d191a86015d28455b4a0002";
+const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+
+/// The pending-approvals fixture asking for one page of `limit` items.
+pub fn pending_event(limit: usize) -> Value {
+    let mut event = fixture("list-pending-approvals", "manager-me");
+    let limit = limit.to_string();
+    event["queryStringParameters"] = json!({ "owner-id": "me", "limit": limit, "count": "true" });
+    event["multiValueQueryStringParameters"] =
+        json!({ "owner-id": ["me"], "limit": [limit], "count": ["true"] });
+    event
+}
+
+/// The demo seed with `extra` more access requests waiting at [`APPROVER`]'s
+/// step (copies of the seed's first acme request, pending at its manager
+/// step, with their own ids and creation times).
+pub fn seed_with_pending_approvals(extra: usize) -> String {
+    let mut seed: Value = serde_json::from_str(DEMO_SEED).expect("the demo seed is JSON");
+    let tenant = seed["tenants"]
+        .as_array_mut()
+        .expect("tenants")
+        .iter_mut()
+        .find(|t| t["tenantId"] == ACME)
+        .expect("the demo seed has the acme tenant");
+    let requests = tenant["accessRequests"]
+        .as_array_mut()
+        .expect("acme has access requests");
+    let template = requests
+        .iter()
+        .find(|r| {
+            r["state"] == "EXECUTING"
+                && r["items"][0]["approvals"][0]["status"] == "PENDING"
+                && r["items"][0]["approvals"][0]["approver"]["id"] == APPROVER
+        })
+        .expect("an access request pending at the approver's step")
+        .clone();
+    for n in 0..extra {
+        let mut r = template.clone();
+        let created = format!(
+            "2026-10-{:02}T{:02}:{:02}:00.000Z",
+            1 + n / 1440 % 28,
+            n / 60 % 24,
+            n % 60
+        );
+        r["id"] = json!(format!("be0c5000000000000000000000{n:06x}"));
+        r["created"] = json!(created);
+        r["modified"] = json!(created);
+        for (i, item) in r["items"]
+            .as_array_mut()
+            .expect("items")
+            .iter_mut()
+            .enumerate()
+        {
+            item["accountActivityItemId"] = json!(format!("be0c5100000000000000{i:06x}{n:06x}"));
+            for approval in item["approvals"].as_array_mut().into_iter().flatten() {
+                approval["approvalId"] = json!(format!("be0c5200000000000000{i:06x}{n:06x}"));
+                approval["created"] = json!(created);
+            }
+        }
+        requests.push(r);
+    }
+    seed.to_string()
+}
+
 /// A function's state on a fresh in-process store loaded with `seed`.
 pub async fn state(seed: &str) -> AppState {
     AppState::local(seed).await.expect("the seed loads")
@@ -151,6 +217,26 @@ mod tests {
                 "{function}/{case}: {status} {body}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_pending_page_holds_250_items() {
+        let state = state(&seed_with_pending_approvals(260)).await;
+        let response = dispatch(
+            "list-pending-approvals",
+            &state,
+            request(&pending_event(250)),
+        )
+        .await;
+        let total = response
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "X-Total-Count")
+            .map(|(_, v)| v.clone());
+        assert_eq!(total.as_deref(), Some("262"));
+        let (status, body) = body_json(response);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body.as_array().map(Vec::len), Some(250));
     }
 
     #[tokio::test]

@@ -3,5 +3,6 @@
 //! share. Plain Rust: no Lambda or AWS SDK types.
 
 pub mod access_requests;
+pub mod approvals;
 pub mod collection;
 pub mod non_employee;

@@ -12,9 +12,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod access_requests;
+pub mod approvals;
 pub mod non_employee;
 
 pub use access_requests::*;
+pub use approvals::*;
 pub use non_employee::*;
 
 /// Arbitrary string key-value pairs a client attaches to a request.

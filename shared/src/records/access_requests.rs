@@ -14,20 +14,105 @@ use crate::models::{
 pub const APPROVAL_PHASE: &str = "APPROVAL_PHASE";
 pub const PROVISIONING_PHASE: &str = "PROVISIONING_PHASE";
 
-/// One approval step of one requested item.
+/// One approval step of one requested item, from the moment it is reached:
+/// the one source of truth for the step, from which the status view and the
+/// approval views (pending, completed) are all rendered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRecord {
     pub approval_id: String,
     pub scheme: ApprovalScheme,
+    /// The original owner: an identity or a governance group.
     pub approver: Approver,
+    /// Set once the step is forwarded: the identity that owns it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_owner: Option<Approver>,
     pub status: WorkItemState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<NamedRef>,
+    /// The last change: the decision, or the last forward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<DateTime<Utc>>,
+    /// When the step was reached (absent on records written before steps
+    /// were taken in order: the request's creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forward_history: Vec<ForwardRecord>,
+}
+
+impl ApprovalRecord {
+    /// A step reached at `now`, pending with its owner.
+    pub fn reached(approval_id: String, step: &PlannedStep, now: DateTime<Utc>) -> Self {
+        Self {
+            approval_id,
+            scheme: step.scheme,
+            approver: step.approver.clone(),
+            current_owner: None,
+            status: WorkItemState::Pending,
+            comment: None,
+            reviewed_by: None,
+            modified: None,
+            created: Some(now),
+            forward_history: Vec::new(),
+        }
+    }
+
+    /// Who owns the step now: the identity it was forwarded to, or its
+    /// original owner.
+    pub fn owner(&self) -> &Approver {
+        self.current_owner.as_ref().unwrap_or(&self.approver)
+    }
+
+    /// Whether `identity_id` may decide the step: its owner, or a member of
+    /// the governance group that owns it.
+    pub fn may_act(&self, identity_id: &str) -> bool {
+        self.owner().may_act(identity_id)
+    }
+
+    /// Whether the step concerns `identity_id`: it owns or owned the step.
+    pub fn involves(&self, identity_id: &str) -> bool {
+        self.approver.may_act(identity_id) || self.may_act(identity_id)
+    }
+
+    /// When the step was reached, given the request's creation time.
+    pub fn created_or(&self, request_created: DateTime<Utc>) -> DateTime<Utc> {
+        self.created.unwrap_or(request_created)
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.status == WorkItemState::Pending
+    }
+
+    /// Whether an approver decided it (approved or rejected).
+    pub fn is_decided(&self) -> bool {
+        matches!(
+            self.status,
+            WorkItemState::Approved | WorkItemState::Rejected
+        )
+    }
+}
+
+/// A step not reached yet, with its owner resolved at submission (the
+/// target identity's manager for `MANAGER`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedStep {
+    pub scheme: ApprovalScheme,
+    pub approver: Approver,
+}
+
+/// One forward of a step: from whom, to whom, by whom, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardRecord {
+    pub old_owner: NamedRef,
+    pub new_owner: NamedRef,
+    pub forwarder: NamedRef,
+    pub comment: String,
+    pub modified: DateTime<Utc>,
 }
 
 /// A phase of the request's life (`APPROVAL_PHASE`, `PROVISIONING_PHASE`).
@@ -62,8 +147,26 @@ pub struct RequestedItemRecord {
     pub start_date: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_date: Option<DateTime<Utc>>,
+    /// The steps reached so far, in scheme order; only the last can be pending.
     #[serde(default)]
     pub approvals: Vec<ApprovalRecord>,
+    /// The steps still to come, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upcoming: Vec<PlannedStep>,
+    /// The item's own state (absent on records written before items had
+    /// one: the request's state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<RequestState>,
+    /// The item's own phases (absent: the request's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<PhaseRecord>>,
+}
+
+impl RequestedItemRecord {
+    /// The pending step, if any.
+    pub fn pending_approval(&self) -> Option<&ApprovalRecord> {
+        self.approvals.iter().find(|a| a.is_pending())
+    }
 }
 
 /// Details written by a cancel.
@@ -114,19 +217,93 @@ impl AccessRequestRecord {
             .any(|a| a.status != WorkItemState::Pending)
     }
 
+    /// The state of one of its items: the item's own, or (on records written
+    /// before items had one) the request's.
+    pub fn item_state(&self, item: &RequestedItemRecord) -> RequestState {
+        item.state.unwrap_or(self.state)
+    }
+
+    /// The phases of one of its items: the item's own, or the request's.
+    pub fn item_phases<'a>(&'a self, item: &'a RequestedItemRecord) -> &'a [PhaseRecord] {
+        item.phases.as_deref().unwrap_or(&self.phases)
+    }
+
+    /// Gives every item its own state and phases (copied from the request
+    /// where a record written before items had them lacks them), so that
+    /// a transition can change one item without the others.
+    pub fn materialize_items(&mut self) {
+        for item in &mut self.items {
+            item.state.get_or_insert(self.state);
+            if item.phases.is_none() {
+                item.phases = Some(self.phases.clone());
+            }
+        }
+    }
+
+    /// The (item, step) positions of an approval.
+    pub fn find_approval(&self, approval_id: &str) -> Option<(usize, usize)> {
+        self.items.iter().enumerate().find_map(|(i, item)| {
+            item.approvals
+                .iter()
+                .position(|a| a.approval_id == approval_id)
+                .map(|j| (i, j))
+        })
+    }
+
+    /// The approval with this id.
+    pub fn approval(&self, approval_id: &str) -> Option<&ApprovalRecord> {
+        self.find_approval(approval_id)
+            .map(|(i, j)| &self.items[i].approvals[j])
+    }
+
+    /// Every pending step, with its item.
+    pub fn pending_approvals(
+        &self,
+    ) -> impl Iterator<Item = (&RequestedItemRecord, &ApprovalRecord)> {
+        self.items.iter().flat_map(|item| {
+            item.approvals
+                .iter()
+                .filter(|a| a.is_pending())
+                .map(move |a| (item, a))
+        })
+    }
+
     /// Identities whose `assigned-to` listing shows this request: everyone who
-    /// may act on one of its approval steps.
+    /// may act on one of its approval steps, reached or to come, or to whom
+    /// one was forwarded.
     pub fn assignees(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .items
             .iter()
-            .flat_map(|i| &i.approvals)
-            .flat_map(|a| a.approver.acting_identities())
+            .flat_map(|i| {
+                i.approvals
+                    .iter()
+                    .flat_map(|a| {
+                        let mut owners = vec![&a.approver];
+                        owners.extend(a.current_owner.as_ref());
+                        owners
+                    })
+                    .chain(i.upcoming.iter().map(|s| &s.approver))
+            })
+            .flat_map(|a| a.acting_identities())
             .map(str::to_string)
             .collect();
         ids.sort();
         ids.dedup();
         ids
+    }
+
+    /// Whether this request holds the duplicate guard `key`: it executes,
+    /// and the item the key names is still executing in it.
+    pub fn holds_claim(&self, key: &PendingKey) -> bool {
+        !self.state.is_final()
+            && key.identity_id == self.requested_for.id
+            && key.request_type == self.request_type
+            && self.items.iter().any(|i| {
+                i.item_type == key.item_type
+                    && i.item_id == key.item_id
+                    && !self.item_state(i).is_final()
+            })
     }
 }
 
@@ -152,11 +329,16 @@ pub struct PendingClaim {
     pub replaces: Option<String>,
 }
 
-/// The duplicate guards a request holds while it executes.
+/// The duplicate guards a request holds: those of its items that still
+/// execute, while it does.
 pub fn pending_keys(record: &AccessRequestRecord) -> Vec<PendingKey> {
+    if record.state.is_final() {
+        return Vec::new();
+    }
     record
         .items
         .iter()
+        .filter(|i| !record.item_state(i).is_final())
         .map(|i| PendingKey {
             identity_id: record.requested_for.id.clone(),
             item_type: i.item_type,

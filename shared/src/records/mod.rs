@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::models::{ApprovalScheme, ItemType, OwnerType};
 
 pub mod access_requests;
+pub mod approvals;
 pub mod non_employee;
 
 pub use access_requests::*;
+pub use approvals::*;
 pub use non_employee::*;
 
 /// A new 32-hex-character id, the shape SailPoint ids have.

@@ -28,22 +28,17 @@ pub(super) fn request_item(tenant: &str, record: &AccessRequestRecord) -> Item {
     .indexed(Index::Gsi3, Key::new(keys::tenant_requests(tenant), sort))
 }
 
-pub(super) fn assignment_items(tenant: &str, record: &AccessRequestRecord) -> Vec<Item> {
-    record
-        .assignees()
-        .iter()
-        .map(|identity| {
-            Item::new(
-                Key::new(
-                    keys::assignees(tenant, identity),
-                    keys::chronological(&record.created, &record.id),
-                ),
-                Record::Pointer(PointerRecord {
-                    target: record.id.clone(),
-                }),
-            )
-        })
-        .collect()
+/// The assignment that lists `record` for `identity` (status `assigned-to`).
+pub(super) fn assignment_item(tenant: &str, record: &AccessRequestRecord, identity: &str) -> Item {
+    Item::new(
+        Key::new(
+            keys::assignees(tenant, identity),
+            keys::chronological(&record.created, &record.id),
+        ),
+        Record::Pointer(PointerRecord {
+            target: record.id.clone(),
+        }),
+    )
 }
 
 fn requests(items: Vec<Item>) -> Result<Vec<AccessRequestRecord>, StoreError> {
@@ -60,10 +55,15 @@ fn requests(items: Vec<Item>) -> Result<Vec<AccessRequestRecord>, StoreError> {
 
 impl Store {
     /// How many writes [`Store::create_requests`] makes for a submission:
-    /// each request, its assignments, and each claim. A submission above
+    /// each request, its assignments, its first steps' approval items and
+    /// list entries, and each claim. A submission above
     /// [`super::MAX_TRANSACTION_ITEMS`] cannot be stored atomically.
     pub fn submission_writes(requests: &[AccessRequestRecord], claims: &[PendingClaim]) -> usize {
-        requests.len() + requests.iter().map(|r| r.assignees().len()).sum::<usize>() + claims.len()
+        requests
+            .iter()
+            .map(|r| super::approvals::request_change("", None, r).len())
+            .sum::<usize>()
+            + claims.len()
     }
 
     /// The access requests with these ids that exist (in any order), read
@@ -81,9 +81,9 @@ impl Store {
     }
 
     /// Stores a submission atomically: every request (which must not exist
-    /// yet), its assignments, and every duplicate-guard claim (which must be
-    /// absent, or still name the stale request it `replaces`). `Conflict`
-    /// when any condition fails.
+    /// yet) with its assignments and its first steps' approvals, and every
+    /// duplicate-guard claim (which must be absent, or still name the stale
+    /// request it `replaces`). `Conflict` when any condition fails.
     pub async fn create_requests(
         &self,
         tenant: &str,
@@ -92,8 +92,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut writes = Vec::with_capacity(Self::submission_writes(requests, claims));
         for r in requests {
-            writes.push(Write::put_if(request_item(tenant, r), Condition::Absent));
-            writes.extend(assignment_items(tenant, r).into_iter().map(Write::put));
+            writes.extend(super::approvals::request_change(tenant, None, r));
         }
         for c in claims {
             let claim = Item::new(

@@ -117,8 +117,8 @@ impl Store {
                     ));
                 }
             }
-            items.extend(super::access_requests::assignment_items(tenant, r));
-            items.push(super::access_requests::request_item(tenant, r));
+            // The request, its assignments and its approvals' items and entries.
+            items.extend(super::approvals::request_items(tenant, r));
         }
         self.items.load(items).await
     }

@@ -16,6 +16,7 @@ use crate::records::{
     NonEmployeeApprovalViewRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
     PointerRecord,
 };
+use crate::records::{ApprovalEntryRecord, ApprovalItemRecord};
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
 /// one `TransactWriteItems`. Operations that would need more are refused
@@ -77,6 +78,10 @@ pub enum Record {
     Pointer(PointerRecord),
     /// The stored answer of a request made with an `Idempotency-Key`.
     Idempotency(IdempotencyRecord),
+    /// An approval of an access request, by its id, with its request.
+    Approval(ApprovalItemRecord),
+    /// An entry of an approver's (or the tenant's) approval list.
+    ApprovalEntry(ApprovalEntryRecord),
 }
 
 impl Record {
@@ -92,6 +97,8 @@ impl Record {
             Record::Event(_) => "event",
             Record::Pointer(_) => "pointer",
             Record::Idempotency(_) => "idempotency",
+            Record::Approval(_) => "approval",
+            Record::ApprovalEntry(_) => "approvalEntry",
         }
     }
 

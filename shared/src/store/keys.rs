@@ -17,6 +17,8 @@
 //! | account name guard (pointer) | `T#{t}#NEACCOUNT#{source}#{accountName, lowercase}` | `#` | |
 //! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
 //! | idempotency record | `T#{t}#IDEM#{caller}#{key}` | `#` | (expires after 24 h) |
+//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | |
+//! | approval list entry | `T#{t}#APPROVER#{identity}`, and `T#{t}#APPROVALS` for the tenant | pending `P#{created}#{approval}`, decided `D#{decided}#{approval}` | |
 
 use chrono::{DateTime, Utc};
 
@@ -108,6 +110,38 @@ pub fn events(tenant: &str) -> String {
 /// A caller's `Idempotency-Key` in a tenant.
 pub fn idempotency(tenant: &str, caller: &str, key: &str) -> Key {
     root(format!("T#{tenant}#IDEM#{caller}#{key}"))
+}
+
+pub fn approval(tenant: &str, approval_id: &str) -> Key {
+    root(format!("T#{tenant}#APPROVAL#{approval_id}"))
+}
+
+/// The approval list partition of one identity (`Some`), or of the tenant.
+pub fn approvals_of(tenant: &str, owner: Option<&str>) -> String {
+    match owner {
+        Some(identity) => format!("T#{tenant}#APPROVER#{identity}"),
+        None => format!("T#{tenant}#APPROVALS"),
+    }
+}
+
+/// Sort-key prefixes of the approval lists: pending, decided.
+pub const PENDING_APPROVALS: &str = "P#";
+pub const DECIDED_APPROVALS: &str = "D#";
+
+/// A pending approval's entry in a list: ordered by when it was reached.
+pub fn pending_entry(partition: String, reached: &DateTime<Utc>, approval_id: &str) -> Key {
+    Key::new(
+        partition,
+        format!("{PENDING_APPROVALS}{}", chronological(reached, approval_id)),
+    )
+}
+
+/// A decided approval's entry in a list: ordered by when it was decided.
+pub fn decided_entry(partition: String, decided: &DateTime<Utc>, approval_id: &str) -> Key {
+    Key::new(
+        partition,
+        format!("{DECIDED_APPROVALS}{}", chronological(decided, approval_id)),
+    )
 }
 
 /// `{created}#{id}`: sorts as (created, id) since the time is fixed-width.

@@ -17,6 +17,7 @@ use crate::records::{
 };
 
 mod access_requests;
+mod approvals;
 mod directory;
 pub mod dynamo;
 mod events;
@@ -28,6 +29,7 @@ mod non_employee;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use approvals::{ApprovalList, ApprovalRead, ListedApproval};
 pub use dynamo::DynamoStore;
 pub use item::{ItemStore, MAX_TRANSACTION_ITEMS};
 pub use lazy::LazyStore;

@@ -124,15 +124,29 @@ pub async fn stores_with(seed: &str) -> Vec<(&'static str, Store)> {
     stores
 }
 
-/// Every store under test, loaded with the demo seed.
+/// The demo seed without the access requests it ships for acme (Nina's
+/// requests at every kind of approval step): the rule tests start from
+/// acme's directory and catalog with no request in the tenant, so that
+/// what they list and count is what they submitted.
+pub fn rules_seed() -> String {
+    let mut seed: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
+    for tenant in seed["tenants"].as_array_mut().unwrap() {
+        if tenant["tenantId"] == ACME {
+            tenant.as_object_mut().unwrap().remove("accessRequests");
+        }
+    }
+    seed.to_string()
+}
+
+/// Every store under test, loaded with [`rules_seed`].
 pub async fn stores() -> Vec<(&'static str, Store)> {
-    stores_with(DEMO_SEED).await
+    stores_with(&rules_seed()).await
 }
 
 /// A seed with `n` identities managed by MANAGER and `n` requestable
 /// entitlements approved by the manager, for limit tests (tenant ACME).
 pub fn large_seed(n: usize) -> String {
-    let mut seed: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
+    let mut seed: serde_json::Value = serde_json::from_str(&rules_seed()).unwrap();
     let acme = &mut seed["tenants"][0];
     for i in 0..n {
         acme["identities"].as_array_mut().unwrap().push(serde_json::json!({
@@ -259,4 +273,31 @@ pub async fn status_of(store: &Store, id: &str) -> Vec<RequestedItemStatus> {
     )
     .unwrap();
     status::list(store, &admin(), &q).await.unwrap().items
+}
+
+/// The id of the pending approval step of request `id`'s first item.
+pub async fn pending_approval_of(store: &Store, tenant: &str, id: &str) -> String {
+    stored(store, tenant, id).await.items[0]
+        .pending_approval()
+        .unwrap_or_else(|| panic!("request {id} has a pending step"))
+        .approval_id
+        .clone()
+}
+
+/// Approves the pending step of request `id`'s first item as `who`
+/// (with a comment); the approval's id.
+pub async fn approve_pending(store: &Store, who: &Principal, id: &str) -> String {
+    let approval = pending_approval_of(store, &who.tenant_id, id).await;
+    shared::domain::approvals::decide::approve(
+        store,
+        who,
+        &approval,
+        &shared::models::CommentBody {
+            comment: Some("ok".into()),
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("approving {approval}: {e:?}"));
+    approval
 }

@@ -1,5 +1,6 @@
-//! `POST /access-requests/cancel` (SPEC §6): a single conditional write that
-//! only one of two racing cancel/close calls can win.
+//! `POST /access-requests/cancel` (SPEC §6): one conditional transaction
+//! (the request and its pending approvals, which leave their approvers'
+//! lists) that only one of racing cancels, closes and decisions can win.
 
 use chrono::{DateTime, Utc};
 
@@ -72,7 +73,7 @@ pub async fn cancel(
             }
             let next = cancelled(&current, owner, &body.comment, now)?;
             idempotency::arm(&Accepted {});
-            match store.update_request(tenant, &next, None).await {
+            match store.transition_request(tenant, &current, &next, &[]).await {
                 Ok(()) => Ok(Attempt::Done(Accepted {})),
                 Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
                 Err(e) => Err(e.into()),
@@ -136,14 +137,23 @@ pub fn cancelled(
         )));
     }
     let mut next = current.clone();
+    next.materialize_items();
     next.state = RequestState::Cancelled;
     next.modified = now;
     next.version += 1;
-    for approval in next.items.iter_mut().flat_map(|i| i.approvals.iter_mut()) {
-        approval.status = WorkItemState::Cancelled;
-        approval.modified = Some(now);
+    for item in &mut next.items {
+        item.state = Some(RequestState::Cancelled);
+        for approval in &mut item.approvals {
+            approval.status = WorkItemState::Cancelled;
+            approval.modified = Some(now);
+        }
     }
-    for phase in next.phases.iter_mut().filter(|p| p.finished.is_none()) {
+    let phases = next.phases.iter_mut().chain(
+        next.items
+            .iter_mut()
+            .flat_map(|i| i.phases.iter_mut().flatten()),
+    );
+    for phase in phases.filter(|p| p.finished.is_none()) {
         phase.state = PhaseState::Cancelled;
         phase.finished = Some(now);
     }

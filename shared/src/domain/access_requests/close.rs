@@ -315,7 +315,10 @@ async fn close_one(
                 .into_iter()
                 .collect(),
             };
-            match store.update_request(tenant, &next, Some(&event)).await {
+            match store
+                .transition_request(tenant, &record, &next, std::slice::from_ref(&event))
+                .await
+            {
                 Ok(()) => Ok(Attempt::Done(Closed::Now(created))),
                 Err(StoreError::Conflict(_)) => Ok(Attempt::Lost((next, created))),
                 Err(e) => Err(e),
@@ -343,7 +346,9 @@ pub fn closed_state(execution: ExecutionStatus, completion: CompletionStatus) ->
     }
 }
 
-/// The request after a close.
+/// The request after a close: every item still executing ends in the
+/// closed state (its pending approval cancelled, its phases finished);
+/// items already decided keep their outcome.
 pub fn closed(
     current: &AccessRequestRecord,
     execution: ExecutionStatus,
@@ -352,18 +357,50 @@ pub fn closed(
     now: DateTime<Utc>,
 ) -> AccessRequestRecord {
     let mut next = current.clone();
-    next.state = closed_state(execution, completion);
+    next.materialize_items();
+    let state = closed_state(execution, completion);
+    next.state = state;
     next.modified = now;
     next.version += 1;
     next.warnings.push(message.to_string());
-    for approval in next.items.iter_mut().flat_map(|i| i.approvals.iter_mut()) {
-        if approval.status == WorkItemState::Pending {
-            approval.status = WorkItemState::Cancelled;
-            approval.modified = Some(now);
-        }
-    }
     let terminated = execution == ExecutionStatus::Terminated;
-    for phase in next.phases.iter_mut().filter(|p| p.finished.is_none()) {
+    let result = Some(if completion == CompletionStatus::Success {
+        PhaseResult::Successful
+    } else {
+        PhaseResult::Failed
+    });
+    close_phases(&mut next.phases, terminated, result, now);
+    for item in &mut next.items {
+        if item.state.is_some_and(RequestState::is_final) {
+            continue;
+        }
+        item.state = Some(state);
+        item.upcoming.clear();
+        for approval in item.approvals.iter_mut() {
+            if approval.status == WorkItemState::Pending {
+                approval.status = WorkItemState::Cancelled;
+                approval.modified = Some(now);
+            }
+        }
+        close_phases(
+            item.phases.get_or_insert_with(Vec::new),
+            terminated,
+            result,
+            now,
+        );
+    }
+    next
+}
+
+/// Open phases end (cancelled when terminated, completed otherwise); a
+/// completed close records the provisioning phase's result.
+fn close_phases(
+    phases: &mut Vec<PhaseRecord>,
+    terminated: bool,
+    result: Option<PhaseResult>,
+    now: DateTime<Utc>,
+) {
+    for phase in phases.iter_mut().filter(|p| p.finished.is_none()) {
         phase.state = if terminated {
             PhaseState::Cancelled
         } else {
@@ -372,19 +409,10 @@ pub fn closed(
         phase.finished = Some(now);
     }
     if !terminated {
-        let result = Some(if completion == CompletionStatus::Success {
-            PhaseResult::Successful
-        } else {
-            PhaseResult::Failed
-        });
         // A provisioning phase under way is the one that completes.
-        match next
-            .phases
-            .iter_mut()
-            .find(|p| p.name == PROVISIONING_PHASE)
-        {
+        match phases.iter_mut().find(|p| p.name == PROVISIONING_PHASE) {
             Some(phase) => phase.result = result,
-            None => next.phases.push(PhaseRecord {
+            None => phases.push(PhaseRecord {
                 name: PROVISIONING_PHASE.into(),
                 state: PhaseState::Completed,
                 started: now,
@@ -393,5 +421,4 @@ pub fn closed(
             }),
         }
     }
-    next
 }

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::auth::Principal;
+use crate::domain::approvals::render;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
@@ -212,18 +213,18 @@ pub async fn list(
                 .is_none_or(|f| &r.requested_for.id == f)
         })
         .filter(|r| requested_by.as_ref().is_none_or(|b| &r.requester.id == b))
-        .filter(|r| !query.executing_only || r.state == RequestState::Executing)
         .collect();
 
     let mut rows: Vec<(&AccessRequestRecord, &RequestedItemRecord)> = records
         .iter()
         .flat_map(|r| r.items.iter().map(move |i| (r, i)))
+        .filter(|(r, i)| !query.executing_only || r.item_state(i) == RequestState::Executing)
         // `assigned-to` is about approval work items, which belong to one
         // requested item: a request's other items are not the approver's.
         .filter(|(_, i)| {
             assigned_to
                 .as_deref()
-                .is_none_or(|a| i.approvals.iter().any(|ap| ap.approver.may_act(a)))
+                .is_none_or(|a| i.approvals.iter().any(|ap| ap.involves(a)))
         })
         .filter(|(r, i)| {
             query
@@ -323,27 +324,26 @@ fn compare(
 }
 
 fn identity(r: &NamedRef) -> IdentityReference {
-    IdentityReference {
-        ref_type: IdentityType::Identity,
-        id: r.id.clone(),
-        name: r.name.clone(),
-    }
+    render::identity(r)
 }
 
+/// One reached step as `approvalDetails` show it. `currentOwner`: who
+/// decided it, or who owns it now (`null` while a governance group holds
+/// it: no single identity does).
 fn approval(a: &ApprovalRecord, item: &RequestedItemRecord) -> ApprovalStatusDto {
-    let current_owner = match (a.approver.owner_type, &a.reviewed_by) {
+    let owner = a.owner();
+    let current_owner = match (owner.owner_type, &a.reviewed_by) {
         (_, Some(reviewer)) => Some(identity(reviewer)),
         (OwnerType::Identity, None) => Some(IdentityReference {
             ref_type: IdentityType::Identity,
-            id: a.approver.id.clone(),
-            name: a.approver.name.clone(),
+            id: owner.id.clone(),
+            name: owner.name.clone(),
         }),
-        // A group holds the step: no single identity owns it yet.
         (OwnerType::GovernanceGroup, None) => None,
     };
     ApprovalStatusDto {
         approval_id: Some(a.approval_id.clone()),
-        forwarded: false,
+        forwarded: !a.forward_history.is_empty(),
         original_owner: OwnerReference {
             ref_type: a.approver.owner_type,
             id: a.approver.id.clone(),
@@ -382,7 +382,7 @@ pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> Requeste
         })
         .collect();
     let phases: Vec<AccessRequestPhase> = r
-        .phases
+        .item_phases(i)
         .iter()
         .map(|p| AccessRequestPhase {
             started: p.started,
@@ -406,7 +406,7 @@ pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> Requeste
             modified: c.modified,
         }),
         error_messages: (!warnings.is_empty()).then_some(warnings),
-        state: r.state,
+        state: r.item_state(i),
         approval_details: i.approvals.iter().map(|a| approval(a, i)).collect(),
         approval_ids: Some(i.approvals.iter().map(|a| a.approval_id.clone()).collect()),
         manual_work_item_details: None,

@@ -6,17 +6,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::auth::Principal;
+use crate::domain::approvals::lifecycle;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::{
     AccessRequest, AccessRequestItem, AccessRequestResponse, AccessRequestTracking,
-    AccessRequestType, ApprovalScheme, ItemType, OwnerType, PhaseResult, PhaseState, RequestState,
-    RequestedItemDetails, WorkItemState,
+    AccessRequestType, ApprovalScheme, ItemType, OwnerType, RequestState, RequestedItemDetails,
 };
 use crate::records::{
-    new_id, AccessRequestRecord, ApprovalRecord, Approver, CatalogItemRecord, IdentityRecord,
-    NamedRef, PendingClaim, PendingKey, PhaseRecord, RequestedItemRecord, APPROVAL_PHASE,
-    PROVISIONING_PHASE,
+    new_id, AccessRequestRecord, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
+    PendingClaim, PendingKey, PlannedStep, RequestedItemRecord,
 };
 use crate::retry::{optimistic, Attempt};
 use crate::store::{Lookup, LookupResult, Store, StoreError, MAX_TRANSACTION_ITEMS};
@@ -220,24 +219,25 @@ async fn check_directory_and_catalog(
 }
 
 /// The requests named by the duplicate guards found that still execute: a
-/// claim is live while the request it names does.
+/// claim is live while the request it names executes its item
+/// ([`AccessRequestRecord::holds_claim`]).
 async fn live_claims(
     store: &Store,
     tenant: &str,
     found: &LookupResult,
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashMap<String, AccessRequestRecord>, StoreError> {
     let mut claimed: Vec<String> = found.pending.values().cloned().collect();
     claimed.sort();
     claimed.dedup();
     if claimed.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
     Ok(store
         .get_requests(tenant, &claimed)
         .await?
         .into_iter()
         .filter(|r| !r.state.is_final())
-        .map(|r| r.id)
+        .map(|r| (r.id.clone(), r))
         .collect())
 }
 
@@ -255,7 +255,7 @@ fn plan(
     request: &ValidRequest,
     caller: &str,
     found: &LookupResult,
-    live: &HashSet<String>,
+    live: &HashMap<String, AccessRequestRecord>,
     now: DateTime<Utc>,
 ) -> Plan {
     let requester = named(&found.identities, caller);
@@ -272,7 +272,7 @@ fn plan(
         for item in &request.items {
             let key = pending_key(request, target_id, item);
             match found.pending.get(&key) {
-                Some(id) if live.contains(id) => {
+                Some(id) if live.get(id).is_some_and(|r| r.holds_claim(&key)) => {
                     existing_items.push(item);
                     if !existing_ids.contains(id) {
                         existing_ids.push(id.clone());
@@ -338,17 +338,34 @@ fn plan(
     plan
 }
 
-/// A submission is one transaction: one that needs more records than a
-/// transaction holds is refused, asking to split it.
+/// A submission is one transaction, and so is every later change of each
+/// of its requests (a decision, a cancel, a close): one that needs, or
+/// whose requests could later need, more records than a transaction holds
+/// is refused, asking to split it.
 fn check_transaction_size(request: &ValidRequest, plan: &Plan) -> Result<(), ApiError> {
     let writes = Store::submission_writes(&plan.records, &plan.claims);
-    if writes <= MAX_TRANSACTION_ITEMS {
+    let later = plan
+        .records
+        .iter()
+        .map(Store::transition_bound)
+        .max()
+        .unwrap_or(0);
+    if writes <= MAX_TRANSACTION_ITEMS && later <= MAX_TRANSACTION_ITEMS {
         return Ok(());
     }
+    let (n, what) = if writes > MAX_TRANSACTION_ITEMS {
+        (writes, "need")
+    } else {
+        (
+            later,
+            "could later need, to decide or cancel one of its requests,",
+        )
+    };
     Err(ApiError::bad_request(format!(
-        "requestedFor × requestedItems: {} identities × {} items need {writes} stored records \
-         (requests, approver assignments and duplicate guards); at most {MAX_TRANSACTION_ITEMS} \
-         can be written atomically: split the request into smaller ones",
+        "requestedFor × requestedItems: {} identities × {} items {what} {n} stored records \
+         (requests, approvals and their approvers' list entries, approver assignments and \
+         duplicate guards); at most {MAX_TRANSACTION_ITEMS} can be written atomically: split \
+         the request into smaller ones",
         request.requested_for.len(),
         request.items.len()
     )))
@@ -668,26 +685,25 @@ fn named(identities: &HashMap<String, IdentityRecord>, id: &str) -> NamedRef {
     }
 }
 
-/// The approvers of each step of `item` when requested for `target`. A
-/// MANAGER step is skipped for an identity without a manager.
-fn approvals_for(
-    item: &CatalogItemRecord,
-    target: &IdentityRecord,
-) -> Vec<(ApprovalScheme, Approver)> {
+/// The steps of `item` when requested for `target`, in scheme order, each
+/// with its owner (the target's manager for `MANAGER`). A MANAGER step is
+/// skipped for an identity without a manager.
+fn approvals_for(item: &CatalogItemRecord, target: &IdentityRecord) -> Vec<PlannedStep> {
     item.approval_steps
         .iter()
         .filter_map(|step| match (&step.approver, step.scheme) {
-            (Some(a), _) => Some((step.scheme, a.clone())),
-            (None, ApprovalScheme::Manager) => target.manager_id.as_ref().map(|m| {
-                (
-                    step.scheme,
-                    Approver {
-                        owner_type: OwnerType::Identity,
-                        id: m.clone(),
-                        name: target.manager_name.clone().unwrap_or_else(|| m.clone()),
-                        member_ids: Vec::new(),
-                    },
-                )
+            (Some(a), _) => Some(PlannedStep {
+                scheme: step.scheme,
+                approver: a.clone(),
+            }),
+            (None, ApprovalScheme::Manager) => target.manager_id.as_ref().map(|m| PlannedStep {
+                scheme: step.scheme,
+                approver: Approver {
+                    owner_type: OwnerType::Identity,
+                    id: m.clone(),
+                    name: target.manager_name.clone().unwrap_or_else(|| m.clone()),
+                    member_ids: Vec::new(),
+                },
             }),
             (None, _) => None,
         })
@@ -703,10 +719,16 @@ fn new_record(
     catalog: &HashMap<(ItemType, String), CatalogItemRecord>,
     now: DateTime<Utc>,
 ) -> AccessRequestRecord {
+    let phases = match state {
+        RequestState::Executing => lifecycle::approval_phase(now),
+        _ => lifecycle::completed_phases(now),
+    };
+    // Steps are taken in order: each item starts at its first step.
     let items = items
         .iter()
         .map(|(item, _, _)| {
             let c = &catalog[&(item.item_type, item.id.clone())];
+            let (approvals, upcoming) = lifecycle::first_steps(approvals_for(c, target), now);
             RequestedItemRecord {
                 account_activity_item_id: new_id(),
                 item_type: item.item_type,
@@ -717,40 +739,13 @@ fn new_record(
                 client_metadata: item.client_metadata.clone(),
                 start_date: item.start_date,
                 remove_date: item.remove_date,
-                approvals: approvals_for(c, target)
-                    .into_iter()
-                    .map(|(scheme, approver)| ApprovalRecord {
-                        approval_id: new_id(),
-                        scheme,
-                        approver,
-                        status: WorkItemState::Pending,
-                        comment: None,
-                        reviewed_by: None,
-                        modified: None,
-                    })
-                    .collect(),
+                approvals,
+                upcoming,
+                state: Some(state),
+                phases: Some(phases.clone()),
             }
         })
         .collect();
-    let phases = match state {
-        RequestState::Executing => vec![PhaseRecord {
-            name: APPROVAL_PHASE.into(),
-            state: PhaseState::Executing,
-            started: now,
-            finished: None,
-            result: None,
-        }],
-        _ => [APPROVAL_PHASE, PROVISIONING_PHASE]
-            .into_iter()
-            .map(|name| PhaseRecord {
-                name: name.into(),
-                state: PhaseState::Completed,
-                started: now,
-                finished: Some(now),
-                result: Some(PhaseResult::Successful),
-            })
-            .collect(),
-    };
     AccessRequestRecord {
         id: new_id(),
         requester: requester.clone(),

@@ -57,6 +57,8 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
         Record::Event(r) => fields(r)?,
         Record::Pointer(r) => fields(r)?,
         Record::Idempotency(r) => fields(r)?,
+        Record::Approval(r) => fields(r)?,
+        Record::ApprovalEntry(r) => fields(r)?,
     };
     attributes.extend(key_attributes(&item.key));
     attributes.insert(KIND.into(), s(item.record.kind()));
@@ -109,6 +111,8 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         "event" => Record::Event(record(attributes, pk)?),
         "pointer" => Record::Pointer(record(attributes, pk)?),
         "idempotency" => Record::Idempotency(record(attributes, pk)?),
+        "approval" => Record::Approval(record(attributes, pk)?),
+        "approvalEntry" => Record::ApprovalEntry(record(attributes, pk)?),
         other => {
             return Err(StoreError::Corrupt(format!(
                 "{pk}: unknown record kind {other}"

@@ -38,7 +38,8 @@ pub enum ValueKind {
     /// lowercase forms), lexicographically for `gt` and friends.
     Text,
     /// RFC 3339 date-times, unquoted as the standard writes them (quoted is
-    /// accepted too), compared temporally.
+    /// accepted too), compared temporally; `sw` takes a double-quoted prefix
+    /// of the written form (`2026-11-20T09:00:00.000Z`).
     DateTime,
 }
 
@@ -98,10 +99,12 @@ pub enum Op {
     Le,
     In,
     Sw,
+    /// Postfix, without a value: `field isnull`.
+    IsNull,
 }
 
 impl Op {
-    pub const ALL: [Op; 8] = [
+    pub const ALL: [Op; 9] = [
         Op::Eq,
         Op::Ne,
         Op::Gt,
@@ -110,6 +113,7 @@ impl Op {
         Op::Le,
         Op::In,
         Op::Sw,
+        Op::IsNull,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +126,7 @@ impl Op {
             Op::Le => "le",
             Op::In => "in",
             Op::Sw => "sw",
+            Op::IsNull => "isnull",
         }
     }
 
@@ -139,7 +144,7 @@ impl Op {
             Op::Ge => ordering != Ordering::Less,
             Op::Lt => ordering == Ordering::Less,
             Op::Le => ordering != Ordering::Greater,
-            Op::In | Op::Sw => false,
+            Op::In | Op::Sw | Op::IsNull => false,
         }
     }
 }
@@ -152,7 +157,7 @@ impl fmt::Display for Op {
 
 /// Operators of the wider standard grammar that no endpoint here supports; recognising
 /// them lets the error say "operator 'co'" instead of something vaguer.
-const FOREIGN_OPS: [&str; 4] = ["co", "ca", "pr", "isnull"];
+const FOREIGN_OPS: [&str; 3] = ["co", "ca", "pr"];
 
 /// The right-hand side of a comparison, already checked against its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +169,8 @@ pub enum Value {
     List(Vec<String>),
     /// The entries of an `in (...)` list of date-times.
     Times(Vec<DateTime<Utc>>),
+    /// No value (`isnull`).
+    Nothing,
 }
 
 impl fmt::Display for Value {
@@ -191,6 +198,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str(")")
             }
+            Value::Nothing => Ok(()),
         }
     }
 }
@@ -259,6 +267,11 @@ impl Expr {
             f.write_str("(")?;
         }
         match self {
+            Expr::Cmp {
+                field,
+                op: Op::IsNull,
+                ..
+            } => write!(f, "{field} isnull")?,
             Expr::Cmp { field, op, value } => write!(f, "{field} {op} {value}")?,
             // Both operators are left-associative, so only a right operand of the same
             // precedence needs parentheses.
@@ -293,6 +306,13 @@ impl fmt::Display for Expr {
 
 fn compare(field: Field, op: Op, value: &Value, row: &dyn Row) -> bool {
     match (row.value(field.name), op, value) {
+        (actual, Op::IsNull, _) => actual.is_none(),
+        // A date-time "starts with" a prefix of its written form.
+        (Some(FieldValue::DateTime(actual)), Op::Sw, Value::Str(prefix)) => {
+            crate::time::format(&actual)
+                .to_lowercase()
+                .starts_with(&prefix.to_lowercase())
+        }
         (Some(FieldValue::DateTime(actual)), Op::In, Value::Times(items)) => {
             items.contains(&actual)
         }

@@ -235,6 +235,8 @@ impl Parser {
             })?;
 
         let value = match (field.kind, op) {
+            (_, Op::IsNull) => Value::Nothing,
+            (ValueKind::DateTime, Op::Sw) => Value::Str(self.parse_string(field, op)?),
             (ValueKind::Text, Op::In) => Value::List(
                 self.parse_list(field)?
                     .into_iter()

@@ -753,3 +753,85 @@ fn fuzz_never_panics() {
         check_no_panic(&mutated.iter().collect::<String>());
     }
 }
+
+/// A schema with the postfix `isnull` and `sw` on a date-time, as the
+/// completed-approvals fragment lists them.
+const NULLABLE: FilterSchema = FilterSchema {
+    fields: &[
+        FieldSpec {
+            name: "id",
+            kind: ValueKind::Text,
+            ops: &[Op::Eq, Op::IsNull],
+        },
+        FieldSpec {
+            name: "modified",
+            kind: ValueKind::DateTime,
+            ops: &[Op::Gt, Op::Sw],
+        },
+    ],
+};
+
+struct Sparse {
+    id: Option<&'static str>,
+    modified: DateTime<Utc>,
+}
+
+impl Row for Sparse {
+    fn value(&self, field: &str) -> Option<FieldValue<'_>> {
+        match field {
+            "id" => self.id.map(FieldValue::Text),
+            "modified" => Some(FieldValue::DateTime(self.modified)),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn isnull_is_postfix_and_true_for_an_absent_value() {
+    let with = Sparse {
+        id: Some("a1"),
+        modified: dt("2026-11-20T09:30:00.250Z"),
+    };
+    let without = Sparse { id: None, ..with };
+    let e = super::parse_filters("id isnull", &NULLABLE).unwrap();
+    assert!(!e.matches(&with));
+    assert!(e.matches(&without));
+    let e = super::parse_filters(r#"not id isnull and id eq "A1""#, &NULLABLE).unwrap();
+    assert!(e.matches(&with));
+    assert!(!e.matches(&without));
+    // It prints back as it parses.
+    assert_eq!(e.to_string(), r#"not id isnull and id eq "A1""#);
+    assert_eq!(super::parse_filters(&e.to_string(), &NULLABLE).unwrap(), e);
+    // Only where a field lists it.
+    let err = super::parse_filters("modified isnull", &NULLABLE).unwrap_err();
+    assert!(err
+        .message
+        .contains("operator 'isnull' is not supported for field 'modified'"));
+    // A value after it is not part of the comparison.
+    let err = super::parse_filters(r#"id isnull "x""#, &NULLABLE).unwrap_err();
+    assert!(err.message.contains("unexpected"), "{}", err.message);
+}
+
+#[test]
+fn sw_on_a_date_time_matches_a_prefix_of_its_written_form() {
+    let row = Sparse {
+        id: None,
+        modified: dt("2026-11-20T09:30:00.250Z"),
+    };
+    for (filter, expected) in [
+        (r#"modified sw "2026-11""#, true),
+        (r#"modified sw "2026-11-20t09""#, true),
+        (r#"modified sw "2026-11-20T09:30:00.250Z""#, true),
+        (r#"modified sw "2026-12""#, false),
+        (
+            r#"modified gt 2026-11-20T09:30:00Z and modified sw "2026""#,
+            true,
+        ),
+    ] {
+        let e = super::parse_filters(filter, &NULLABLE).unwrap();
+        assert_eq!(e.matches(&row), expected, "{filter}");
+        assert_eq!(super::parse_filters(&e.to_string(), &NULLABLE).unwrap(), e);
+    }
+    let err = super::parse_filters("modified sw 2026", &NULLABLE).unwrap_err();
+    assert!(err.message.contains("double-quoted"), "{}", err.message);
+}

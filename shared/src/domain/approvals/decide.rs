@@ -1,0 +1,348 @@
+//! `POST /access-request-approvals/{approvalId}/approve|reject|forward`
+//! (SPEC §10). Each decision is one read batch (the approval with its
+//! request, the caller's and a new owner's directory entries), the decision
+//! taken on what was read, and one transaction: the request (conditional on
+//! the version read), the step's items and list entries, the next step, and
+//! the `Access Request Decision` audit event — all of it or none. Of racing
+//! decisions on one step exactly one takes effect; the others re-read and
+//! answer 400 naming the state they find. A decision whose answer was lost
+//! recognises its own write when it re-reads.
+//!
+//! Each attempt is read → plan → write: the plan (everything written, and
+//! the answer, 202 `{}` once the decision is taken) is complete before the
+//! one write, so a record that makes a call idempotent can join the read
+//! batch and the transaction without changing the shape.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::lifecycle::{decided, Decision};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::idempotency;
+use crate::models::{Accepted, CommentBody, ForwardApprovalDto};
+use crate::records::{
+    new_id, AccessRequestRecord, ApprovalRecord, EventRecord, IdentityRecord, NamedRef,
+};
+use crate::retry::{optimistic, Attempt};
+use crate::store::{ApprovalRead, Store, StoreError};
+
+/// The audit event every decision records.
+pub const DECISION_EVENT: &str = "Access Request Decision";
+/// `newOwnerId` and a forward's `comment`: 1..=255 characters.
+pub const MAX_FORWARD_FIELD: usize = 255;
+
+/// Approves `approval_id` (the comment is optional).
+pub async fn approve(
+    store: &Store,
+    principal: &Principal,
+    approval_id: &str,
+    body: &CommentBody,
+    now: DateTime<Utc>,
+) -> Result<Accepted, ApiError> {
+    let comment = body.comment.clone().filter(|c| !c.trim().is_empty());
+    decide(
+        store,
+        principal,
+        approval_id,
+        Request::Decide(Decision::Approve { comment }),
+        now,
+    )
+    .await
+}
+
+/// Rejects `approval_id`; the comment is required.
+pub async fn reject(
+    store: &Store,
+    principal: &Principal,
+    approval_id: &str,
+    body: &CommentBody,
+    now: DateTime<Utc>,
+) -> Result<Accepted, ApiError> {
+    let comment = match body.comment.as_deref() {
+        Some(c) if !c.trim().is_empty() => c.to_string(),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "comment is required to reject an approval and must not be blank",
+            ))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "comment is required to reject an approval",
+            ))
+        }
+    };
+    decide(
+        store,
+        principal,
+        approval_id,
+        Request::Decide(Decision::Reject { comment }),
+        now,
+    )
+    .await
+}
+
+/// Forwards `approval_id` to `body.new_owner_id`.
+pub async fn forward(
+    store: &Store,
+    principal: &Principal,
+    approval_id: &str,
+    body: &ForwardApprovalDto,
+    now: DateTime<Utc>,
+) -> Result<Accepted, ApiError> {
+    let mut causes = Vec::new();
+    for (field, value) in [
+        ("newOwnerId", &body.new_owner_id),
+        ("comment", &body.comment),
+    ] {
+        let n = value.chars().count();
+        if value.trim().is_empty() {
+            causes.push(format!(
+                "{field} is required and must not be blank (1 to {MAX_FORWARD_FIELD} characters)"
+            ));
+        } else if n > MAX_FORWARD_FIELD {
+            causes.push(format!(
+                "{field} is {n} characters long; at most {MAX_FORWARD_FIELD} are allowed"
+            ));
+        }
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::BadRequest(causes));
+    }
+    decide(
+        store,
+        principal,
+        approval_id,
+        Request::Forward {
+            new_owner_id: body.new_owner_id.trim().to_string(),
+            comment: body.comment.clone(),
+        },
+        now,
+    )
+    .await
+}
+
+/// A decision as asked for: a forward's new owner is resolved against the
+/// directory once read.
+enum Request {
+    Decide(Decision),
+    Forward {
+        new_owner_id: String,
+        comment: String,
+    },
+}
+
+/// What one attempt wrote: the step as it left it, by which it recognises
+/// its own write in a later read.
+#[derive(Clone)]
+struct Written {
+    step: ApprovalRecord,
+    forward: bool,
+}
+
+impl Written {
+    /// Whether `current` (the step as read now) shows this write.
+    fn landed(&self, current: &ApprovalRecord) -> bool {
+        if self.forward {
+            // A later change may have moved the step on; the forward stays
+            // in its history.
+            self.step
+                .forward_history
+                .last()
+                .is_some_and(|f| current.forward_history.contains(f))
+        } else {
+            (
+                current.status,
+                &current.reviewed_by,
+                current.modified,
+                &current.comment,
+            ) == (
+                self.step.status,
+                &self.step.reviewed_by,
+                self.step.modified,
+                &self.step.comment,
+            )
+        }
+    }
+}
+
+/// What an attempt decided to write (its answer is the 202).
+struct Plan {
+    before: AccessRequestRecord,
+    after: AccessRequestRecord,
+    event: EventRecord,
+    written: Written,
+}
+
+async fn decide(
+    store: &Store,
+    principal: &Principal,
+    approval_id: &str,
+    request: Request,
+    now: DateTime<Utc>,
+) -> Result<Accepted, ApiError> {
+    let approval_id = approval_id.trim();
+    if approval_id.is_empty() {
+        return Err(ApiError::bad_request("approvalId is required"));
+    }
+    // Kept, shown and keyed at millisecond precision.
+    let now = now.trunc_subsecs(3);
+    let tenant = principal.tenant_id.as_str();
+    let mut identity_ids: Vec<String> = principal.identity_id.iter().cloned().collect();
+    if let Request::Forward { new_owner_id, .. } = &request {
+        if !identity_ids.contains(new_owner_id) {
+            identity_ids.push(new_owner_id.clone());
+        }
+    }
+    let request = &request;
+    let identity_ids = &identity_ids;
+    optimistic(|lost: Option<Written>| async move {
+        // One read batch: the approval with its request, the directory.
+        let read = store
+            .read_approval(tenant, approval_id, identity_ids)
+            .await?;
+        let Some(found) = &read.approval else {
+            return Err(not_found(approval_id));
+        };
+        if let (Some(written), Some(current)) = (&lost, found.approval()) {
+            if written.landed(current) {
+                return Ok(Attempt::Done(Accepted {}));
+            }
+        }
+        let plan = plan(principal, approval_id, request, &read, now)?;
+        idempotency::arm(&Accepted {});
+        // One write batch.
+        match store
+            .transition_request(tenant, &plan.before, &plan.after, &[plan.event])
+            .await
+        {
+            Ok(()) => Ok(Attempt::Done(Accepted {})),
+            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(plan.written)),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::Internal(format!(
+            "decision on approval {approval_id} kept conflicting"
+        ))
+    })
+}
+
+fn not_found(approval_id: &str) -> ApiError {
+    ApiError::NotFound(format!("approval {approval_id} was not found"))
+}
+
+/// Decides on what one read found: authority, the step's state, the new
+/// request, the audit event.
+fn plan(
+    principal: &Principal,
+    approval_id: &str,
+    request: &Request,
+    read: &ApprovalRead,
+    now: DateTime<Utc>,
+) -> Result<Plan, ApiError> {
+    let found = read
+        .approval
+        .as_ref()
+        .ok_or_else(|| not_found(approval_id))?;
+    let before = &found.request;
+    let step = found.approval().ok_or_else(|| not_found(approval_id))?;
+    let may_act = principal
+        .identity_id
+        .as_deref()
+        .is_some_and(|me| step.may_act(me));
+    if !principal.is_org_admin() && !may_act {
+        return Err(ApiError::Forbidden(format!(
+            "only ORG_ADMIN or the owner of approval {approval_id} ({}) may decide it",
+            step.owner().name
+        )));
+    }
+    let decision = match request {
+        Request::Decide(d) => d.clone(),
+        Request::Forward {
+            new_owner_id,
+            comment,
+        } => {
+            let Some(new_owner) = read.identities.get(new_owner_id) else {
+                return Err(ApiError::bad_request(format!(
+                    "newOwnerId {new_owner_id} is not an identity of the tenant"
+                )));
+            };
+            Decision::Forward {
+                new_owner: NamedRef {
+                    id: new_owner.id.clone(),
+                    name: new_owner.name.clone(),
+                },
+                comment: comment.clone(),
+            }
+        }
+    };
+    let actor = actor(principal, &read.identities);
+    let after = decided(before, approval_id, &actor, &decision, now)?;
+    let step = after
+        .approval(approval_id)
+        .cloned()
+        .ok_or_else(|| not_found(approval_id))?;
+    let event = decision_event(&after, &step, &actor, &decision, now);
+    Ok(Plan {
+        before: before.clone(),
+        after,
+        event,
+        written: Written {
+            step,
+            forward: matches!(decision, Decision::Forward { .. }),
+        },
+    })
+}
+
+/// The caller, by the name the directory gives it (the token's user name if
+/// the directory has none); an API-only token is named by its client id.
+fn actor(principal: &Principal, identities: &HashMap<String, IdentityRecord>) -> NamedRef {
+    let Some(id) = principal.identity_id.clone() else {
+        let client = principal
+            .client_id
+            .clone()
+            .unwrap_or_else(|| "API client".to_string());
+        return NamedRef {
+            id: client.clone(),
+            name: client,
+        };
+    };
+    let name = identities
+        .get(&id)
+        .map(|i| i.name.clone())
+        .or_else(|| principal.user_name.clone())
+        .unwrap_or_else(|| id.clone());
+    NamedRef { id, name }
+}
+
+fn decision_event(
+    request: &AccessRequestRecord,
+    step: &ApprovalRecord,
+    actor: &NamedRef,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> EventRecord {
+    let mut attributes = BTreeMap::from([
+        ("approvalId".to_string(), step.approval_id.clone()),
+        ("decision".to_string(), decision.audit_name().to_string()),
+    ]);
+    if let Some(comment) = decision.comment() {
+        attributes.insert("comment".into(), comment.to_string());
+    }
+    if let Decision::Forward { new_owner, .. } = decision {
+        attributes.insert("newOwnerId".into(), new_owner.id.clone());
+    }
+    EventRecord {
+        id: new_id(),
+        name: DECISION_EVENT.to_string(),
+        created: now,
+        sequence: 0,
+        actor: Some(actor.clone()),
+        access_request_ids: vec![request.id.clone()],
+        errored_ids: Vec::new(),
+        attributes,
+    }
+}

@@ -1,0 +1,81 @@
+//! Approvals as the approval endpoints read them. The steps themselves live
+//! in their access request (`ApprovalRecord`, the one source of truth);
+//! these are the copies written beside it in the same transactions: each
+//! approval's own record, which a decision reads in one request, and the
+//! entries of the lists that show it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord};
+use crate::models::{AccessRequestType, ClientMetadata};
+
+/// An approval, found by its id: the access request it belongs to. While
+/// the approval is pending this is the request as it is now (every change
+/// of the request rewrites it); the change that ends the approval (a
+/// decision, a cancel, a close) leaves it as it was then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalItemRecord {
+    pub approval_id: String,
+    pub request: AccessRequestRecord,
+}
+
+impl ApprovalItemRecord {
+    /// The approval itself, within its request.
+    pub fn approval(&self) -> Option<&ApprovalRecord> {
+        self.request.approval(&self.approval_id)
+    }
+}
+
+/// One entry of an approver's list, pending or decided: the approval as of
+/// its last change, with what the lists show of its request and item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalEntryRecord {
+    pub access_request_id: String,
+    pub requester: NamedRef,
+    pub requested_for: NamedRef,
+    pub request_type: AccessRequestType,
+    pub request_created: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata: Option<ClientMetadata>,
+    /// The requested item with its steps up to and including this approval,
+    /// which is the last of them.
+    pub item: RequestedItemRecord,
+}
+
+impl ApprovalEntryRecord {
+    /// The entry of step `step` of item `item` of `request`.
+    pub fn of(request: &AccessRequestRecord, item: usize, step: usize) -> Self {
+        let source = &request.items[item];
+        let mut item = RequestedItemRecord {
+            approvals: source.approvals[..=step].to_vec(),
+            upcoming: Vec::new(),
+            state: None,
+            phases: None,
+            ..source.clone()
+        };
+        item.approvals.shrink_to_fit();
+        Self {
+            access_request_id: request.id.clone(),
+            requester: request.requester.clone(),
+            requested_for: request.requested_for.clone(),
+            request_type: request.request_type,
+            request_created: request.created,
+            client_metadata: request.client_metadata.clone(),
+            item,
+        }
+    }
+
+    /// The approval the entry shows (`None` only for a corrupt entry).
+    pub fn approval(&self) -> Option<&ApprovalRecord> {
+        self.item.approvals.last()
+    }
+
+    /// The steps of the item decided before this one.
+    pub fn previous(&self) -> &[ApprovalRecord] {
+        let n = self.item.approvals.len();
+        &self.item.approvals[..n.saturating_sub(1)]
+    }
+}
