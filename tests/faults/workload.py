@@ -55,6 +55,7 @@ EVENT_NAMES = {
     "started": "Close Identity Requests Started",
     "completed": "Close Identity Requests Completed",
     "provisioning": "Provisioning Completed",
+    "decision": "Access Request Decision",
 }
 
 
@@ -105,7 +106,13 @@ class World:
         self.ne_items = list(fixtures.NE_ITEMS)  # (item id, a possible approver's client)
         self.ne_requests = list(fixtures.NE_REQUESTS)  # (request id, a client who may read it)
         self.account_names: list[tuple[str, str]] = []  # (source, name) taken
+        self.approvals: list[tuple[str, str]] = []  # (approval id, a client that listed it pending)
         self.seed = seed
+
+    def add_approvals(self, lister: str, answer) -> None:
+        if isinstance(answer, list):
+            with self.lock:
+                self.approvals.extend((a["id"], lister) for a in answer if isinstance(a, dict) and a.get("id"))
 
     def add_non_employee(self, sponsor: str, answer) -> None:
         if not isinstance(answer, dict) or not answer.get("id"):
@@ -400,6 +407,75 @@ def gen_ne_approve(world: World, rng: random.Random) -> Call:
                 expect={400, 403, 404}, what="comment too long", marker=marker)
 
 
+APPROVERS = ["acme-manager", "acme-source-admin", "acme-admin"]
+
+
+def gen_pending(world: World, rng: random.Random) -> Call:
+    r = rng.random()
+    if r < 0.75:
+        return Call("listPendingApprovals", rng.choice(APPROVERS), query=[("owner-id", "me"), ("count", "true")],
+                    expect={200}, what="own pending approvals")
+    if r < 0.85:
+        return Call("listPendingApprovals", "acme-admin", query=[("count", "true"), ("limit", "50")],
+                    expect={200}, what="admin, tenant-wide")
+    if r < 0.95:
+        return Call("listPendingApprovals", rng.choice(USERS[1:]), query=[("owner-id", MARIA)], expect={403},
+                    what="another owner's")
+    return Call("listPendingApprovals", "acme-manager", query=[("limit", "251")], expect={400},
+                what="limit too large")
+
+
+def gen_completed(world: World, rng: random.Random) -> Call:
+    if rng.random() < 0.85:
+        return Call("listCompletedApprovals", rng.choice(APPROVERS),
+                    query=[("owner-id", "me"), ("count", "true"), ("sorters", "-modified")], expect={200},
+                    what="own decided approvals")
+    return Call("listCompletedApprovals", rng.choice(USERS[1:]), query=[("owner-id", MARIA)], expect={403},
+                what="another owner's")
+
+
+def gen_approval_summary(world: World, rng: random.Random) -> Call:
+    r = rng.random()
+    if r < 0.85:
+        return Call("getAccessRequestApprovalSummary", rng.choice(APPROVERS), query=[("owner-id", "me")],
+                    expect={200}, what="own counts")
+    if r < 0.93:
+        return Call("getAccessRequestApprovalSummary", "acme-manager", query=[("from-date", "yesterday")],
+                    expect={400}, what="from-date not a date")
+    return Call("getAccessRequestApprovalSummary", rng.choice(USERS[1:]), query=[("owner-id", MARIA)],
+                expect={403}, what="another owner's counts")
+
+
+def _decision(operation: str, world: World, rng: random.Random, body_for) -> Call:
+    marker = new_marker()
+    with world.lock:
+        known = rng.choice(world.approvals) if world.approvals else None
+    r = rng.random()
+    if known and r < 0.85:
+        approval, lister = known
+        actor = lister if r < 0.7 else "acme-admin"
+        return Call(operation, actor, params={"approvalId": approval}, body=body_for(marker),
+                    expect={202, 400, 403}, what="an owner decides", marker=marker)
+    if known and r < 0.92:
+        return Call(operation, rng.choice(USERS[1:]), params={"approvalId": known[0]}, body=body_for(marker),
+                    expect={403, 400}, what="not an owner", marker=marker)
+    return Call(operation, "acme-manager", params={"approvalId": uuid.uuid4().hex}, body=body_for(marker),
+                expect={404}, what="unknown approval", marker=marker)
+
+
+def gen_approve(world: World, rng: random.Random) -> Call:
+    return _decision("approveAccessRequest", world, rng, lambda m: {"comment": m})
+
+
+def gen_reject_approval(world: World, rng: random.Random) -> Call:
+    return _decision("rejectAccessRequest", world, rng, lambda m: {"comment": m})
+
+
+def gen_forward(world: World, rng: random.Random) -> Call:
+    target = rng.choice(fixtures.FAULT_USERS)
+    return _decision("forwardAccessRequest", world, rng, lambda m: {"newOwnerId": target, "comment": m})
+
+
 # Shapes of the 2xx bodies.
 def ok_submit(body) -> str:
     if not isinstance(body, dict) or not isinstance(body.get("newRequests"), list) \
@@ -447,6 +523,12 @@ def ok_summary(body) -> str:
     return ""
 
 
+def ok_approval(body) -> str:
+    if not isinstance(body, dict) or not {"id", "name", "created", "requester"} <= set(body):
+        return "not an approval"
+    return ""
+
+
 def ok_no_body(body) -> str:
     return "" if body is None else "a body"
 
@@ -476,6 +558,12 @@ WORKLOAD: dict[str, Endpoint] = {
     "getNonEmployeeApproval": Endpoint(gen_ne_approval, 1, ok_ne_item, False),
     "approveNonEmployeeRequest": Endpoint(gen_ne_approve, 2, ok_ne_item, True),
     "getNonEmployeeApprovalSummary": Endpoint(gen_ne_approval_summary, 1, ok_summary, False),
+    "listPendingApprovals": Endpoint(gen_pending, 2, ok_list_of(ok_approval), False),
+    "listCompletedApprovals": Endpoint(gen_completed, 1, ok_list_of(ok_approval), False),
+    "approveAccessRequest": Endpoint(gen_approve, 3, ok_empty, True),
+    "rejectAccessRequest": Endpoint(gen_reject_approval, 1, ok_empty, True),
+    "forwardAccessRequest": Endpoint(gen_forward, 1, ok_empty, True),
+    "getAccessRequestApprovalSummary": Endpoint(gen_approval_summary, 1, ok_summary, False),
 }
 
 
@@ -685,13 +773,14 @@ def check_table(f: Findings, items: list[dict]) -> dict:
     by_key = {(i["PK"], i["SK"]): i for i in items}
     requests = {}
     for i in items:
-        if i.get("kind") == "accessRequest":
+        if i.get("kind") == "accessRequest" and "#AR#" in i["PK"]:
             requests[i["id"]] = i
     events = [i for i in items if i.get("kind") == "event"]
     claims = [i for i in items if i.get("kind") == "pointer" and "#PENDING#" in i["PK"]]
     assignments = [i for i in items if i.get("kind") == "pointer" and "#ASSIGNEE#" in i["PK"]]
     f.notes["records scanned"] += len(items)
-    known = {"identity", "catalogItem", "accessRequest", "nonEmployeeRequest", "event", "pointer", "idempotency"}
+    known = {"identity", "catalogItem", "accessRequest", "nonEmployeeRequest", "event", "pointer", "idempotency",
+             "nonEmployeeSource", "nonEmployeeApproval", "approval"}
     for i in items:
         if i.get("kind") not in known:
             f.notes[f"records of kind {i.get('kind')} (no invariant here yet)"] += 1
@@ -713,6 +802,8 @@ def check_table(f: Findings, items: list[dict]) -> dict:
             f.check("an executing request is not cancelled", not r.get("cancellation")
                     and "CANCELLED" not in statuses, where)
             for it in r["items"]:
+                if (it.get("state") or r["state"]) not in ("EXECUTING", "PROVISIONING_VERIFICATION_PENDING"):
+                    continue  # an item decided within an executing request no longer guards
                 claim = by_key.get((f"T#{tenant}#PENDING#{r['requestedFor']['id']}#{it['type']}#{it['itemId']}"
                                     f"#{r['requestType']}", "#"))
                 f.check("an executing request holds its claims", bool(claim) and claim.get("target") == rid,
@@ -756,6 +847,7 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                        and s.get("accessRequestIds") == e.get("accessRequestIds")]
             f.check("a close's completion follows its start", bool(started), where)
 
+    approvals = check_approvals(f, items, requests, by_key)
     ne, ne_entries = check_non_employee(f, items, by_key)
 
     for i in items:
@@ -767,7 +859,42 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                 body_ok = False
             f.check("an idempotency record holds a 2xx answer", body_ok and 200 <= i.get("status", 0) < 300
                     and isinstance(i.get("expiresAt"), int), i["PK"])
-    return {"requests": requests, "events": events, "ne": ne, "ne_entries": ne_entries, "by_key": by_key}
+    return {"requests": requests, "events": events, "ne": ne, "ne_entries": ne_entries, "by_key": by_key,
+            "approvals": approvals}
+
+
+def _approvals_in(request: dict) -> dict:
+    return {a["approvalId"]: a for it in request.get("items", []) for a in it.get("approvals", [])}
+
+
+def check_approvals(f: Findings, items: list[dict], requests: dict, by_key: dict) -> dict:
+    """An approval's own item holds its request as it was when the approval
+    was last current: the same state of that approval as the request, and
+    the request itself while the approval is pending. Returns every
+    approval of the stored requests by id."""
+    approvals = {}
+    for rid, r in requests.items():
+        tenant = r["PK"].split("#")[1]
+        for aid, a in _approvals_in(r).items():
+            approvals[aid] = (r, a)
+            if a["status"] == "PENDING":
+                own = by_key.get((f"T#{tenant}#APPROVAL#{aid}", "#"))
+                f.check("a pending approval has its own item, holding its request as stored",
+                        own is not None and own.get("request") == {k: v for k, v in r.items()
+                                                                   if k in own.get("request", {})},
+                        f"approval {aid} of {rid}")
+    for i in items:
+        if i.get("kind") != "approval":
+            continue
+        aid, embedded = i.get("approvalId"), i.get("request") or {}
+        stored = requests.get(embedded.get("id"))
+        shown = _approvals_in(embedded).get(aid)
+        f.check("an approval's own item names a stored request", stored is not None, f"approval {aid}")
+        if stored is not None and shown is not None:
+            f.check("an approval's own item shows the approval's state as stored",
+                    shown["status"] == _approvals_in(stored).get(aid, {}).get("status"),
+                    f"approval {aid}: {shown['status']} vs {_approvals_in(stored).get(aid, {}).get('status')}")
+    return approvals
 
 
 def check_non_employee(f: Findings, items: list[dict], by_key: dict) -> tuple[dict, dict]:
@@ -945,6 +1072,27 @@ def check_calls(f: Findings, calls: list[Call], table: dict, keys: bool) -> None
                     r = requests.get(rid)
                     f.check("every id of a 2xx close is final (or unknown)", r is None or r["state"] != "EXECUTING",
                             f"{where}: {rid}")
+        elif call.operation in ("approveAccessRequest", "rejectAccessRequest", "forwardAccessRequest"):
+            forward = call.operation == "forwardAccessRequest"
+            mine = [(aid, a) for aid, (_, a) in table["approvals"].items()
+                    if (any(h.get("comment") == call.marker for h in a.get("forwardHistory", [])) if forward
+                        else a.get("comment") == call.marker)]
+            if not landed_possible(call):
+                f.check("a 4xx changes nothing", not mine, f"{where}: {[m[0] for m in mine]}")
+            f.check("a decision takes effect once", len(mine) <= 1, f"{where}: {[m[0] for m in mine]}")
+            if ok:
+                aid = call.params["approvalId"]
+                _, a = table["approvals"].get(aid, (None, {}))
+                if forward:
+                    good = any(h.get("comment") == call.marker for h in a.get("forwardHistory", []))
+                else:
+                    good = a.get("comment") == call.marker and a.get("status") == (
+                        "APPROVED" if call.operation == "approveAccessRequest" else "REJECTED")
+                f.check("a 2xx decision is visible", good, f"{where}: {aid} {a.get('status')}")
+                decisions = [e for e in events if e["name"] == EVENT_NAMES["decision"]
+                             and call.marker in json.dumps(e)]
+                f.check("a 2xx decision has its Access Request Decision event", len(decisions) == 1,
+                        f"{where}: {len(decisions)}")
         elif call.operation == "createNonEmployeeRequest":
             mine = [n for n in ne.values() if (n.get("data") or {}).get("faultOp") == call.marker]
             if not landed_possible(call):
@@ -1185,6 +1333,9 @@ def main(argv: list[str]) -> int:
             client.execute(call, rng)
             if call.operation == "createAccessRequest" and call.attempts[-1].status == 202:
                 world.add_requests(call.actor, call.attempts[-1].json())
+            if call.operation == "listPendingApprovals" and call.attempts[-1].status == 200 \
+                    and ("owner-id", "me") in call.query:
+                world.add_approvals(call.actor, call.attempts[-1].json())
             if call.operation == "createNonEmployeeRequest" and call.attempts[-1].status == 200:
                 world.add_non_employee(call.actor, call.attempts[-1].json())
             with calls_lock:
