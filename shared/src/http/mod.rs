@@ -104,13 +104,7 @@ where
     };
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => {
-            deadline::scope(until, async {
-                let result = run(state, op, p, req, f).await;
-                unless_in_doubt(result)
-            })
-            .await
-        }
+        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
     };
 
     let (response, tracking_id, error) = match result {
@@ -154,7 +148,9 @@ where
 /// attempts went unanswered may have been applied, whatever the store said
 /// to the attempts after it (throttling): that is a 500, which promises
 /// nothing either way. Reads send no write attempt, so this never touches
-/// them. Call within the request's budget.
+/// them. Call within the request's budget (in `run`: an async block around
+/// it would hold the operation's whole future in one more stack frame, which
+/// debug builds cannot afford).
 fn unless_in_doubt(result: Result<ApiResponse, ApiError>) -> Result<ApiResponse, ApiError> {
     match result {
         Err(ApiError::TooManyRequests { .. }) if deadline::write_in_doubt() => {
@@ -194,7 +190,7 @@ where
             })
     };
     let Some(request) = idempotent_request(op, &principal, &req)? else {
-        return guarded(principal, req).await;
+        return unless_in_doubt(guarded(principal, req).await);
     };
     if let Some(replay) = replay(state, &request).await? {
         return Ok(replay);
@@ -213,7 +209,7 @@ where
             Ok(None) | Err(_) => {}
         }
     }
-    result
+    unless_in_doubt(result)
 }
 
 /// The idempotency context of a state-changing request that carries an
