@@ -90,7 +90,7 @@ async fn pending_page(
     who: &Principal,
     pairs: &[(&str, &str)],
     version: ApiVersion,
-) -> Result<lists::Page<shared::models::PendingApproval>, ApiError> {
+) -> Result<shared::domain::collection::Page<shared::models::PendingApproval>, ApiError> {
     let q = lists::parse_list(&params(pairs), lists::pending_filters(version))?;
     lists::pending(store, who, &q, version).await
 }
@@ -110,7 +110,7 @@ async fn completed_page(
     store: &Store,
     who: &Principal,
     pairs: &[(&str, &str)],
-) -> Result<lists::Page<shared::models::CompletedApproval>, ApiError> {
+) -> Result<shared::domain::collection::Page<shared::models::CompletedApproval>, ApiError> {
     let q = lists::parse_list(&params(pairs), &lists::COMPLETED_FILTERS)?;
     lists::completed(store, who, &q).await
 }
@@ -914,9 +914,10 @@ async fn owner_id_rules() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
         let step = pending_approval_of(&store, ACME, &id).await;
-        let ids = |p: lists::Page<shared::models::PendingApproval>| -> Vec<String> {
-            p.items.into_iter().map(|a| a.id).collect()
-        };
+        let ids =
+            |p: shared::domain::collection::Page<shared::models::PendingApproval>| -> Vec<String> {
+                p.items.into_iter().map(|a| a.id).collect()
+            };
         // Anyone: me, their own id, or nothing (their own).
         for pairs in [
             vec![("owner-id", "me")],

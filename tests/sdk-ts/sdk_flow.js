@@ -33,7 +33,6 @@ const AUDITOR_ROLE = "2c918086771c86df0177401efcdf0002";
 const EMPLOYEE = "2c9180835d191a86015d28455b4a0003";
 const MANAGER = "2c9180835d191a86015d28455b4a0002";
 const REPORT = "2c9180835d191a86015d28455b4a0004";
-const SOURCE_OWNER = "2c9180835d191a86015d28455b4a0006";
 const NE_ITEM_MANAGER = "2c1e388b-1e55-4b0a-ab5c-897f12040001";
 const NE_ITEM_GROUP = "2c1e388b-1e55-4b0a-ab5c-897f12040003";
 
@@ -199,10 +198,10 @@ class Flow {
     eq(item.requestedFor && item.requestedFor.id, EMPLOYEE, "requestedFor.id");
     eq(item.requestedFor && item.requestedFor.name, this.names[EMPLOYEE], "requestedFor.name");
     check(item.accountActivityItemId, "accountActivityItemId missing");
-    const expected = [
-      ["MANAGER", MANAGER],
-      ["ACCESS_PROFILE_OWNER", SOURCE_OWNER],
-    ];
+    // Steps are taken in order: the manager's is the one reached; the access
+    // profile owner's comes once it is approved.
+    const expected = [["MANAGER", MANAGER]];
+    eq(item.approvalIds, (item.approvalDetails || []).map((d) => d.approvalId), "approvalIds");
     eq((item.approvalDetails || []).map((d) => [d.scheme, d.status, d.currentOwner && d.currentOwner.id,
       d.currentOwner && d.currentOwner.name]),
     expected.map(([scheme, owner]) => [scheme, "PENDING", owner, this.names[owner]]), "approvalDetails");

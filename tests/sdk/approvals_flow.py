@@ -23,40 +23,21 @@ Run it against a freshly started server: it expects the demo seed's state.
 Prints `ok <step>` per step, then `approvals_flow: N passed, 0 failed`.
 """
 
-import argparse
-import contextlib
-import io
 import json
-import logging
-import os
 import sys
-import traceback
 import uuid
-import warnings
 
-warnings.simplefilter("error")
+from flowkit import (  # first: it makes warnings errors before sailpoint loads
+    SdkFlow,
+    StepFailed,
+    beta,
+    check,
+    eq,
+    main,
+    total_count,
+    v3,
+)
 
-
-class _RecordWarnings(logging.Handler):
-    """Collects every log record of level WARNING or above."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
-LOG_WARNINGS = _RecordWarnings()
-logging.getLogger().addHandler(LOG_WARNINGS)
-logging.getLogger().setLevel(logging.WARNING)
-
-import sailpoint.beta as beta  # noqa: E402
-import sailpoint.v3 as v3  # noqa: E402
-from sailpoint.configuration import Configuration, ConfigurationParams  # noqa: E402
-
-ACME = "acme"
 EMPLOYEE = "2c9180835d191a86015d28455b4a0003"
 MANAGER = "2c9180835d191a86015d28455b4a0002"
 ADMIN = "2c9180835d191a86015d28455b4a0001"
@@ -76,36 +57,11 @@ FORWARD_BETA_COMMENT = "Sam manages the Jira licences."
 REJECT_V3_COMMENT = "No licence left this quarter."
 
 
-class StepFailed(AssertionError):
-    pass
+class Flow(SdkFlow):
+    NAME = "approvals_flow"
 
-
-def check(cond, msg):
-    if not cond:
-        raise StepFailed(msg)
-
-
-def eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def total_count(resp):
-    """The X-Total-Count header, by its exact name, as an int."""
-    value = (resp.headers or {}).get("X-Total-Count")
-    check(value is not None, f"no X-Total-Count header in {dict(resp.headers or {})!r}")
-    return int(value)
-
-
-class Flow:
-    def __init__(self, base_url, seed):
-        self.base_url = base_url.rstrip("/")
-        tenant = next((t for t in seed["tenants"] if t.get("name") == ACME), None)
-        if tenant is None:
-            raise SystemExit(f"seed has no tenant named {ACME!r}")
-        self.names = {i["id"]: i["name"] for i in tenant["identities"]}
-        self.secrets = {c["clientId"]: c["clientSecret"] for c in tenant["oauthClients"]}
-        self._clients = {}
-        self.passed = 0
+    def __init__(self, base_url, seed, token_url=None):
+        super().__init__(base_url, seed, token_url)
         # state carried between steps
         self.summary_before = {}
         self.granted_request = None
@@ -117,23 +73,6 @@ class Flow:
         self.forwarded_beta_step = None
 
     # ---- SDK plumbing -------------------------------------------------------
-
-    def clients(self, client_id):
-        """(v3.ApiClient, beta.ApiClient) for one OAuth client; token fetched by the SDK."""
-        if client_id not in self._clients:
-            params = ConfigurationParams()
-            params.base_url = self.base_url
-            params.client_id = client_id
-            params.client_secret = self.secrets[client_id]
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                config = Configuration(params)
-            check(printed.getvalue() == "",
-                  f"SDK printed while fetching the token of {client_id}: {printed.getvalue().strip()}")
-            check(isinstance(config.access_token, str) and config.access_token,
-                  f"SDK obtained no access token for {client_id}")
-            self._clients[client_id] = (v3.ApiClient(config), beta.ApiClient(config))
-        return self._clients[client_id]
 
     def v3_approvals(self, client_id):
         return v3.AccessRequestApprovalsApi(self.clients(client_id)[0])
@@ -465,37 +404,5 @@ class Flow:
         ("refusals: 400, 403, 404", step_refusals),
     ]
 
-    def run(self):
-        for name, fn in self.STEPS:
-            LOG_WARNINGS.records.clear()
-            try:
-                fn(self)
-                if LOG_WARNINGS.records:
-                    raise StepFailed("logged warnings: " + "; ".join(
-                        f"{r.name}: {r.getMessage()}" for r in LOG_WARNINGS.records))
-            except Exception as e:  # noqa: BLE001 - any failure ends the flow
-                print(f"FAIL {name}: {type(e).__name__}: {e}")
-                if not isinstance(e, StepFailed):
-                    traceback.print_exc(file=sys.stdout)
-                print(f"approvals_flow: {self.passed} passed, 1 failed")
-                return 1
-            self.passed += 1
-            print(f"ok {name}")
-        print(f"approvals_flow: {self.passed} passed, 0 failed")
-        return 0
-
-
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_seed = os.path.normpath(os.path.join(here, "..", "..", "seed", "demo.json"))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:3000 (no /v3 suffix)")
-    ap.add_argument("--seed", default=default_seed, help="seed file the server was started with")
-    args = ap.parse_args()
-    with open(args.seed, encoding="utf-8") as f:
-        seed = json.load(f)
-    return Flow(args.base_url, seed).run()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Flow, __doc__))

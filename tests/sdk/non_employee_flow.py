@@ -28,40 +28,23 @@ Prints `ok <step>` per step, then `non_employee_flow: N passed, 0 failed`
 and exits 0; on the first failure prints it and exits 1.
 """
 
-import argparse
 import contextlib
 import datetime
-import io
 import json
-import logging
-import os
 import sys
-import traceback
 import warnings
 
-warnings.simplefilter("error")
+from flowkit import (  # first: it makes warnings errors before sailpoint loads
+    SdkFlow,
+    StepFailed,
+    beta,
+    check,
+    eq,
+    header,
+    main,
+    v3,
+)
 
-
-class _RecordWarnings(logging.Handler):
-    """Collects every log record of level WARNING or above."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
-LOG_WARNINGS = _RecordWarnings()
-logging.getLogger().addHandler(LOG_WARNINGS)
-logging.getLogger().setLevel(logging.WARNING)
-
-import sailpoint.beta as beta  # noqa: E402
-import sailpoint.v3 as v3  # noqa: E402
-from sailpoint.configuration import Configuration, ConfigurationParams  # noqa: E402
-
-ACME = "acme"
 CONTRACTORS = "a0303682-5e4a-44f7-bdc2-6ce611250001"
 MARIA = "2c9180835d191a86015d28455b4a0002"
 EVE = "2c9180835d191a86015d28455b4a0003"
@@ -74,29 +57,6 @@ ADMIN = "acme-admin"
 
 UTC = datetime.timezone.utc
 PENDING_FILTER = 'approvalStatus eq "PENDING"'
-
-
-class StepFailed(AssertionError):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise StepFailed(msg)
-
-
-def eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def header(headers, name):
-    """Case-insensitive header lookup on an ApiResponse/ApiException's headers."""
-    if not headers:
-        return None
-    for k, v in headers.items():
-        if k.lower() == name.lower():
-            return v
-    return None
 
 
 @contextlib.contextmanager
@@ -113,19 +73,15 @@ def deprecated_beta(route):
         f"{w.category.__name__}: {w.message}" for w in unexpected))
 
 
-class Flow:
-    def __init__(self, base_url, seed):
-        self.base_url = base_url.rstrip("/")
-        tenant = next((t for t in seed["tenants"] if t.get("name") == ACME), None)
-        if tenant is None:
-            raise SystemExit(f"seed has no tenant named {ACME!r}")
-        self.secrets = {c["clientId"]: c["clientSecret"] for c in tenant["oauthClients"]}
-        source = next(s for s in tenant["nonEmployeeSources"] if s["id"] == CONTRACTORS)
+class Flow(SdkFlow):
+    NAME = "non_employee_flow"
+
+    def __init__(self, base_url, seed, token_url=None):
+        super().__init__(base_url, seed, token_url)
+        source = next(s for s in self.tenant["nonEmployeeSources"] if s["id"] == CONTRACTORS)
         eq([(a["type"], a["id"]) for a in source["approvers"]],
            [("IDENTITY", MARIA), ("GOVERNANCE_GROUP", FINANCE_GROUP)], "the seed's Contractors approvers")
         check(EVE in source["accountManagerIds"], "Eve manages Contractors in the seed")
-        self._clients = {}
-        self.passed = 0
         # state carried between steps
         self.baseline = None
         self.approved = None
@@ -133,23 +89,6 @@ class Flow:
         self.deleted = None
 
     # ---- SDK plumbing -------------------------------------------------------
-
-    def clients(self, client_id):
-        """(v3.ApiClient, beta.ApiClient) for one OAuth client; token fetched by the SDK."""
-        if client_id not in self._clients:
-            params = ConfigurationParams()
-            params.base_url = self.base_url
-            params.client_id = client_id
-            params.client_secret = self.secrets[client_id]
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                config = Configuration(params)
-            check(printed.getvalue() == "",
-                  f"SDK printed while fetching the token of {client_id}: {printed.getvalue().strip()}")
-            check(isinstance(config.access_token, str) and config.access_token,
-                  f"SDK obtained no access token for {client_id}")
-            self._clients[client_id] = (v3.ApiClient(config), beta.ApiClient(config))
-        return self._clients[client_id]
 
     def v3(self, client_id):
         return v3.NonEmployeeLifecycleManagementApi(self.clients(client_id)[0])
@@ -387,37 +326,5 @@ class Flow:
         ("refusals: 403, 400, 403", step_refusals),
     ]
 
-    def run(self):
-        for name, fn in self.STEPS:
-            LOG_WARNINGS.records.clear()
-            try:
-                fn(self)
-                if LOG_WARNINGS.records:
-                    raise StepFailed("logged warnings: " + "; ".join(
-                        f"{r.name}: {r.getMessage()}" for r in LOG_WARNINGS.records))
-            except Exception as e:  # noqa: BLE001 - any failure ends the flow
-                print(f"FAIL {name}: {type(e).__name__}: {e}")
-                if not isinstance(e, StepFailed):
-                    traceback.print_exc(file=sys.stdout)
-                print(f"non_employee_flow: {self.passed} passed, 1 failed")
-                return 1
-            self.passed += 1
-            print(f"ok {name}")
-        print(f"non_employee_flow: {self.passed} passed, 0 failed")
-        return 0
-
-
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_seed = os.path.normpath(os.path.join(here, "..", "..", "seed", "demo.json"))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:3000 (no /v3 suffix)")
-    ap.add_argument("--seed", default=default_seed, help="seed file the server was started with")
-    args = ap.parse_args()
-    with open(args.seed, encoding="utf-8") as f:
-        seed = json.load(f)
-    return Flow(args.base_url, seed).run()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Flow, __doc__))

@@ -30,42 +30,22 @@ on the first failure prints the failure and `sdk_flow: N passed, 1 failed`
 and exits 1.
 """
 
-import argparse
-import contextlib
-import io
 import json
-import logging
-import os
 import sys
-import traceback
-import urllib.parse
-import urllib.request
 import uuid
 import warnings
 
-warnings.simplefilter("error")
+from flowkit import (  # first: it makes warnings errors before sailpoint loads
+    SdkFlow,
+    StepFailed,
+    beta,
+    check,
+    eq,
+    header,
+    main,
+    v3,
+)
 
-
-class _RecordWarnings(logging.Handler):
-    """Collects every log record of level WARNING or above."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
-LOG_WARNINGS = _RecordWarnings()
-logging.getLogger().addHandler(LOG_WARNINGS)
-logging.getLogger().setLevel(logging.WARNING)
-
-import sailpoint.beta as beta  # noqa: E402
-import sailpoint.v3 as v3  # noqa: E402
-from sailpoint.configuration import Configuration, ConfigurationParams  # noqa: E402
-
-ACME = "acme"
 ENGINEERING_ACCESS = "2c9180835d2e5168015d32f890ca1581"
 AUDITOR_ROLE = "2c918086771c86df0177401efcdf0002"
 EMPLOYEE = "2c9180835d191a86015d28455b4a0003"
@@ -81,75 +61,17 @@ REJECT_COMMENT_BETA = "Duplicate of an existing contractor."
 BETA_REJECT_DEPRECATION = "POST /non-employee-approvals/{id}/reject is deprecated."
 
 
-class StepFailed(AssertionError):
-    pass
+class Flow(SdkFlow):
+    NAME = "sdk_flow"
 
-
-def check(cond, msg):
-    if not cond:
-        raise StepFailed(msg)
-
-
-def eq(actual, expected, what):
-    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def header(headers, name):
-    """A header of an ApiResponse/ApiException, by its exact name, as the SDK's
-    users read it: `ApiResponse.headers` is a plain, case-sensitive dict."""
-    if not headers:
-        return None
-    return dict(headers).get(name)
-
-
-class Flow:
     def __init__(self, base_url, seed, token_url=None):
-        self.base_url = base_url.rstrip("/")
-        self.token_url = token_url
-        tenant = next((t for t in seed["tenants"] if t.get("name") == ACME), None)
-        if tenant is None:
-            raise SystemExit(f"seed has no tenant named {ACME!r}")
-        self.names = {i["id"]: i["name"] for i in tenant["identities"]}
-        self.catalog = {c["id"]: c for c in tenant["catalog"]}
-        self.secrets = {c["clientId"]: c["clientSecret"] for c in tenant["oauthClients"]}
-        self._clients = {}
-        self.passed = 0
+        super().__init__(base_url, seed, token_url)
+        self.catalog = {c["id"]: c for c in self.tenant["catalog"]}
         # state carried between steps
         self.employee_request_id = None
         self.manager_request_id = None
 
     # ---- SDK plumbing -------------------------------------------------------
-
-    def fetch_token(self, client_id):
-        """A token from --token-url by the client-credentials grant, as the SDK asks for one."""
-        form = urllib.parse.urlencode({
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": self.secrets[client_id],
-        }).encode()
-        with urllib.request.urlopen(urllib.request.Request(self.token_url, data=form), timeout=30) as r:
-            eq(r.status, 200, f"token endpoint status for {client_id}")
-            return json.load(r)["access_token"]
-
-    def clients(self, client_id):
-        """(v3.ApiClient, beta.ApiClient) for one OAuth client; token fetched by the SDK
-        (or from --token-url)."""
-        if client_id not in self._clients:
-            params = ConfigurationParams()
-            params.base_url = self.base_url
-            params.client_id = client_id
-            params.client_secret = self.secrets[client_id]
-            if self.token_url:
-                params.access_token = self.fetch_token(client_id)
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                config = Configuration(params)
-            check(printed.getvalue() == "",
-                  f"SDK printed while fetching the token of {client_id}: {printed.getvalue().strip()}")
-            check(isinstance(config.access_token, str) and config.access_token,
-                  f"SDK obtained no access token for {client_id}")
-            self._clients[client_id] = (v3.ApiClient(config), beta.ApiClient(config))
-        return self._clients[client_id]
 
     def v3_requests(self, client_id):
         return v3.AccessRequestsApi(self.clients(client_id)[0])
@@ -443,39 +365,5 @@ class Flow:
         ("status v3 bad filter -> 400", step_bad_filter),
     ]
 
-    def run(self):
-        for name, fn in self.STEPS:
-            LOG_WARNINGS.records.clear()
-            try:
-                fn(self)
-                if LOG_WARNINGS.records:
-                    raise StepFailed("logged warnings: " + "; ".join(
-                        f"{r.name}: {r.getMessage()}" for r in LOG_WARNINGS.records))
-            except Exception as e:  # noqa: BLE001 - any failure ends the flow
-                print(f"FAIL {name}: {type(e).__name__}: {e}")
-                if not isinstance(e, StepFailed):
-                    traceback.print_exc(file=sys.stdout)
-                print(f"sdk_flow: {self.passed} passed, 1 failed")
-                return 1
-            self.passed += 1
-            print(f"ok {name}")
-        print(f"sdk_flow: {self.passed} passed, 0 failed")
-        return 0
-
-
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_seed = os.path.normpath(os.path.join(here, "..", "..", "seed", "demo.json"))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:3000 (no /v3 suffix)")
-    ap.add_argument("--seed", default=default_seed, help="seed file the server was started with")
-    ap.add_argument("--token-url", help="client-credentials endpoint to fetch the tokens from "
-                    "(default: the SDK fetches them from <base-url>/oauth/token)")
-    args = ap.parse_args()
-    with open(args.seed, encoding="utf-8") as f:
-        seed = json.load(f)
-    return Flow(args.base_url, seed, args.token_url).run()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Flow, __doc__))

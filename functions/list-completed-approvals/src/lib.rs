@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::approvals::lists;
-use shared::http::{handle, query_params, ApiResponse, Operation, X_TOTAL_COUNT};
+use shared::http::{handle, query_params, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("listCompletedApprovals");
@@ -12,12 +12,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {
         let query = lists::parse_list(&query_params(&req), &lists::COMPLETED_FILTERS)?;
         let page = lists::completed(&state.store, &principal, &query).await?;
-        let reply = ApiResponse::json(200, &page.items)?;
-        Ok(if query.paging.count {
-            reply.with_header(X_TOTAL_COUNT, page.total.to_string())
-        } else {
-            reply
-        })
+        ApiResponse::list(&page, query.paging.count)
     })
     .await
 }

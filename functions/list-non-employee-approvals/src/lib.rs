@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::non_employee::approvals;
-use shared::http::{handle, query_params, ApiResponse, Operation, X_TOTAL_COUNT};
+use shared::http::{handle, query_params, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("listNonEmployeeApprovals");
@@ -12,12 +12,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
     handle(state, &OPERATION, req, |principal, req| async move {
         let query = approvals::parse_list(&query_params(&req))?;
         let page = approvals::list(&state.store, &principal, &query).await?;
-        let reply = ApiResponse::json(200, &page.items)?;
-        Ok(if query.paging.count {
-            reply.with_header(X_TOTAL_COUNT, page.total.to_string())
-        } else {
-            reply
-        })
+        ApiResponse::list(&page, query.paging.count)
     })
     .await
 }

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::approvals::{lists, ApiVersion};
-use shared::http::{handle, query_params, ApiResponse, Operation, X_TOTAL_COUNT};
+use shared::http::{handle, query_params, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("listPendingApprovals");
@@ -13,12 +13,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         let version = ApiVersion::from_path(req.uri().path());
         let query = lists::parse_list(&query_params(&req), lists::pending_filters(version))?;
         let page = lists::pending(&state.store, &principal, &query, version).await?;
-        let reply = ApiResponse::json(200, &page.items)?;
-        Ok(if query.paging.count {
-            reply.with_header(X_TOTAL_COUNT, page.total.to_string())
-        } else {
-            reply
-        })
+        ApiResponse::list(&page, query.paging.count)
     })
     .await
 }

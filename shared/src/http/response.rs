@@ -10,6 +10,7 @@ use lambda_http::request::RequestOrigin;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::domain::collection::Page;
 use crate::error::ApiError;
 use crate::models::{ErrorMessageDto, ErrorResponseDto, LocaleOrigin};
 
@@ -38,6 +39,17 @@ impl ApiResponse {
             status,
             headers: vec![(CONTENT_TYPE, JSON.to_string())],
             body,
+        })
+    }
+
+    /// A page of a list: 200 with its items, and with `count` (the query's
+    /// `count=true`) the total before paging in `X-Total-Count`.
+    pub fn list<T: Serialize>(page: &Page<T>, count: bool) -> Result<Self, ApiError> {
+        let response = Self::json(200, &page.items)?;
+        Ok(if count {
+            response.with_header(X_TOTAL_COUNT, page.total.to_string())
+        } else {
+            response
         })
     }
 

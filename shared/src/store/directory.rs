@@ -1,9 +1,7 @@
 //! The tenant's directory and catalog, the one batch read an operation
 //! starts with, and seeding.
 
-use std::collections::HashMap;
-
-use super::item::{Item, Key, Read, Record};
+use super::item::{unexpected, Batch, Item, Record};
 use super::{keys, Lookup, LookupResult, Store, StoreError, TenantRecords};
 use crate::records::{pending_keys, PointerRecord};
 
@@ -20,62 +18,45 @@ impl Store {
     /// batch read. Guards and requests are read consistently (they guard
     /// writes); they come last, so only the chunks holding them pay for it.
     pub async fn lookup(&self, tenant: &str, lookup: &Lookup) -> Result<LookupResult, StoreError> {
-        let mut wanted: HashMap<Key, Wanted> = HashMap::new();
-        let mut reads = Vec::new();
-        let mut want = |key: Key, what: Wanted, consistent: bool| {
-            if let std::collections::hash_map::Entry::Vacant(slot) = wanted.entry(key) {
-                reads.push(Read {
-                    key: slot.key().clone(),
-                    consistent,
-                });
-                slot.insert(what);
-            }
-        };
+        let mut batch = Batch::default();
         for id in &lookup.identity_ids {
-            want(
+            batch.want(
                 keys::identity(tenant, id),
                 Wanted::Identity(id.clone()),
                 false,
             );
         }
         for (item_type, id) in &lookup.items {
-            want(
+            batch.want(
                 keys::catalog(tenant, *item_type, id),
                 Wanted::Item(*item_type, id.clone()),
                 false,
             );
         }
         for key in &lookup.pending {
-            want(keys::pending(tenant, key), Wanted::Claim(key.clone()), true);
+            batch.want(keys::pending(tenant, key), Wanted::Claim(key.clone()), true);
         }
         for id in &lookup.requests {
-            want(keys::request(tenant, id), Wanted::Request(id.clone()), true);
+            batch.want(keys::request(tenant, id), Wanted::Request(id.clone()), true);
         }
 
         let mut result = LookupResult::default();
-        for item in self.items.get(&reads).await? {
-            let what = wanted.remove(&item.key);
+        for (what, item) in batch.read(&*self.items).await? {
+            let kind = item.record.kind();
             match (what, item.record) {
-                (Some(Wanted::Identity(id)), Record::Identity(r)) => {
+                (Wanted::Identity(id), Record::Identity(r)) => {
                     result.identities.insert(id, r);
                 }
-                (Some(Wanted::Item(t, id)), Record::CatalogItem(r)) => {
+                (Wanted::Item(t, id), Record::CatalogItem(r)) => {
                     result.items.insert((t, id), r);
                 }
-                (Some(Wanted::Claim(key)), Record::Pointer(p)) => {
+                (Wanted::Claim(key), Record::Pointer(p)) => {
                     result.pending.insert(key, p.target);
                 }
-                (Some(Wanted::Request(id)), Record::AccessRequest(r)) => {
+                (Wanted::Request(id), Record::AccessRequest(r)) => {
                     result.requests.insert(id, r);
                 }
-                (None, _) => {}
-                (Some(_), other) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "{}: unexpected record kind {}",
-                        item.key.pk,
-                        other.kind()
-                    )))
-                }
+                _ => return Err(unexpected(&item.key.pk, kind)),
             }
         }
         Ok(result)

@@ -286,6 +286,52 @@ impl Read {
     }
 }
 
+/// Keys to read in one batch, each with what it stands for (`W`); a key
+/// asked for twice is read once.
+pub struct Batch<W> {
+    wanted: std::collections::HashMap<Key, W>,
+    reads: Vec<Read>,
+}
+
+impl<W> Default for Batch<W> {
+    fn default() -> Self {
+        Self {
+            wanted: Default::default(),
+            reads: Vec::new(),
+        }
+    }
+}
+
+impl<W> Batch<W> {
+    /// Asks for `key`, standing for `what`, read consistently or not.
+    pub fn want(&mut self, key: Key, what: W, consistent: bool) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.wanted.entry(key) {
+            self.reads.push(Read {
+                key: slot.key().clone(),
+                consistent,
+            });
+            slot.insert(what);
+        }
+    }
+
+    /// Reads the batch (one round trip): each item found, with what it
+    /// stands for; absent keys are simply missing.
+    pub async fn read(mut self, items: &dyn ItemStore) -> Result<Vec<(W, Item)>, StoreError> {
+        Ok(items
+            .get(&self.reads)
+            .await?
+            .into_iter()
+            .filter_map(|item| self.wanted.remove(&item.key).map(|what| (what, item)))
+            .collect())
+    }
+}
+
+/// The error for an item (partition `pk`) whose record is of `kind`, not
+/// of the kind its key stands for.
+pub fn unexpected(pk: &str, kind: &str) -> StoreError {
+    StoreError::Corrupt(format!("{pk}: unexpected record kind {kind}"))
+}
+
 /// Every item of one partition, of the table (read consistently) or of an
 /// index (eventually consistent), in sort-key order; optionally only those
 /// whose sort key starts with a prefix.

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::item::{Condition, Item, Key, Query, Read, Record, Write};
+use super::item::{unexpected, Batch, Condition, Item, Key, Query, Record, Write};
 use super::{keys, Store, StoreError};
 use crate::records::{
     IdentityRecord, NonEmployeeApprovalRecord, NonEmployeeApprovalViewRecord,
@@ -283,47 +283,37 @@ impl Store {
         tenant: &str,
         lookup: &NonEmployeeLookup,
     ) -> Result<NonEmployeeFound, StoreError> {
-        let mut wanted: HashMap<Key, Wanted> = HashMap::new();
-        let mut reads = Vec::new();
-        let mut want = |key: Key, what: Wanted, consistent: bool| {
-            if let std::collections::hash_map::Entry::Vacant(slot) = wanted.entry(key) {
-                reads.push(Read {
-                    key: slot.key().clone(),
-                    consistent,
-                });
-                slot.insert(what);
-            }
-        };
+        let mut batch = Batch::default();
         for id in &lookup.sources {
-            want(
+            batch.want(
                 keys::non_employee_source(tenant, id),
                 Wanted::Source(id.clone()),
                 false,
             );
         }
         for id in &lookup.identities {
-            want(
+            batch.want(
                 keys::identity(tenant, id),
                 Wanted::Identity(id.clone()),
                 false,
             );
         }
         for (source, name) in &lookup.account_names {
-            want(
+            batch.want(
                 keys::non_employee_account(tenant, source, name),
                 Wanted::AccountName(source.clone(), name.clone()),
                 true,
             );
         }
         for id in &lookup.requests {
-            want(
+            batch.want(
                 keys::non_employee_request(tenant, id),
                 Wanted::Request(id.clone()),
                 true,
             );
         }
         for id in &lookup.approval_items {
-            want(
+            batch.want(
                 keys::non_employee_approval(tenant, id),
                 Wanted::ApprovalItem(id.clone()),
                 true,
@@ -331,32 +321,25 @@ impl Store {
         }
 
         let mut found = NonEmployeeFound::default();
-        for item in self.items.get(&reads).await? {
-            let what = wanted.remove(&item.key);
+        for (what, item) in batch.read(&*self.items).await? {
+            let kind = item.record.kind();
             match (what, item.record) {
-                (Some(Wanted::Source(id)), Record::NonEmployeeSource(r)) => {
+                (Wanted::Source(id), Record::NonEmployeeSource(r)) => {
                     found.sources.insert(id, r);
                 }
-                (Some(Wanted::Identity(id)), Record::Identity(r)) => {
+                (Wanted::Identity(id), Record::Identity(r)) => {
                     found.identities.insert(id, r);
                 }
-                (Some(Wanted::AccountName(source, name)), Record::Pointer(p)) => {
+                (Wanted::AccountName(source, name), Record::Pointer(p)) => {
                     found.account_holders.insert((source, name), p.target);
                 }
-                (Some(Wanted::Request(id)), Record::NonEmployeeRequest(r)) => {
+                (Wanted::Request(id), Record::NonEmployeeRequest(r)) => {
                     found.requests.insert(id, r);
                 }
-                (Some(Wanted::ApprovalItem(id)), Record::NonEmployeeRequest(r)) => {
+                (Wanted::ApprovalItem(id), Record::NonEmployeeRequest(r)) => {
                     found.approval_items.insert(id, r);
                 }
-                (None, _) => {}
-                (Some(_), other) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "{}: unexpected record kind {}",
-                        item.key.pk,
-                        other.kind()
-                    )))
-                }
+                _ => return Err(unexpected(&item.key.pk, kind)),
             }
         }
         Ok(found)

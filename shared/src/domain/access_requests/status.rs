@@ -10,7 +10,7 @@ use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
 use crate::domain::collection::sorters::SortKey;
-use crate::domain::collection::{Paging, Params};
+use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
     AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
@@ -70,12 +70,7 @@ pub struct StatusQuery {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StatusPage {
-    pub items: Vec<RequestedItemStatus>,
-    /// Matches after filters, before paging (the `X-Total-Count` value).
-    pub total: usize,
-}
+pub type StatusPage = Page<RequestedItemStatus>;
 
 /// Parses the query string parameters (each name with all its values).
 pub fn parse_query(params: &BTreeMap<String, Vec<String>>) -> Result<StatusQuery, ApiError> {
@@ -215,7 +210,7 @@ pub async fn list(
         .filter(|r| requested_by.as_ref().is_none_or(|b| &r.requester.id == b))
         .collect();
 
-    let mut rows: Vec<(&AccessRequestRecord, &RequestedItemRecord)> = records
+    let rows = records
         .iter()
         .flat_map(|r| r.items.iter().map(move |i| (r, i)))
         .filter(|(r, i)| !query.executing_only || r.item_state(i) == RequestState::Executing)
@@ -225,18 +220,14 @@ pub async fn list(
             assigned_to
                 .as_deref()
                 .is_none_or(|a| i.approvals.iter().any(|ap| ap.involves(a)))
-        })
-        .filter(|(r, i)| {
-            query
-                .filters
-                .as_ref()
-                .is_none_or(|f| f.matches(&ItemRow(r, i)))
-        })
-        .collect();
-    rows.sort_by(|a, b| compare(&query.sorters, a, b));
-    let (page, total) = query.paging.page(rows);
-    let items = page.into_iter().map(|(r, i)| item_status(r, i)).collect();
-    Ok(StatusPage { items, total })
+        });
+    Ok(select(
+        rows,
+        |(r, i)| matches(query.filters.as_ref(), &ItemRow(r, i)),
+        |a, b| compare(&query.sorters, a, b),
+        &query.paging,
+    )
+    .map(|(r, i)| Some(item_status(r, i))))
 }
 
 /// One requested item of a request, as the filters see it.

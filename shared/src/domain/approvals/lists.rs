@@ -14,7 +14,7 @@ use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
 use crate::domain::collection::sorters::SortKey;
-use crate::domain::collection::{Paging, Params};
+use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalSummary, CompletedApproval, PendingApproval, WorkItemState};
 use crate::records::ApprovalEntryRecord;
@@ -84,13 +84,6 @@ pub struct ListQuery {
     pub paging: Paging,
     pub filters: Option<Expr>,
     pub sorters: Vec<SortKey>,
-}
-
-/// One page of a list and the total before paging (`X-Total-Count`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: usize,
 }
 
 /// Parses a pending or completed list's query string against `schema`.
@@ -203,20 +196,16 @@ fn compare(keys: &[SortKey], a: &ApprovalEntryRecord, b: &ApprovalEntryRecord) -
 }
 
 /// Filters, sorts and pages the entries of one list.
-fn page(query: &ListQuery, entries: Vec<ListedApproval>) -> (Vec<ApprovalEntryRecord>, usize) {
-    let mut rows: Vec<ApprovalEntryRecord> = entries
-        .into_iter()
-        .map(|l| l.entry)
-        .filter(|e| e.approval().is_some())
-        .filter(|e| {
-            query
-                .filters
-                .as_ref()
-                .is_none_or(|f| f.matches(&EntryRow(e)))
-        })
-        .collect();
-    rows.sort_by(|a, b| compare(&query.sorters, a, b));
-    query.paging.page(rows)
+fn page(query: &ListQuery, entries: Vec<ListedApproval>) -> Page<ApprovalEntryRecord> {
+    select(
+        entries
+            .into_iter()
+            .map(|l| l.entry)
+            .filter(|e| e.approval().is_some()),
+        |e| matches(query.filters.as_ref(), &EntryRow(e)),
+        |a, b| compare(&query.sorters, a, b),
+        &query.paging,
+    )
 }
 
 /// The pending approvals the query names, as `principal` may see them.
@@ -234,14 +223,7 @@ pub async fn pending(
             ApprovalList::Pending,
         )
         .await?;
-    let (rows, total) = page(query, entries);
-    Ok(Page {
-        items: rows
-            .iter()
-            .filter_map(|e| render::pending(e, version))
-            .collect(),
-        total,
-    })
+    Ok(page(query, entries).map(|e| render::pending(&e, version)))
 }
 
 /// The completed (approved or rejected) approvals the query names.
@@ -258,11 +240,7 @@ pub async fn completed(
             ApprovalList::Decided,
         )
         .await?;
-    let (rows, total) = page(query, entries);
-    Ok(Page {
-        items: rows.iter().filter_map(render::completed).collect(),
-        total,
-    })
+    Ok(page(query, entries).map(|e| render::completed(&e)))
 }
 
 /// A parsed summary query.

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 pub mod filter;
 pub mod sorters;
 
-use filter::{Expr, FilterSchema};
+use filter::{Expr, FilterSchema, Row};
 use sorters::SortKey;
 
 /// `limit`: 0..=250, default 250.
@@ -37,16 +37,53 @@ impl Default for Paging {
 }
 
 impl Paging {
-    /// The page of `rows` (already filtered and sorted), and their total.
-    pub fn page<T>(&self, rows: Vec<T>) -> (Vec<T>, usize) {
+    /// The page of `rows` (already filtered and sorted), with their total.
+    pub fn page<T>(&self, rows: Vec<T>) -> Page<T> {
         let total = rows.len();
-        let page = rows
+        let items = rows
             .into_iter()
             .skip(self.offset)
             .take(self.limit)
             .collect();
-        (page, total)
+        Page { items, total }
     }
+}
+
+/// One page of a list and the total before paging (what `X-Total-Count`
+/// answers with `count=true`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> Page<T> {
+    /// The same page with each item turned into what the API answers;
+    /// items `f` drops leave the total as it is.
+    pub fn map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            items: self.items.into_iter().filter_map(f).collect(),
+            total: self.total,
+        }
+    }
+}
+
+/// What a list query selects from `rows`: those its filter `keeps` (see
+/// [`matches`]), in `order`, paged.
+pub fn select<R>(
+    rows: impl IntoIterator<Item = R>,
+    keeps: impl Fn(&R) -> bool,
+    order: impl Fn(&R, &R) -> std::cmp::Ordering,
+    paging: &Paging,
+) -> Page<R> {
+    let mut rows: Vec<R> = rows.into_iter().filter(|r| keeps(r)).collect();
+    rows.sort_by(|a, b| order(a, b));
+    paging.page(rows)
+}
+
+/// Whether `row` passes `filters` (every row passes no filter).
+pub fn matches(filters: Option<&Expr>, row: &dyn Row) -> bool {
+    filters.is_none_or(|f| f.matches(row))
 }
 
 /// A list endpoint's query string parameters, read one by one; every problem

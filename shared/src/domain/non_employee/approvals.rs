@@ -12,7 +12,7 @@ use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
 use crate::domain::collection::sorters::SortKey;
-use crate::domain::collection::{Paging, Params};
+use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
     ApprovalStatus, NonEmployeeApprovalItem, NonEmployeeApprovalItemDetail,
@@ -44,11 +44,7 @@ pub struct ListQuery {
 }
 
 /// One page of approval items and the total before paging.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApprovalPage {
-    pub items: Vec<NonEmployeeApprovalItem>,
-    pub total: usize,
-}
+pub type ApprovalPage = Page<NonEmployeeApprovalItem>;
 
 /// The `approvalStatus` values a filter compares with that are no status.
 fn unknown_statuses(expr: &Expr, into: &mut Vec<String>) {
@@ -131,23 +127,16 @@ pub async fn list(
     query: &ListQuery,
 ) -> Result<ApprovalPage, ApiError> {
     let identity = subject(principal, &query.requested_for)?;
-    let mut entries: Vec<NonEmployeeApprovalViewRecord> = store
+    let entries = store
         .non_employee_approval_list(&principal.tenant_id, &identity)
-        .await?
-        .into_iter()
-        .filter(|v| {
-            query
-                .filters
-                .as_ref()
-                .is_none_or(|f| f.matches(&ApprovalRow(v)))
-        })
-        .collect();
-    entries.sort_by(|a, b| compare(&query.sorters, a, b));
-    let (page, total) = query.paging.page(entries);
-    Ok(ApprovalPage {
-        items: page.iter().map(view_item).collect(),
-        total,
-    })
+        .await?;
+    Ok(select(
+        entries,
+        |v| matches(query.filters.as_ref(), &ApprovalRow(v)),
+        |a, b| compare(&query.sorters, a, b),
+        &query.paging,
+    )
+    .map(|v| Some(view_item(&v))))
 }
 
 /// Approval item `id` with its request (`include_detail`) or only the

@@ -12,7 +12,7 @@ use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
 use crate::domain::collection::sorters::SortKey;
-use crate::domain::collection::{Paging, Params};
+use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalStatus, NonEmployeeRequest, NonEmployeeRequestSummary};
 use crate::records::NonEmployeeRequestRecord;
@@ -50,11 +50,7 @@ pub struct ListQuery {
 }
 
 /// One page of requests and the total before paging.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequestPage {
-    pub items: Vec<NonEmployeeRequest>,
-    pub total: usize,
-}
+pub type RequestPage = Page<NonEmployeeRequest>;
 
 /// Parses the list's query string parameters; `requested-for` is required.
 pub fn parse_list(params: &BTreeMap<String, Vec<String>>) -> Result<ListQuery, ApiError> {
@@ -125,23 +121,16 @@ pub async fn list(
     query: &ListQuery,
 ) -> Result<RequestPage, ApiError> {
     let identity = subject(principal, &query.requested_for)?;
-    let mut records: Vec<NonEmployeeRequestRecord> = store
+    let records = store
         .non_employee_request_list(&principal.tenant_id, &identity)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            query
-                .filters
-                .as_ref()
-                .is_none_or(|f| f.matches(&RequestRow(r)))
-        })
-        .collect();
-    records.sort_by(|a, b| compare(&query.sorters, a, b));
-    let (page, total) = query.paging.page(records);
-    Ok(RequestPage {
-        items: page.iter().map(request_model).collect(),
-        total,
-    })
+        .await?;
+    Ok(select(
+        records,
+        |r| matches(query.filters.as_ref(), &RequestRow(r)),
+        |a, b| compare(&query.sorters, a, b),
+        &query.paging,
+    )
+    .map(|r| Some(request_model(&r))))
 }
 
 /// Request `id`: for ORG_ADMIN, and for those who list it or one of its
