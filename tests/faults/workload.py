@@ -1144,6 +1144,7 @@ def api(client: Client, actor: str, method: str, path: str, body=None, key: str 
 def check_through_api(f: Findings, client: Client, table: dict, calls: list[Call], keys: bool, base_tenant=ACME):
     # Every stored request of the tenant, as the status endpoint lists it.
     seen: dict[str, set] = defaultdict(set)
+    seen_items: dict[str, str] = {}
     offset, total = 0, None
     while True:
         a = api(client, "acme-admin", "GET", f"/v3/access-request-status?count=true&limit=250&offset={offset}"
@@ -1154,6 +1155,7 @@ def check_through_api(f: Findings, client: Client, table: dict, calls: list[Call
         total = int(a.headers.get("X-Total-Count", "-1"))
         for s in page:
             seen[s["accessRequestId"]].add(s["state"])
+            seen_items[s["accountActivityItemId"]] = s["state"]
         offset += len(page)
         if not page or offset >= total:
             break
@@ -1162,9 +1164,11 @@ def check_through_api(f: Findings, client: Client, table: dict, calls: list[Call
             f"listed {len(seen)}, stored {len(stored)}: "
             f"{sorted(set(seen) ^ set(stored))[:5]}")
     for rid, r in stored.items():
-        if rid in seen:
-            f.check("the API shows each request's stored state", seen[rid] == {r["state"]},
-                    f"{rid}: {seen[rid]} vs {r['state']}")
+        for it in r["items"]:
+            state = it.get("state") or r["state"]  # an item's own state, else its request's
+            shown = seen_items.get(it["accountActivityItemId"])
+            f.check("the API shows each requested item's stored state", shown == state,
+                    f"{rid} item {it['accountActivityItemId']}: {shown} vs {state}")
 
     # A rejected item answers so when rejected again; nothing changes.
     for n in table["ne"].values():
