@@ -5,12 +5,13 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::Principal;
+use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::{Accepted, CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
-use crate::store::{Lookup, LookupResult, Store, StoreError};
+use crate::store::{Lookup, Store, StoreError};
 
 /// Cancels the access request `body.account_activity_id`.
 pub async fn cancel(
@@ -44,7 +45,8 @@ pub async fn cancel(
             },
         )
         .await?;
-    let owner = owner(principal, &first);
+    // The caller is the cancellation's owner.
+    let owner = caller_ref(principal, &first.identities);
     let mut first_read = Some(first.requests.get(id).cloned());
     optimistic(|lost: Option<AccessRequestRecord>| {
         let read = first_read.take();
@@ -82,29 +84,6 @@ pub async fn cancel(
     })
     .await?
     .ok_or_else(|| ApiError::Internal(format!("cancel of {id} kept conflicting")))
-}
-
-/// The caller as the cancellation's owner: its identity with the name the
-/// directory gives it (the token's user name if the directory has none); an
-/// API-only token is named by its client id.
-fn owner(principal: &Principal, found: &LookupResult) -> NamedRef {
-    let Some(id) = principal.identity_id.clone() else {
-        let client = principal
-            .client_id
-            .clone()
-            .unwrap_or_else(|| "API client".to_string());
-        return NamedRef {
-            id: client.clone(),
-            name: client,
-        };
-    };
-    let name = found
-        .identities
-        .get(&id)
-        .map(|i| i.name.clone())
-        .or_else(|| principal.user_name.clone())
-        .unwrap_or_else(|| id.clone());
-    NamedRef { id, name }
 }
 
 /// The request after a cancel, or the 400 that says why it cannot be.

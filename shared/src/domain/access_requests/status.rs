@@ -9,7 +9,7 @@ use crate::domain::approvals::render;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
-use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
@@ -294,8 +294,11 @@ fn compare(
     a: &(&AccessRequestRecord, &RequestedItemRecord),
     b: &(&AccessRequestRecord, &RequestedItemRecord),
 ) -> Ordering {
-    for key in keys {
-        let ord = match key.field {
+    order(
+        keys,
+        a,
+        b,
+        |field, a, b| match field {
             "created" => a.0.created.cmp(&b.0.created),
             "modified" => a.0.modified.cmp(&b.0.modified),
             "accountActivityItemId" => {
@@ -304,14 +307,12 @@ fn compare(
             }
             "name" => a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()),
             _ => Ordering::Equal,
-        };
-        let ord = if key.descending { ord.reverse() } else { ord };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    a.1.account_activity_item_id
-        .cmp(&b.1.account_activity_item_id)
+        },
+        |a, b| {
+            a.1.account_activity_item_id
+                .cmp(&b.1.account_activity_item_id)
+        },
+    )
 }
 
 fn identity(r: &NamedRef) -> IdentityReference {

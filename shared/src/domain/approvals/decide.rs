@@ -13,18 +13,17 @@
 //! one write, so a record that makes a call idempotent can join the read
 //! batch and the transaction without changing the shape.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::lifecycle::{decided, Decision};
 use crate::auth::Principal;
+use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::{Accepted, CommentBody, ForwardApprovalDto};
-use crate::records::{
-    new_id, AccessRequestRecord, ApprovalRecord, EventRecord, IdentityRecord, NamedRef,
-};
+use crate::records::{new_id, AccessRequestRecord, ApprovalRecord, EventRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{ApprovalRead, Store, StoreError};
 
@@ -279,7 +278,7 @@ fn plan(
             }
         }
     };
-    let actor = actor(principal, &read.identities);
+    let actor = caller_ref(principal, &read.identities);
     let after = decided(before, approval_id, &actor, &decision, now)?;
     let step = after
         .approval(approval_id)
@@ -295,27 +294,6 @@ fn plan(
             forward: matches!(decision, Decision::Forward { .. }),
         },
     })
-}
-
-/// The caller, by the name the directory gives it (the token's user name if
-/// the directory has none); an API-only token is named by its client id.
-fn actor(principal: &Principal, identities: &HashMap<String, IdentityRecord>) -> NamedRef {
-    let Some(id) = principal.identity_id.clone() else {
-        let client = principal
-            .client_id
-            .clone()
-            .unwrap_or_else(|| "API client".to_string());
-        return NamedRef {
-            id: client.clone(),
-            name: client,
-        };
-    };
-    let name = identities
-        .get(&id)
-        .map(|i| i.name.clone())
-        .or_else(|| principal.user_name.clone())
-        .unwrap_or_else(|| id.clone());
-    NamedRef { id, name }
 }
 
 fn decision_event(

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
-use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalSummary, CompletedApproval, PendingApproval, WorkItemState};
@@ -180,19 +180,17 @@ impl Row for EntryRow<'_> {
 
 /// Orders by the sorters, then by approval id so that pages are stable.
 fn compare(keys: &[SortKey], a: &ApprovalEntryRecord, b: &ApprovalEntryRecord) -> Ordering {
-    let (a, b) = (EntryRow(a), EntryRow(b));
-    for key in keys {
-        let ord = match key.field {
+    order(
+        keys,
+        &EntryRow(a),
+        &EntryRow(b),
+        |field, a, b| match field {
             "created" => a.created().cmp(&b.created()),
             "modified" => a.modified().cmp(&b.modified()),
             _ => Ordering::Equal,
-        };
-        let ord = if key.descending { ord.reverse() } else { ord };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    a.id().cmp(b.id())
+        },
+        |a, b| a.id().cmp(b.id()),
+    )
 }
 
 /// Filters, sorts and pages the entries of one list.

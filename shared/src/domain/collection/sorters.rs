@@ -18,6 +18,29 @@ pub const DEFAULT_SORT: SortKey = SortKey {
     descending: true,
 };
 
+/// The order of `a` and `b` by the sort `keys` — each field compared by
+/// `by_field`, reversed when descending — then by `tie`, so that equal rows
+/// keep one order and pages are stable.
+pub fn order<R: ?Sized>(
+    keys: &[SortKey],
+    a: &R,
+    b: &R,
+    by_field: impl Fn(&str, &R, &R) -> std::cmp::Ordering,
+    tie: impl Fn(&R, &R) -> std::cmp::Ordering,
+) -> std::cmp::Ordering {
+    keys.iter()
+        .map(|key| {
+            let ord = by_field(key.field, a, b);
+            if key.descending {
+                ord.reverse()
+            } else {
+                ord
+            }
+        })
+        .find(|ord| ord.is_ne())
+        .unwrap_or_else(|| tie(a, b))
+}
+
 /// A parse error of `sorters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortError {

@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
-use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
@@ -106,18 +106,17 @@ fn compare(
     a: &NonEmployeeApprovalViewRecord,
     b: &NonEmployeeApprovalViewRecord,
 ) -> Ordering {
-    for key in keys {
-        let ord = match key.field {
+    order(
+        keys,
+        a,
+        b,
+        |field, a, b| match field {
             "created" => a.item.created.cmp(&b.item.created),
             "modified" => a.item.modified.cmp(&b.item.modified),
             _ => Ordering::Equal,
-        };
-        let ord = if key.descending { ord.reverse() } else { ord };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    a.item.id.cmp(&b.item.id)
+        },
+        |a, b| a.item.id.cmp(&b.item.id),
+    )
 }
 
 /// The approval items of the identity the query names: one Query.

@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
-use crate::domain::collection::sorters::SortKey;
+use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, select, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalStatus, NonEmployeeRequest, NonEmployeeRequestSummary};
@@ -93,8 +93,11 @@ fn compare(
     a: &NonEmployeeRequestRecord,
     b: &NonEmployeeRequestRecord,
 ) -> Ordering {
-    for key in keys {
-        let ord = match key.field {
+    order(
+        keys,
+        a,
+        b,
+        |field, a, b| match field {
             "created" => a.created.cmp(&b.created),
             "approvalStatus" => a.approval_status.as_str().cmp(b.approval_status.as_str()),
             "firstName" => text_order(&a.first_name, &b.first_name),
@@ -105,13 +108,9 @@ fn compare(
             "startDate" => a.start_date.cmp(&b.start_date),
             "endDate" => a.end_date.cmp(&b.end_date),
             _ => Ordering::Equal,
-        };
-        let ord = if key.descending { ord.reverse() } else { ord };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    a.id.cmp(&b.id)
+        },
+        |a, b| a.id.cmp(&b.id),
+    )
 }
 
 /// The requests of the identity the query names: one Query.
