@@ -23,13 +23,11 @@ Run it against a freshly started server: it expects the demo seed's state.
 Prints `ok <step>` per step, then `approvals_flow: N passed, 0 failed`.
 """
 
-import json
 import sys
 import uuid
 
 from flowkit import (  # first: it makes warnings errors before sailpoint loads
     SdkFlow,
-    StepFailed,
     beta,
     check,
     eq,
@@ -141,29 +139,6 @@ class Flow(SdkFlow):
         s = resp.data
         return (s.pending, s.approved, s.rejected)
 
-    def expect_api_error(self, status, call, detail_code=None, documented=True):
-        """Runs `call`, which must raise ApiException (v3 or beta) with `status`.
-        `documented=False`: the fragment lists no such response for the
-        operation, so the SDK leaves the body undeserialized (it is still
-        an ErrorResponseDto)."""
-        try:
-            call()
-        except (v3.ApiException, beta.ApiException) as e:
-            eq(e.status, status, "HTTP status of the ApiException")
-            try:
-                body = json.loads(e.body) if e.body else None
-            except ValueError:
-                raise StepFailed(f"error body is not JSON: {e.body!r}")
-            check(isinstance(body, dict), f"error body is not an object: {e.body!r}")
-            if not documented:
-                e.data = v3.ErrorResponseDto.from_dict(body)
-            check(isinstance(e.data, (v3.ErrorResponseDto, beta.ErrorResponseDto)),
-                  f"error body did not deserialize into ErrorResponseDto: {e.data!r}")
-            if detail_code is not None:
-                eq(e.data.detail_code, detail_code, "detailCode")
-            check(e.data.causes, f"causes empty: {e.body}")
-            return e
-        raise StepFailed(f"expected ApiException {status}, the call succeeded")
 
     # ---- steps ----------------------------------------------------------------
 

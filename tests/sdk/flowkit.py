@@ -121,6 +121,34 @@ class SdkFlow:
             self._clients[client_id] = (v3.ApiClient(config), beta.ApiClient(config))
         return self._clients[client_id]
 
+    def expect_api_error(self, status, call, detail_code=None, documented=True):
+        """Runs `call`, which must raise ApiException (v3 or beta) with `status`
+        and a whole SailPoint error body (trackingId, messages, causes).
+        `documented=False`: the fragment lists no such response for the
+        operation, so the SDK leaves the body undeserialized (it is still an
+        ErrorResponseDto)."""
+        try:
+            call()
+        except (v3.ApiException, beta.ApiException) as e:
+            eq(e.status, status, "HTTP status of the ApiException")
+            try:
+                body = json.loads(e.body) if e.body else None
+            except ValueError:
+                raise StepFailed(f"error body is not JSON: {e.body!r}")
+            check(isinstance(body, dict), f"error body is not an object: {e.body!r}")
+            if not documented:
+                e.data = v3.ErrorResponseDto.from_dict(body)
+            check(isinstance(e.data, (v3.ErrorResponseDto, beta.ErrorResponseDto)),
+                  f"error body did not deserialize into ErrorResponseDto: {e.data!r}")
+            if detail_code is not None:
+                eq(e.data.detail_code, detail_code, "detailCode")
+            check(isinstance(e.data.tracking_id, str) and e.data.tracking_id,
+                  f"trackingId missing: {e.body}")
+            check(e.data.messages, f"messages empty: {e.body}")
+            check(e.data.causes, f"causes empty: {e.body}")
+            return e
+        raise StepFailed(f"expected ApiException {status}, the call succeeded")
+
     def run(self):
         """Runs the steps in order; the first failure ends the flow. Prints
         `ok <step>` per step and `<NAME>: N passed, F failed`; 0 or 1."""

@@ -30,14 +30,12 @@ on the first failure prints the failure and `sdk_flow: N passed, 1 failed`
 and exits 1.
 """
 
-import json
 import sys
 import uuid
 import warnings
 
 from flowkit import (  # first: it makes warnings errors before sailpoint loads
     SdkFlow,
-    StepFailed,
     beta,
     check,
     eq,
@@ -95,27 +93,6 @@ class Flow(SdkFlow):
         eq(len(resp.data), 1, "number of status items")
         return resp.data[0]
 
-    def expect_api_error(self, status, call, detail_code=None):
-        """Runs `call`, which must raise ApiException (v3 or beta) with `status`."""
-        try:
-            call()
-        except (v3.ApiException, beta.ApiException) as e:
-            eq(e.status, status, "HTTP status of the ApiException")
-            try:
-                body = json.loads(e.body) if e.body else None
-            except ValueError:
-                raise StepFailed(f"error body is not JSON: {e.body!r}")
-            check(isinstance(body, dict), f"error body is not an object: {e.body!r}")
-            # the SDK deserializes 400/403/404 into ErrorResponseDto
-            check(isinstance(e.data, (v3.ErrorResponseDto, beta.ErrorResponseDto)),
-                  f"error body did not deserialize into ErrorResponseDto: {e.data!r}")
-            if detail_code is not None:
-                eq(e.data.detail_code, detail_code, "detailCode")
-            check(isinstance(e.data.tracking_id, str) and e.data.tracking_id,
-                  f"trackingId missing: {e.body}")
-            check(e.data.messages, f"messages empty: {e.body}")
-            return e
-        raise StepFailed(f"expected ApiException {status}, the call succeeded")
 
     # ---- checks on returned models ------------------------------------------
 
