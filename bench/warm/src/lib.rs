@@ -67,46 +67,9 @@ pub fn status_event(limit: usize) -> Value {
 /// (copies of the seed's first initech request with their own ids and
 /// creation times).
 pub fn seed_with_status_requests(extra: usize) -> String {
-    let mut seed: Value = serde_json::from_str(DEMO_SEED).expect("the demo seed is JSON");
-    let tenant = seed["tenants"]
-        .as_array_mut()
-        .expect("tenants")
-        .iter_mut()
-        .find(|t| t["tenantId"] == INITECH)
-        .expect("the demo seed has the initech tenant");
-    let requests = tenant["accessRequests"]
-        .as_array_mut()
-        .expect("initech has access requests");
-    let template = requests
-        .iter()
-        .find(|r| r["requestedFor"]["id"] == STATUS_IDENTITY)
-        .expect("an access request for Peter")
-        .clone();
-    for n in 0..extra {
-        let mut r = template.clone();
-        let created = format!(
-            "2026-10-{:02}T{:02}:{:02}:00.000Z",
-            1 + n / 1440 % 28,
-            n / 60 % 24,
-            n % 60
-        );
-        r["id"] = json!(format!("be0c4000000000000000000000{n:06x}"));
-        r["created"] = json!(created);
-        r["modified"] = json!(created);
-        for (i, item) in r["items"]
-            .as_array_mut()
-            .expect("items")
-            .iter_mut()
-            .enumerate()
-        {
-            item["accountActivityItemId"] = json!(format!("be0c4100000000000000{i:06x}{n:06x}"));
-            for approval in item["approvals"].as_array_mut().into_iter().flatten() {
-                approval["approvalId"] = json!(format!("be0c4200000000000000{i:06x}{n:06x}"));
-            }
-        }
-        requests.push(r);
-    }
-    seed.to_string()
+    seed_with_copies(INITECH, 0x4, extra, |r| {
+        r["requestedFor"]["id"] == STATUS_IDENTITY
+    })
 }
 
 /// The approver whose pending list the 250-item page lists (acme's Maria,
@@ -128,24 +91,36 @@ pub fn pending_event(limit: usize) -> Value {
 /// step (copies of the seed's first acme request, pending at its manager
 /// step, with their own ids and creation times).
 pub fn seed_with_pending_approvals(extra: usize) -> String {
+    seed_with_copies(ACME, 0x5, extra, |r| {
+        r["state"] == "EXECUTING"
+            && r["items"][0]["approvals"][0]["status"] == "PENDING"
+            && r["items"][0]["approvals"][0]["approver"]["id"] == APPROVER
+    })
+}
+
+/// The demo seed with `extra` copies of the first access request of `tenant`
+/// that `template` picks, each with its own ids (request, items, approvals;
+/// `series` keeps two sets of copies apart) and creation time, a minute
+/// apart.
+fn seed_with_copies(
+    tenant: &str,
+    series: u8,
+    extra: usize,
+    template: impl Fn(&Value) -> bool,
+) -> String {
     let mut seed: Value = serde_json::from_str(DEMO_SEED).expect("the demo seed is JSON");
-    let tenant = seed["tenants"]
+    let requests = seed["tenants"]
         .as_array_mut()
         .expect("tenants")
         .iter_mut()
-        .find(|t| t["tenantId"] == ACME)
-        .expect("the demo seed has the acme tenant");
-    let requests = tenant["accessRequests"]
+        .find(|t| t["tenantId"] == tenant)
+        .expect("the demo seed has the tenant")["accessRequests"]
         .as_array_mut()
-        .expect("acme has access requests");
+        .expect("the tenant has access requests");
     let template = requests
         .iter()
-        .find(|r| {
-            r["state"] == "EXECUTING"
-                && r["items"][0]["approvals"][0]["status"] == "PENDING"
-                && r["items"][0]["approvals"][0]["approver"]["id"] == APPROVER
-        })
-        .expect("an access request pending at the approver's step")
+        .find(|r| template(r))
+        .expect("an access request to copy")
         .clone();
     for n in 0..extra {
         let mut r = template.clone();
@@ -155,7 +130,7 @@ pub fn seed_with_pending_approvals(extra: usize) -> String {
             n / 60 % 24,
             n % 60
         );
-        r["id"] = json!(format!("be0c5000000000000000000000{n:06x}"));
+        r["id"] = json!(format!("be0c{series:x}000000000000000000000{n:06x}"));
         r["created"] = json!(created);
         r["modified"] = json!(created);
         for (i, item) in r["items"]
@@ -164,9 +139,11 @@ pub fn seed_with_pending_approvals(extra: usize) -> String {
             .iter_mut()
             .enumerate()
         {
-            item["accountActivityItemId"] = json!(format!("be0c5100000000000000{i:06x}{n:06x}"));
+            item["accountActivityItemId"] =
+                json!(format!("be0c{series:x}100000000000000{i:06x}{n:06x}"));
             for approval in item["approvals"].as_array_mut().into_iter().flatten() {
-                approval["approvalId"] = json!(format!("be0c5200000000000000{i:06x}{n:06x}"));
+                approval["approvalId"] =
+                    json!(format!("be0c{series:x}200000000000000{i:06x}{n:06x}"));
                 approval["created"] = json!(created);
             }
         }

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::{approval_detail, path_id, subject, unknown_item, view_item};
+use super::{approval_detail, may_read, path_id, subject, unknown_item, view_item};
 use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
@@ -152,12 +152,7 @@ pub async fn get(
         .non_employee_request_of_item(&principal.tenant_id, id)
         .await?
         .ok_or_else(|| unknown_item(id))?;
-    let visible = principal.is_org_admin()
-        || principal
-            .identity_id
-            .as_deref()
-            .is_some_and(|me| request.visible_to(me));
-    if !visible {
+    if !may_read(principal, &request) {
         return Err(ApiError::Forbidden(format!(
             "only ORG_ADMIN, its approvers and those who may read its request may read non-employee approval item {id}"
         )));

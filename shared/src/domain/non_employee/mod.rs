@@ -29,6 +29,16 @@ pub mod requests;
 /// Approve and reject comments: at most this many characters.
 pub const MAX_COMMENT_CHARS: usize = 4000;
 
+/// Whether `principal` may read `request` and its approval items: ORG_ADMIN,
+/// and the identities the request is visible to.
+pub(crate) fn may_read(principal: &Principal, request: &NonEmployeeRequestRecord) -> bool {
+    principal.is_org_admin()
+        || principal
+            .identity_id
+            .as_deref()
+            .is_some_and(|me| request.visible_to(me))
+}
+
 /// The identity a read is about (`requested-for`): `me` (any case) is the
 /// caller. Anyone may name themselves; only ORG_ADMIN another identity.
 pub(crate) fn subject(principal: &Principal, value: &str) -> Result<String, ApiError> {

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::{path_id, request_model, subject, unknown_request};
+use super::{may_read, path_id, request_model, subject, unknown_request};
 use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
@@ -144,12 +144,7 @@ pub async fn get(
         .non_employee_request(&principal.tenant_id, id)
         .await?
         .ok_or_else(|| unknown_request(id))?;
-    let visible = principal.is_org_admin()
-        || principal
-            .identity_id
-            .as_deref()
-            .is_some_and(|me| record.visible_to(me));
-    if !visible {
+    if !may_read(principal, &record) {
         return Err(ApiError::Forbidden(format!(
             "only ORG_ADMIN, its sponsor, the account managers of its source and its approvers may read non-employee request {id}"
         )));
