@@ -305,7 +305,7 @@ fn unrelated(i: usize, now: chrono::DateTime<Utc>) -> AccessRequestRecord {
     }
 }
 
-/// Issue 6: the same query with 10,000 unrelated requests within 1.2x.
+/// The scale bound: the same query with 10,000 unrelated requests within 1.2x.
 const SCALE_BOUND: f64 = 1.2;
 const SCALE_ROUNDS: usize = 3;
 
