@@ -389,11 +389,8 @@ fn print_banner(local: &Local, addr: SocketAddr) {
     println!("Access request API listening on {base}  ({store})");
     println!("Routes:");
     for route in local_api::routes() {
-        let versions = route.versions.join("|");
-        println!(
-            "  {:<6} /{versions}{:<48} {}",
-            route.method, route.path, route.operation
-        );
+        let path = format!("/{}{}", route.versions.join("|"), route.path);
+        println!("  {:<6} {path:<57} {}", route.method, route.operation);
     }
     println!("  POST   /oauth/token");
     println!("Get a token (client credentials of the seed's OAuth clients):");
