@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::{ApprovalScheme, ApprovalStatus, ItemType, OwnerType};
 use crate::records::{
-    AccessRequestRecord, ApprovalStep, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
-    NonEmployeeApprovalRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
+    request_status, AccessRequestRecord, ApprovalStep, Approver, CatalogItemRecord, IdentityRecord,
+    NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
 };
 use crate::store::{Store, StoreError, TenantRecords, MAX_TRANSACTION_ITEMS};
 
@@ -401,7 +401,7 @@ impl SeedTenant {
                     modified: a.modified.unwrap_or(r.created),
                 });
             }
-            let status = overall_status(&items);
+            let status = request_status(&items);
             let modified = items.iter().map(|i| i.modified).max().unwrap_or(r.created);
             let record = NonEmployeeRequestRecord {
                 id: r.id.clone(),
@@ -448,24 +448,6 @@ impl SeedTenant {
             non_employee_sources,
             access_requests: self.access_requests.clone(),
         })
-    }
-}
-
-/// A non-employee request is rejected once any item is, approved once all
-/// are (at once without any), and pending otherwise.
-fn overall_status(items: &[NonEmployeeApprovalRecord]) -> ApprovalStatus {
-    if items
-        .iter()
-        .any(|i| i.approval_status == ApprovalStatus::Rejected)
-    {
-        ApprovalStatus::Rejected
-    } else if items
-        .iter()
-        .all(|i| i.approval_status == ApprovalStatus::Approved)
-    {
-        ApprovalStatus::Approved
-    } else {
-        ApprovalStatus::Pending
     }
 }
 

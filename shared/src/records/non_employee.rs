@@ -132,6 +132,24 @@ pub struct NonEmployeeRequestRecord {
     pub version: u64,
 }
 
+/// The status a non-employee request's items give it: rejected once any
+/// item is, approved once all are (at once without any), pending otherwise.
+pub fn request_status(items: &[NonEmployeeApprovalRecord]) -> ApprovalStatus {
+    if items
+        .iter()
+        .any(|i| i.approval_status == ApprovalStatus::Rejected)
+    {
+        ApprovalStatus::Rejected
+    } else if items
+        .iter()
+        .all(|i| i.approval_status == ApprovalStatus::Approved)
+    {
+        ApprovalStatus::Approved
+    } else {
+        ApprovalStatus::Pending
+    }
+}
+
 impl NonEmployeeRequestRecord {
     pub fn item(&self, id: &str) -> Option<&NonEmployeeApprovalRecord> {
         self.approval_items.iter().find(|i| i.id == id)

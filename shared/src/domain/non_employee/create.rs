@@ -15,7 +15,9 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::{ApprovalStatus, NonEmployeeRequest};
-use crate::records::{new_id, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord};
+use crate::records::{
+    new_id, request_status, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord,
+};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{NonEmployeeFound, NonEmployeeLookup, Store, StoreError, MAX_TRANSACTION_ITEMS};
 
@@ -437,7 +439,7 @@ fn decide(
         })
         .collect();
     // A source without approvers approves at once.
-    let approved = approval_items.is_empty();
+    let approval_status = request_status(&approval_items);
     let record = NonEmployeeRequestRecord {
         id: new_id(),
         requester,
@@ -451,12 +453,8 @@ fn decide(
         data: new.data.clone(),
         start_date: new.start_date,
         end_date: new.end_date,
-        approval_status: if approved {
-            ApprovalStatus::Approved
-        } else {
-            ApprovalStatus::Pending
-        },
-        completion_date: approved.then_some(now),
+        approval_status,
+        completion_date: (approval_status == ApprovalStatus::Approved).then_some(now),
         created: now,
         modified: now,
         approval_items,

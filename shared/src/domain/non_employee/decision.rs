@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::{ApprovalStatus, NonEmployeeApprovalItem};
-use crate::records::NonEmployeeRequestRecord;
+use crate::records::{request_status, NonEmployeeRequestRecord};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{Store, StoreError};
 
@@ -159,11 +159,7 @@ pub fn approved(
             item.modified = now;
         }
     }
-    if next
-        .approval_items
-        .iter()
-        .all(|i| i.approval_status == ApprovalStatus::Approved)
-    {
+    if request_status(&next.approval_items) == ApprovalStatus::Approved {
         next.approval_status = ApprovalStatus::Approved;
         next.completion_date = Some(now);
     }
