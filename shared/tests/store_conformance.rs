@@ -337,8 +337,13 @@ fn event(id: &str, created: DateTime<Utc>) -> EventRecord {
     }
 }
 
-fn ids(records: &[AccessRequestRecord]) -> Vec<&str> {
-    records.iter().map(|r| r.id.as_str()).collect()
+fn ids<R: std::borrow::Borrow<AccessRequestRecord>>(records: &[R]) -> Vec<&str> {
+    records.iter().map(|r| r.borrow().id.as_str()).collect()
+}
+
+/// Records a query shared, as values to compare.
+fn owned(records: Vec<Arc<AccessRequestRecord>>) -> Vec<AccessRequestRecord> {
+    records.into_iter().map(Arc::unwrap_or_clone).collect()
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> bool {
@@ -445,11 +450,17 @@ async fn items_conditions_hold_or_nothing_is_written(store: &Store) {
 
     // Version: on versioned records.
     let r = simple_request("versioned", at(0));
-    let item = Item::new(Key::new("T#c#R", "#"), Record::AccessRequest(r.clone()));
+    let item = Item::new(
+        Key::new("T#c#R", "#"),
+        Record::AccessRequest(Arc::new(r.clone())),
+    );
     backend.write(vec![Write::put(item)]).await.unwrap();
     let mut next = r.clone();
     next.version = 2;
-    let next_item = Item::new(Key::new("T#c#R", "#"), Record::AccessRequest(next));
+    let next_item = Item::new(
+        Key::new("T#c#R", "#"),
+        Record::AccessRequest(Arc::new(next)),
+    );
     let stale = backend
         .write(vec![Write::put_if(
             next_item.clone(),
@@ -1246,12 +1257,12 @@ async fn queries_follow_each_index_in_order(store: &Store) {
     store.update_request(ACME, &b2, None).await.unwrap();
     let gina = query(RequestIndex::Assignee("gina".into())).await;
     assert_eq!(ids(&gina), ["r-a", "r-b"]);
-    assert_eq!(gina[1], b2);
+    assert_eq!(*gina[1], b2);
     let tenant = query(RequestIndex::Tenant).await;
     assert_eq!(tenant.len(), 5);
-    assert_eq!(tenant[2], b2);
+    assert_eq!(*tenant[2], b2);
     assert_eq!(
-        query(RequestIndex::RequestedFor("fred".into())).await[0],
+        *query(RequestIndex::RequestedFor("fred".into())).await[0],
         b2
     );
 }
@@ -1286,17 +1297,17 @@ async fn queries_return_more_than_a_page(store: &Store) {
         .await
         .unwrap();
     assert_eq!(all.len(), 130);
-    assert_eq!(all, expected);
+    assert_eq!(owned(all), expected);
     let fred = store
         .query_requests(ACME, &RequestIndex::RequestedFor("fred".into()))
         .await
         .unwrap();
-    assert_eq!(fred, expected);
+    assert_eq!(owned(fred), expected);
     let mona = store
         .query_requests(ACME, &RequestIndex::Assignee("mona".into()))
         .await
         .unwrap();
-    assert_eq!(mona, expected);
+    assert_eq!(owned(mona), expected);
     let rita = store
         .query_requests(ACME, &RequestIndex::Requester("rita".into()))
         .await
@@ -1307,7 +1318,7 @@ async fn queries_return_more_than_a_page(store: &Store) {
         .cloned()
         .collect();
     assert_eq!(rita.len(), 65);
-    assert_eq!(rita, expected_rita);
+    assert_eq!(owned(rita), expected_rita);
 
     let all_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
     assert_eq!(store.get_requests(ACME, &all_ids).await.unwrap().len(), 130);
@@ -1340,17 +1351,21 @@ async fn update_checks_the_version(store: &Store) {
     assert_eq!(one(store, ACME, "r1").await.unwrap(), r3);
     // Still listed once in each index.
     assert_eq!(
-        store
-            .query_requests(ACME, &RequestIndex::Tenant)
-            .await
-            .unwrap(),
+        owned(
+            store
+                .query_requests(ACME, &RequestIndex::Tenant)
+                .await
+                .unwrap()
+        ),
         vec![r3.clone()]
     );
     assert_eq!(
-        store
-            .query_requests(ACME, &RequestIndex::Requester("rita".into()))
-            .await
-            .unwrap(),
+        owned(
+            store
+                .query_requests(ACME, &RequestIndex::Requester("rita".into()))
+                .await
+                .unwrap()
+        ),
         vec![r3.clone()]
     );
 
@@ -2205,10 +2220,12 @@ async fn records_round_trip_exactly(store: &Store) {
         .unwrap();
     assert_eq!(one(store, ACME, "r-full").await.unwrap(), r);
     assert_eq!(
-        store
-            .query_requests(ACME, &RequestIndex::Assignee("gus".into()))
-            .await
-            .unwrap(),
+        owned(
+            store
+                .query_requests(ACME, &RequestIndex::Assignee("gus".into()))
+                .await
+                .unwrap()
+        ),
         vec![r.clone()]
     );
 
@@ -2416,10 +2433,12 @@ async fn dynamo_queries_follow_every_page() {
 
     counter.reset();
     assert_eq!(
-        store
-            .query_requests(ACME, &RequestIndex::Tenant)
-            .await
-            .unwrap(),
+        owned(
+            store
+                .query_requests(ACME, &RequestIndex::Tenant)
+                .await
+                .unwrap()
+        ),
         expected
     );
     let pages = counter.count("Query");
@@ -2438,7 +2457,7 @@ async fn dynamo_queries_follow_every_page() {
     ] {
         counter.reset();
         assert_eq!(
-            small.query_requests(ACME, &index).await.unwrap(),
+            owned(small.query_requests(ACME, &index).await.unwrap()),
             expected,
             "{index:?}"
         );

@@ -2,6 +2,7 @@
 //! assignments that list a request for each identity that may act on it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::events::event_item;
 use super::item::{Condition, Index, Item, Key, Query, Read, Record, Write};
@@ -12,7 +13,7 @@ pub(super) fn request_item(tenant: &str, record: &AccessRequestRecord) -> Item {
     let sort = keys::chronological(&record.created, &record.id);
     Item::new(
         keys::request(tenant, &record.id),
-        Record::AccessRequest(record.clone()),
+        Record::AccessRequest(Arc::new(record.clone())),
     )
     .indexed(
         Index::Gsi1,
@@ -41,7 +42,7 @@ pub(super) fn assignment_item(tenant: &str, record: &AccessRequestRecord, identi
     )
 }
 
-fn requests(items: Vec<Item>) -> Result<Vec<AccessRequestRecord>, StoreError> {
+fn requests(items: Vec<Item>) -> Result<Vec<Arc<AccessRequestRecord>>, StoreError> {
     items
         .into_iter()
         .map(|i| {
@@ -73,6 +74,21 @@ impl Store {
         tenant: &str,
         ids: &[String],
     ) -> Result<Vec<AccessRequestRecord>, StoreError> {
+        Ok(self
+            .read_requests(tenant, ids)
+            .await?
+            .into_iter()
+            .map(Arc::unwrap_or_clone)
+            .collect())
+    }
+
+    /// [`Store::get_requests`] for reading only: the records as the store
+    /// holds them, not copies to change.
+    pub async fn read_requests(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<Arc<AccessRequestRecord>>, StoreError> {
         let reads: Vec<Read> = ids
             .iter()
             .map(|id| Read::consistent(keys::request(tenant, id)))
@@ -110,12 +126,13 @@ impl Store {
         self.commit(writes).await
     }
 
-    /// The access requests an index holds, ordered by (`created`, `id`).
+    /// The access requests an index holds, ordered by (`created`, `id`),
+    /// for reading: shared, not copied.
     pub async fn query_requests(
         &self,
         tenant: &str,
         index: &RequestIndex,
-    ) -> Result<Vec<AccessRequestRecord>, StoreError> {
+    ) -> Result<Vec<Arc<AccessRequestRecord>>, StoreError> {
         let mut records = match index {
             RequestIndex::Requester(id) => requests(
                 self.items

@@ -54,7 +54,9 @@ impl Store {
                     result.pending.insert(key, p.target);
                 }
                 (Wanted::Request(id), Record::AccessRequest(r)) => {
-                    result.requests.insert(id, r);
+                    result
+                        .requests
+                        .insert(id, std::sync::Arc::unwrap_or_clone(r));
                 }
                 _ => return Err(unexpected(&item.key.pk, kind)),
             }

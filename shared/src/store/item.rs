@@ -8,6 +8,8 @@
 //! conditional write or transaction), so an operation's cost in requests is
 //! visible at its call sites.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::StoreError;
@@ -67,7 +69,9 @@ impl Key {
 pub enum Record {
     Identity(IdentityRecord),
     CatalogItem(CatalogItemRecord),
-    AccessRequest(AccessRequestRecord),
+    /// Shared: a list of requests hands out the stored records (the
+    /// in-process store) without copying each one.
+    AccessRequest(Arc<AccessRequestRecord>),
     NonEmployeeRequest(NonEmployeeRequestRecord),
     NonEmployeeSource(NonEmployeeSourceRecord),
     /// An entry of an identity's non-employee approvals list.

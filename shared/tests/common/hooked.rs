@@ -82,7 +82,7 @@ impl Call<'_> {
                         ..
                     },
                 condition: Some(Condition::Version(_)),
-            } => Some(r),
+            } => Some(r.as_ref()),
             _ => None,
         })
     }

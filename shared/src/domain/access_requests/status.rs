@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use crate::auth::Principal;
 use crate::domain::approvals::render;
@@ -195,12 +196,12 @@ pub async fn list(
     } else if let Some(ids) = query.filters.as_ref().and_then(request_id_bound) {
         // `accessRequestId eq/in` names the requests: read them by key
         // rather than the whole tenant. The filter is still applied below.
-        store.get_requests(tenant, &ids).await?
+        store.read_requests(tenant, &ids).await?
     } else {
         store.query_requests(tenant, &RequestIndex::Tenant).await?
     };
 
-    let records: Vec<AccessRequestRecord> = records
+    let records: Vec<Arc<AccessRequestRecord>> = records
         .into_iter()
         .filter(|r| {
             requested_for
@@ -212,7 +213,7 @@ pub async fn list(
 
     let rows = records
         .iter()
-        .flat_map(|r| r.items.iter().map(move |i| (r, i)))
+        .flat_map(|r| r.items.iter().map(move |i| (r.as_ref(), i)))
         .filter(|(r, i)| !query.executing_only || r.item_state(i) == RequestState::Executing)
         // `assigned-to` is about approval work items, which belong to one
         // requested item: a request's other items are not the approver's.

@@ -50,7 +50,7 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
     let mut attributes = match &item.record {
         Record::Identity(r) => fields(r)?,
         Record::CatalogItem(r) => fields(r)?,
-        Record::AccessRequest(r) => fields(r)?,
+        Record::AccessRequest(r) => fields(r.as_ref())?,
         Record::NonEmployeeRequest(r) => fields(r)?,
         Record::NonEmployeeSource(r) => fields(r)?,
         Record::NonEmployeeApproval(r) => fields(r)?,
@@ -104,7 +104,7 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
     let record = match kind.as_str() {
         "identity" => Record::Identity(record(attributes, pk)?),
         "catalogItem" => Record::CatalogItem(record(attributes, pk)?),
-        "accessRequest" => Record::AccessRequest(record(attributes, pk)?),
+        "accessRequest" => Record::AccessRequest(std::sync::Arc::new(record(attributes, pk)?)),
         "nonEmployeeRequest" => Record::NonEmployeeRequest(record(attributes, pk)?),
         "nonEmployeeSource" => Record::NonEmployeeSource(record(attributes, pk)?),
         "nonEmployeeApproval" => Record::NonEmployeeApproval(record(attributes, pk)?),
