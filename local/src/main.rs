@@ -72,6 +72,7 @@ struct Local {
 
 #[tokio::main]
 async fn main() {
+    shared::heap::keep_freed_memory();
     shared::telemetry::init();
     if let Err(e) = run(Options::parse()).await {
         eprintln!("local-api: {e}");

@@ -24,6 +24,7 @@ where
     H: Fn(&'static AppState, Request) -> F,
     F: Future<Output = ApiResponse> + Send,
 {
+    crate::heap::keep_freed_memory();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

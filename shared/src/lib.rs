@@ -5,6 +5,7 @@ pub mod auth;
 pub mod deadline;
 pub mod domain;
 pub mod error;
+pub mod heap;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;

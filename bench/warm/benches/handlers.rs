@@ -27,6 +27,8 @@ const STATUS_PAGE: usize = 250;
 
 fn handlers(c: &mut Criterion) {
     install_sink_logger();
+    // The process as a function runs it (shared::lambda::run).
+    shared::heap::keep_freed_memory();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
