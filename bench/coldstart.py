@@ -32,7 +32,8 @@ Per start, the harness records:
                   success fixture less the harness's own gap between the
                   first `next` and handing the event out (the cold total)
   first request   that event handed out -> its response
-  CPU             the process's CPU time in init and in the first request
+  CPU             the process's CPU time in init, in the first request and
+                  (median) in a warm request
                   (/proc/<pid>/task/*/schedstat), and the periods the quota
                   throttled it in the first request (cpu.stat)
   warm            the same event --warm more times on the now-warm process
@@ -47,11 +48,16 @@ comes first. The report gives, per cell, medians over the starts and p50/p99
 over all warm requests. Variants (--variants) are set-ups of the same
 binaries, compared in the same rounds:
 
-  warmup-builtin  the default: DYNAMODB_WARMUP unset (the client built and
-                  its connection opened during init), the compiled-in roots
+  default-builtin the default: DYNAMODB_WARMUP unset (below 512 MB the
+                  client built and its connection opened during init, from
+                  512 MB on the first request), the compiled-in roots
+  warmup-builtin  DYNAMODB_WARMUP=true: the client built during init
   lazy-builtin    DYNAMODB_WARMUP=false: the client built by the first request
   warmup-bundle   the system's CA bundle (~220 KB of PEM) read instead of the
   lazy-bundle     compiled-in roots (what SSL_CERT_FILE=<bundle> does)
+
+'all' is the four explicit set-ups (the default is one of the first two at
+every size).
 
 The test CA has to be trusted in every variant, so the "builtin" variants set
 SSL_CERT_FILE to the test CA alone (one certificate parsed where the
@@ -116,12 +122,13 @@ CA_BUNDLE_FILES = [
 ]
 # name -> (DYNAMODB_WARMUP or None to leave it unset, roots: "builtin" or "bundle")
 VARIANTS = {
-    "warmup-builtin": (None, "builtin"),
+    "default-builtin": (None, "builtin"),
+    "warmup-builtin": ("true", "builtin"),
     "lazy-builtin": ("false", "builtin"),
-    "warmup-bundle": (None, "bundle"),
+    "warmup-bundle": ("true", "bundle"),
     "lazy-bundle": ("false", "bundle"),
 }
-DEFAULT_VARIANT = "warmup-builtin"
+DEFAULT_VARIANT = "default-builtin"
 
 
 def own_cpu_cgroup() -> Path:
@@ -251,6 +258,8 @@ class Invocation:
         self.event = event
         self.t_out: float | None = None  # the event was sent
         self.t_response: float | None = None  # its response arrived
+        self.cpu_out: int | None = None  # the process's CPU ns when the event went out
+        self.cpu_response: int | None = None  # ... and when its response arrived
         self.response: bytes | None = None
         self.error: str | None = None
         self.release = threading.Event()  # the harness lets it go out
@@ -382,6 +391,8 @@ class RuntimeHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         deadline_ms = int((time.time() + 30) * 1000)
+        if index > 0 and start.pid is not None:
+            inv.cpu_out = cpu_ns(start.pid)
         inv.t_out = time.perf_counter()
         self._reply(
             200,
@@ -406,6 +417,8 @@ class RuntimeHandler(http.server.BaseHTTPRequestHandler):
             if m.group(2) == "response":
                 inv.t_response = now
                 inv.response = body
+                if inv is not start.invocations[0] and start.pid is not None:
+                    inv.cpu_response = cpu_ns(start.pid)
                 if inv is start.invocations[0]:
                     start.first_answered()
             else:
@@ -778,6 +791,10 @@ def run_start(function: str, binary: Path, event: bytes, env: dict, log_file, *,
         (inv.t_response - inv.t_out) * 1000 for inv in start.invocations[1:]
         if inv.t_response is not None and inv.t_out is not None
     ]
+    result["warm_cpu_ms"] = [
+        (inv.cpu_response - inv.cpu_out) / 1e6 for inv in start.invocations[1:]
+        if inv.cpu_response is not None and inv.cpu_out is not None
+    ]
     latencies = handler_latencies_ms(bytes(output))
     if latencies:
         result["handler_ms"] = latencies[0]
@@ -838,6 +855,9 @@ def summarize(samples: list[dict]) -> dict:
         out["warm_n"] = len(warm)
         out["warm_p50_ms"] = percentile(warm, 50)
         out["warm_p99_ms"] = percentile(warm, 99)
+    warm_cpu = [v for s in ok for v in s.get("warm_cpu_ms", [])]
+    if warm_cpu:
+        out["cpu_warm_p50_ms"] = percentile(warm_cpu, 50)
     errors = sorted({s["error"] for s in samples if s.get("error")})
     if errors:
         out["errors"] = errors[:3]
@@ -859,12 +879,13 @@ def print_tables(results: dict) -> None:
             print(f"\n{variant}, {memory} MB ({int(memory) / FULL_CORE_MB:.1%} of a core after "
                   "init); ms unless noted")
             print(f"{'binary':30} {'init':>6} {'1st resp':>9} {'1st req':>8} {'CPU init':>9} "
-                  f"{'CPU 1st':>8} {'warm p50':>9} {'warm p99':>9} {'RSS MB':>7} fails")
+                  f"{'CPU 1st':>8} {'CPU warm':>9} {'warm p50':>9} {'warm p99':>9} {'RSS MB':>7} fails")
             for name, s in cells.items():
                 rss = s.get("peak_rss_kb")
                 print(f"{name:30} {fmt(s.get('init_ms'), 6)} {fmt(s.get('first_response_ms'), 9)} "
                       f"{fmt(s.get('first_request_ms'), 8)} {fmt(s.get('cpu_init_ms'), 9, 2)} "
-                      f"{fmt(s.get('cpu_first_ms'), 8, 2)} {fmt(s.get('warm_p50_ms'), 9)} "
+                      f"{fmt(s.get('cpu_first_ms'), 8, 2)} {fmt(s.get('cpu_warm_p50_ms'), 9, 2)} "
+                      f"{fmt(s.get('warm_p50_ms'), 9)} "
                       f"{fmt(s.get('warm_p99_ms'), 9)} "
                       f"{fmt(None if rss is None else rss / 1024, 7)} {s['failed']}")
     if results.get("capacity"):
@@ -919,7 +940,7 @@ def main() -> int:
     if not endpoint or not endpoint.startswith("http://"):
         raise SystemExit("coldstart: set AWS_ENDPOINT_URL_DYNAMODB to moto_server's http:// URL "
                          "(run under scripts/with-moto.sh)")
-    variants = list(VARIANTS) if args.variants == "all" else [
+    variants = [v for v in VARIANTS if v != DEFAULT_VARIANT] if args.variants == "all" else [
         v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:

@@ -153,8 +153,8 @@ def main() -> int:
         f"(the same fixture again, {cold['warm_gap_ms']:.0f} ms apart), p50 and p99. "
         "Init = process start → first `next`; first response = process start → the response "
         "to the function's success fixture (routes.toml `smoke[0]`), the cold total; warm = "
-        "event handed out → response; CPU = the process's CPU time (schedstat) in init and in "
-        "the first request; peak RSS = VmHWM.",
+        "event handed out → response; CPU = the process's CPU time (schedstat) in init, in "
+        "the first request and (p50) in a warm request; peak RSS = VmHWM.",
         "",
     ]
     try:
@@ -176,20 +176,23 @@ def main() -> int:
                 ms(s.get("init_ms")), ms(s.get("first_response_ms")),
                 ms(s.get("first_request_ms")),
                 ms(s.get("cpu_init_ms"), 2), ms(s.get("cpu_first_ms"), 2),
+                ms(s.get("cpu_warm_p50_ms"), 2),
                 ms(s.get("warm_p50_ms")), ms(s.get("warm_p99_ms")),
                 "n/a" if rss is None else f"{rss / 1024:.1f}",
                 f"{s.get('failed', 'n/a')}/{s.get('starts', 'n/a')}",
             ])
     out += table(["MB", "binary", "init ms", "first response ms", "first request ms",
-                  "CPU init ms", "CPU 1st request ms", "warm p50 ms", "warm p99 ms",
+                  "CPU init ms", "CPU 1st request ms", "CPU warm request ms", "warm p50 ms",
+                  "warm p99 ms",
                   "peak RSS MB", "failed"], rows) + [""]
 
     # 2. The set-ups compared, when the run had several.
     if len(cold["variants"]) > 1:
         out += ["## Start-up set-ups compared (same run, interleaved)", "",
                 "Cold total (process start → first response, ms, median) per set-up; "
-                "`warmup` = DynamoDB client built and connection opened during init "
-                "(`DYNAMODB_WARMUP` unset), `lazy` = on the first request "
+                "`default` = `DYNAMODB_WARMUP` unset (the warm-up below 512 MB, the lazy "
+                "client from 512 MB); `warmup` = DynamoDB client built and connection opened "
+                "during init (`DYNAMODB_WARMUP=true`), `lazy` = on the first request "
                 "(`DYNAMODB_WARMUP=false`); `builtin` = the compiled-in roots, `bundle` = "
                 "the system CA bundle (SSL_CERT_FILE). In brackets: CPU ms of the first "
                 "request.", ""]

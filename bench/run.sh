@@ -24,14 +24,17 @@
 #   COLDSTART_STARTS     cold starts per function, memory size and variant (5)
 #   COLDSTART_WARM       warm requests per start (20: p50/p99 of 100 per cell)
 #   COLDSTART_MEMORY     memory sizes in MB (128,256,512,1024)
-#   COLDSTART_VARIANTS   set-ups to compare (warmup-builtin, the default; 'all'
-#                        adds lazy-builtin, warmup-bundle and lazy-bundle: the
-#                        measurement that chose the default)
+#   COLDSTART_VARIANTS   set-ups to compare (default-builtin: DYNAMODB_WARMUP
+#                        unset; 'all': warmup-builtin, lazy-builtin,
+#                        warmup-bundle and lazy-bundle, the measurement that
+#                        chose the default)
 #   BENCH_JOBS           cargo -j for the release build (1: the machine is shared)
 #   BENCH_LAMBDA_BUILD=1 also run scripts/lambda_build.sh (a second full build,
 #                        arm64) for the zipped sizes; default: reuse the last one
 #   BENCH_WARM=1         also run the criterion warm-path benches
 #   BENCH_SKIP_COLD=1    reuse the last cold-start results (only the report)
+#   BENCH_OUT            where the report goes (bench/results.md); a partial run
+#                        (one memory size, another set-up) writes beside it
 #   BENCH_CPU_SHARES     CPU weight of the cold starts' cgroup (4096; 1024 is
 #                        everything else's)
 # Needs root (cgroup v1 cpu controller). The cold starts take about
@@ -89,6 +92,6 @@ if [ "${BENCH_SKIP_COLD:-0}" != 1 ]; then
 fi
 
 echo "== results"
-python bench/report.py --out bench/results.md || status=$?
+python bench/report.py --out "${BENCH_OUT:-bench/results.md}" || status=$?
 echo "bench/run.sh: $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s in all"
 exit "$status"
