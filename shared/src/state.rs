@@ -101,11 +101,12 @@ pub fn table_from_env() -> Option<String> {
 /// a profile is found and a missing one stops the start.
 pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
-        if warm_up_enabled() || !region_in_env() {
+        let warm_up = warm_up_enabled();
+        if warm_up || !region_in_env() {
             let store = DynamoStore::from_env()
                 .await
                 .map_err(|e| StartupError(e.to_string()))?;
-            if warm_up_enabled() {
+            if warm_up {
                 store.warm_up().await;
             }
             return Ok(Store::new(Arc::new(store)));
