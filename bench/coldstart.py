@@ -48,16 +48,14 @@ comes first. The report gives, per cell, medians over the starts and p50/p99
 over all warm requests. Variants (--variants) are set-ups of the same
 binaries, compared in the same rounds:
 
-  default-builtin the default: DYNAMODB_WARMUP unset (below 512 MB the
-                  client built and its connection opened during init, from
-                  512 MB on the first request), the compiled-in roots
-  warmup-builtin  DYNAMODB_WARMUP=true: the client built during init
+  default-builtin the default: DYNAMODB_WARMUP unset (the client built and
+                  its connection opened during init), the compiled-in roots
+  warmup-builtin  DYNAMODB_WARMUP=true: the same, set explicitly
   lazy-builtin    DYNAMODB_WARMUP=false: the client built by the first request
   warmup-bundle   the system's CA bundle (~220 KB of PEM) read instead of the
   lazy-bundle     compiled-in roots (what SSL_CERT_FILE=<bundle> does)
 
-'all' is the four explicit set-ups (the default is one of the first two at
-every size).
+'all' is the four explicit set-ups (the default is the first).
 
 The test CA has to be trusted in every variant, so the "builtin" variants set
 SSL_CERT_FILE to the test CA alone (one certificate parsed where the

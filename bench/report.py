@@ -190,8 +190,8 @@ def main() -> int:
     if len(cold["variants"]) > 1:
         out += ["## Start-up set-ups compared (same run, interleaved)", "",
                 "Cold total (process start → first response, ms, median) per set-up; "
-                "`default` = `DYNAMODB_WARMUP` unset (the warm-up below 512 MB, the lazy "
-                "client from 512 MB); `warmup` = DynamoDB client built and connection opened "
+                "`default` = `DYNAMODB_WARMUP` unset (the warm-up); "
+                "`warmup` = DynamoDB client built and connection opened "
                 "during init (`DYNAMODB_WARMUP=true`), `lazy` = on the first request "
                 "(`DYNAMODB_WARMUP=false`); `builtin` = the compiled-in roots, `bundle` = "
                 "the system CA bundle (SSL_CERT_FILE). In brackets: CPU ms of the first "

@@ -90,15 +90,15 @@ pub fn table_from_env() -> Option<String> {
 /// DynamoDB when `TABLE_NAME` is set, otherwise an in-process store loaded
 /// with `seed_json`.
 ///
-/// Below 512 MB the DynamoDB client is built and its connection opened (TLS
-/// handshake included) during init, by [`DynamoStore::warm_up`]: Lambda runs
-/// init on a full core and invocations on a share of one in proportion to
-/// memory (7% at 128 MB), so that work costs the first request up to ~14×
-/// more than it costs init (`bench/`). From 512 MB, or with
-/// `DYNAMODB_WARMUP=false`, the client is built on the first request instead
-/// (see [`warm_up_by`]), when the region comes from the environment (as in
-/// Lambda); without one there the client is built at once, so a region from
-/// a profile is found and a missing one stops the start.
+/// By default the DynamoDB client is built and its connection opened (TCP
+/// and the TLS handshake, no request sent) during init, by
+/// [`DynamoStore::warm_up`]: Lambda runs init on a full core and
+/// invocations on a share of one in proportion to memory (7% at 128 MB), so
+/// that work costs the first request more than it costs init (`bench/`).
+/// With `DYNAMODB_WARMUP=false` the client is built on the first request
+/// instead, when the region comes from the environment (as in Lambda);
+/// without one there the client is built at once, so a region from a
+/// profile is found and a missing one stops the start.
 pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
         let warm_up = warm_up_enabled();
@@ -127,40 +127,20 @@ pub async fn memory_store(seed_json: &str) -> Result<Store, crate::seed::SeedErr
     Ok(store)
 }
 
-/// From this memory size up a function builds its DynamoDB client on the
-/// first request unless `DYNAMODB_WARMUP` says otherwise.
-pub const LAZY_CLIENT_FROM_MB: u32 = 512;
-
 fn warm_up_enabled() -> bool {
-    warm_up_by(
-        std::env::var("DYNAMODB_WARMUP").ok().as_deref(),
-        std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-            .ok()
-            .as_deref(),
-    )
+    warm_up_by(std::env::var("DYNAMODB_WARMUP").ok().as_deref())
 }
 
-/// Whether to build the client and open the connection during init (one
-/// GetItem) rather than in the first request.
-///
-/// `DYNAMODB_WARMUP` decides when set: `false`, `0` or `off` no, anything
-/// else yes. Unset, the function's memory size does
-/// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets): below
-/// [`LAZY_CLIENT_FROM_MB`] the warm-up, where the first request's small CPU
-/// share makes the client's construction and the TLS handshake dear (median
-/// cold total at 128 MB 28.8 ms with it against 36.1 ms without; even at
-/// 256 MB); from there the lazy client, where that CPU is cheap and the
-/// warm-up's extra round trip is not (24.7 against 30.0 ms at 512 MB, 25.3
-/// against 29.9 ms at 1024: `bench/results-setups.md`). Outside Lambda (no
-/// memory size), the warm-up.
-pub fn warm_up_by(setting: Option<&str>, memory_mb: Option<&str>) -> bool {
-    match setting.map(str::trim).filter(|s| !s.is_empty()) {
-        Some("false" | "0" | "off") => false,
-        Some(_) => true,
-        None => memory_mb
-            .and_then(|mb| mb.trim().parse::<u32>().ok())
-            .is_none_or(|mb| mb < LAZY_CLIENT_FROM_MB),
-    }
+/// Whether to build the client and open its connection during init rather
+/// than in the first request: `DYNAMODB_WARMUP` set to `false`, `0` or
+/// `off` says no; unset or anything else, yes, at every memory size. Since
+/// the warm-up opens the connection without sending a request it costs init
+/// no store round trip, and it halves the first request's CPU: at 128 MB
+/// the median cold totals of the 20 functions are even (21.0 ms against
+/// 20.5 ms without it), at 512 MB it is ahead (19.1 against 20.0 ms;
+/// `bench/results-128-512.md`).
+pub fn warm_up_by(setting: Option<&str>) -> bool {
+    !matches!(setting.map(str::trim), Some("false" | "0" | "off"))
 }
 
 /// Whether aws-config will find the region in the environment.
@@ -175,22 +155,14 @@ mod tests {
     use super::warm_up_by;
 
     #[test]
-    fn the_warm_up_follows_the_memory_size_unless_configured() {
-        // Unset: by memory size, the warm-up below 512 MB and outside Lambda.
-        assert!(warm_up_by(None, Some("128")));
-        assert!(warm_up_by(None, Some("256")));
-        assert!(warm_up_by(None, Some("511")));
-        assert!(!warm_up_by(None, Some("512")));
-        assert!(!warm_up_by(None, Some("1024")));
-        assert!(warm_up_by(None, None));
-        assert!(warm_up_by(None, Some("not a number")));
-        assert!(warm_up_by(Some(""), Some("128")));
-        assert!(!warm_up_by(Some(" "), Some("1024")));
-        // Set: the setting wins at any size.
-        assert!(!warm_up_by(Some("false"), Some("128")));
-        assert!(!warm_up_by(Some("0"), None));
-        assert!(!warm_up_by(Some("off"), Some("256")));
-        assert!(warm_up_by(Some("true"), Some("1024")));
-        assert!(warm_up_by(Some("1"), Some("3008")));
+    fn the_warm_up_is_on_unless_configured_off() {
+        assert!(warm_up_by(None));
+        assert!(warm_up_by(Some("")));
+        assert!(warm_up_by(Some("true")));
+        assert!(warm_up_by(Some("1")));
+        assert!(!warm_up_by(Some("false")));
+        assert!(!warm_up_by(Some(" false ")));
+        assert!(!warm_up_by(Some("0")));
+        assert!(!warm_up_by(Some("off")));
     }
 }

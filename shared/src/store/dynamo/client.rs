@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextRef,
-    BeforeTransmitInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -10,11 +10,12 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 use super::errors::THROTTLING_CODES;
+pub use super::https::HttpsClient;
 use crate::store::StoreError;
 
 /// How long opening a connection may take: DynamoDB's endpoints answer in
 /// milliseconds; a slower connect is a network fault worth retrying.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The operations that write.
 const WRITES: &[&str] = &[
@@ -86,28 +87,44 @@ impl Intercept for ThrottlingWatch {
     }
 }
 
-/// The HTTP client of every DynamoDB (and STS) call: the SDK's hyper client
-/// with rustls on the `ring` provider, trusting [`trust_store`]'s roots.
-/// The SDK's default client would bring aws-lc, whose C library weighs
-/// about a megabyte in each bootstrap.
-pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    https_client_trusting(trust_store(root_certificates_from_env()))
+/// Stops a request just before it would be sent, keeping its URI: the
+/// warm-up runs a request through the SDK up to there (endpoint,
+/// credentials, signature) without sending it.
+#[derive(Debug, Clone, Default)]
+pub struct StopBeforeSending {
+    uri: std::sync::Arc<std::sync::Mutex<Option<http::Uri>>>,
 }
 
-fn https_client_trusting(
-    roots: aws_smithy_http_client::tls::TrustStore,
-) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    let context = tls::TlsContext::builder()
-        .with_trust_store(roots)
-        .build()
-        .expect("a TLS context with only a trust store always builds");
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .tls_context(context)
-        .build_https()
+impl StopBeforeSending {
+    /// The URI of the request it stopped.
+    pub fn uri(&self) -> Option<http::Uri> {
+        self.uri.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Intercept for StopBeforeSending {
+    fn name(&self) -> &'static str {
+        "StopBeforeSending"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri().parse::<http::Uri>()?;
+        *self.uri.lock().unwrap_or_else(|p| p.into_inner()) = Some(uri);
+        Err("stopped before sending".into())
+    }
+}
+
+/// The HTTP client of every DynamoDB (and STS) call ([`HttpsClient`]):
+/// hyper with rustls on the `ring` provider, trusting [`root_certificates`].
+/// The SDK's default client would bring aws-lc, whose C library weighs
+/// about a megabyte in each bootstrap.
+pub fn https_client() -> HttpsClient {
+    HttpsClient::new(root_certificates(root_certificates_from_env()))
 }
 
 /// The roots of Amazon Trust Services, which issues the certificate of every
@@ -121,20 +138,33 @@ pub fn root_certificates_from_env() -> bool {
 }
 
 /// The roots the DynamoDB client trusts. By default the five compiled in
-/// ([`AWS_ROOT_CERTIFICATES`]): the client parses them twice (building the
-/// client, then the first connection) in well under 0.1 ms, where reading
+/// ([`AWS_ROOT_CERTIFICATES`]), parsed in well under 0.1 ms, where reading
 /// and parsing the system's bundle (~220 KB of PEM, 144 roots) cost ~0.9 ms
 /// of a full core, ~12 ms of a 128 MB function's share (`bench/`). With
 /// `from_env`, the files `SSL_CERT_FILE` / `SSL_CERT_DIR` name instead (as
 /// `rustls-native-certs` reads them): for an endpoint that AWS does not
 /// serve, or a proxy with its own CA.
-pub fn trust_store(from_env: bool) -> aws_smithy_http_client::tls::TrustStore {
-    use aws_smithy_http_client::tls::TrustStore;
+pub fn root_certificates(from_env: bool) -> rustls::RootCertStore {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore::empty();
     if from_env {
-        TrustStore::default()
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::warn!(%error, "a root certificate could not be read");
+        }
+        let (_, unusable) = roots.add_parsable_certificates(found.certs);
+        if unusable > 0 {
+            tracing::warn!(unusable, "root certificates rustls cannot use were skipped");
+        }
     } else {
-        TrustStore::empty().with_pem_certificate(AWS_ROOT_CERTIFICATES.as_bytes())
+        for certificate in CertificateDer::pem_slice_iter(AWS_ROOT_CERTIFICATES.as_bytes()) {
+            let certificate = certificate.expect("the compiled-in roots are valid PEM");
+            roots
+                .add(certificate)
+                .expect("the compiled-in roots are valid trust anchors");
+        }
     }
+    roots
 }
 
 /// Whether the environment holds static credentials (Lambda sets them).
@@ -144,16 +174,18 @@ pub fn env_credentials_present() -> bool {
 }
 
 /// The client for the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB`
-/// aws-config reads from the environment.
+/// aws-config reads from the environment, and its HTTPS client (which can
+/// open the connection ahead: [`HttpsClient::open_connection`]).
 ///
 /// With both `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` set (always
 /// so in Lambda) the credentials are taken from the environment directly:
 /// the default chain would pick them first anyway, but building it also
 /// builds an STS client for web-identity tokens, which costs more than
 /// the DynamoDB client itself.
-pub async fn from_env() -> Result<Client, StoreError> {
+pub async fn from_env() -> Result<(Client, HttpsClient), StoreError> {
+    let https = https_client();
     let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https.clone());
     if env_credentials_present() {
         loader = loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
@@ -175,32 +207,39 @@ pub async fn from_env() -> Result<Client, StoreError> {
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(ThrottlingWatch)
         .build();
-    Ok(Client::from_conf(dynamo))
+    Ok((Client::from_conf(dynamo), https))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_compiled_in_roots_are_five_trust_anchors() {
+        assert_eq!(root_certificates(false).len(), 5);
+    }
+
+    /// A refused connection is an I/O failure, which the SDK retries.
     #[tokio::test]
-    async fn the_compiled_in_roots_parse() {
-        assert_eq!(
-            AWS_ROOT_CERTIFICATES
-                .matches("-----BEGIN CERTIFICATE-----")
-                .count(),
-            5
-        );
-        // The first call builds the TLS connector, which parses the roots
-        // (and panics on one it cannot use), before it fails to connect.
+    async fn a_refused_connection_is_an_io_failure() {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
             .endpoint_url("https://127.0.0.1:1")
             .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .http_client(https_client_trusting(trust_store(false)))
+            .http_client(https_client())
             .build();
-        let result = Client::from_conf(config).list_tables().send().await;
-        assert!(result.is_err(), "nothing listens on port 1");
+        let error = Client::from_conf(config)
+            .list_tables()
+            .send()
+            .await
+            .expect_err("nothing listens on port 1");
+        match error {
+            aws_sdk_dynamodb::error::SdkError::DispatchFailure(failure) => {
+                assert!(failure.is_io(), "{failure:?}")
+            }
+            other => panic!("not a dispatch failure: {other:?}"),
+        }
     }
 }

@@ -16,14 +16,15 @@ use super::item::{Condition, Item, ItemStore, Key, Query, Read, Write, MAX_TRANS
 use super::StoreError;
 use crate::retry::backoff;
 use codec::{decode, encode, key_attributes, s, Attributes, EXPIRES_AT, PK, SK, TARGET, VERSION};
-use errors::{build_error, classify, sdk_error, transact_error};
+use errors::{build_error, sdk_error, transact_error};
 
 pub mod client;
 mod codec;
 mod errors;
+mod https;
 mod table;
 
-pub use client::{env_credentials_present, https_client};
+pub use client::{env_credentials_present, https_client, HttpsClient};
 pub use table::{create_table, TABLE_DEFINITION};
 
 /// Keys one BatchGetItem may ask for.
@@ -73,6 +74,9 @@ macro_rules! send {
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
+    /// The client's HTTPS client, when known: [`Self::warm_up`] opens its
+    /// connection ahead.
+    https: Option<HttpsClient>,
     table: String,
     /// `Limit` of each Query page; `None` lets DynamoDB page at 1 MB.
     query_page_limit: Option<i32>,
@@ -82,9 +86,17 @@ impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
+            https: None,
             table: table.into(),
             query_page_limit: None,
         }
+    }
+
+    /// Names `client`'s HTTPS client, so that [`Self::warm_up`] can open its
+    /// connection.
+    pub fn with_https_client(mut self, https: HttpsClient) -> Self {
+        self.https = Some(https);
+        self
     }
 
     /// From the environment as Lambda has it: `TABLE_NAME` (required), and
@@ -93,7 +105,8 @@ impl DynamoStore {
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = crate::state::table_from_env()
             .ok_or_else(|| StoreError::Unavailable("TABLE_NAME is not set".into()))?;
-        Ok(Self::new(client::from_env().await?, table))
+        let (client, https) = client::from_env().await?;
+        Ok(Self::new(client, table).with_https_client(https))
     }
 
     pub fn client(&self) -> &Client {
@@ -111,22 +124,36 @@ impl DynamoStore {
         self
     }
 
-    /// One cheap call (a GetItem of a key that never exists) so that a
-    /// Lambda's init phase opens the connection and does the TLS handshake.
-    /// Errors are logged, not returned: the first request will retry anyway.
+    /// Readies everything a first request needs, so that a Lambda's init
+    /// (on a full core) does it rather than the first request (on a share
+    /// of one): builds a GetItem as the SDK sends it (endpoint, credentials,
+    /// signature), stops it before it is sent, and opens the connection it
+    /// would have used (TCP and the TLS handshake), which the first request
+    /// then uses. Nothing reaches the table. Errors are logged, not
+    /// returned: the first request opens its own connection anyway.
     pub async fn warm_up(&self) {
-        let result = self
+        let stop = client::StopBeforeSending::default();
+        let _stopped = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_attributes(&Key::new("#WARM-UP", "#"))))
-            .projection_expression("#pk")
-            .expression_attribute_names("#pk", PK)
+            .customize()
+            .interceptor(stop.clone())
             .send()
             .await;
-        if let Err(e) = result {
-            let error = classify("GetItem", &e, &[]);
-            tracing::warn!(%error, table = %self.table, "DynamoDB warm-up failed");
+        let Some(https) = &self.https else {
+            return;
+        };
+        let Some(endpoint) = stop.uri() else {
+            tracing::warn!(table = %self.table, "DynamoDB warm-up: no request was built");
+            return;
+        };
+        if let Err(error) = https
+            .open_connection(&endpoint, Some(client::CONNECT_TIMEOUT))
+            .await
+        {
+            tracing::warn!(%error, %endpoint, "DynamoDB warm-up: no connection opened");
         }
     }
 
