@@ -8,8 +8,8 @@
 //!         target/release/examples/init_steps; done
 //!
 //! Prints one JSON line of microseconds per step. Each step is a one-off cost
-//! (the SDK caches the root certificates it loads), so only a fresh process
-//! measures it; `client_new_again` shows what is left once they are cached.
+//! (the SDK caches what it builds for its first client), so only a fresh
+//! process measures it; `client_new_again` shows what is left once cached.
 
 use std::time::Instant;
 
@@ -34,8 +34,9 @@ fn main() {
 
         // As DynamoStore::from_env builds it (which the first request runs).
         let t = Instant::now();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(shared::store::dynamo::https_client());
+        let https = shared::store::dynamo::https_client();
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https.clone());
         if shared::store::dynamo::env_credentials_present() {
             loader = loader.credentials_provider(
                 aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
@@ -55,7 +56,7 @@ fn main() {
 
         if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
             let table = std::env::var("TABLE_NAME").unwrap_or_default();
-            let store = shared::store::DynamoStore::new(client, table);
+            let store = shared::store::DynamoStore::new(client, table).with_https_client(https);
             let t = Instant::now();
             store.warm_up().await;
             steps.push(("warm_up", t.elapsed().as_micros()));
