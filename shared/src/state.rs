@@ -135,10 +135,12 @@ fn warm_up_enabled() -> bool {
 /// than in the first request: `DYNAMODB_WARMUP` set to `false`, `0` or
 /// `off` says no; unset or anything else, yes, at every memory size. Since
 /// the warm-up opens the connection without sending a request it costs init
-/// no store round trip, and it halves the first request's CPU: at 128 MB
-/// the median cold totals of the 20 functions are even (21.0 ms against
-/// 20.5 ms without it), at 512 MB it is ahead (19.1 against 20.0 ms;
-/// `bench/results-128-512.md`).
+/// no store round trip, and it halves the first request's CPU (what the
+/// quota throttles at small sizes and on a busy host) at every size, while
+/// the median cold totals of the 20 functions stay within 1.6 ms of the
+/// lazy client's either way: 21.0 against 20.5 ms at 128 MB, 21.9 against
+/// 20.8 at 256, 19.1 against 20.0 at 512, 20.9 against 19.3 at 1024
+/// (`bench/results-128-512.md`, `bench/results-256-1024.md`).
 pub fn warm_up_by(setting: Option<&str>) -> bool {
     !matches!(setting.map(str::trim), Some("false" | "0" | "off"))
 }
