@@ -15,7 +15,7 @@ use crate::store::StoreError;
 
 /// How long opening a connection may take: DynamoDB's endpoints answer in
 /// milliseconds; a slower connect is a network fault worth retrying.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The operations that write.
 const WRITES: &[&str] = &[
@@ -91,13 +91,13 @@ impl Intercept for ThrottlingWatch {
 /// warm-up runs a request through the SDK up to there (endpoint,
 /// credentials, signature) without sending it.
 #[derive(Debug, Clone, Default)]
-pub struct StopBeforeSending {
+pub(crate) struct StopBeforeSending {
     uri: std::sync::Arc<std::sync::Mutex<Option<http::Uri>>>,
 }
 
 impl StopBeforeSending {
     /// The URI of the request it stopped.
-    pub fn uri(&self) -> Option<http::Uri> {
+    pub(crate) fn uri(&self) -> Option<http::Uri> {
         self.uri.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
