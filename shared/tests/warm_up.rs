@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
 use shared::store::DynamoStore;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// What the loopback endpoint saw.
@@ -21,8 +23,9 @@ struct Seen {
     on_first_connection: AtomicUsize,
 }
 
-/// An HTTP/1.1 endpoint answering every request `{}` (an empty GetItem
-/// result) and keeping its connections alive, as DynamoDB does.
+/// An HTTP/1.1 endpoint (hyper's server) answering every request `{}` (an
+/// empty GetItem result) and keeping its connections alive, as DynamoDB
+/// does.
 async fn endpoint(seen: Arc<Seen>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -31,35 +34,18 @@ async fn endpoint(seen: Arc<Seen>) -> String {
             let (socket, _) = listener.accept().await.unwrap();
             let number = seen.connections.fetch_add(1, Ordering::SeqCst);
             let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut socket = BufReader::new(socket);
-                loop {
-                    let mut length = 0;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if socket.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some((name, value)) = line.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap();
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    socket.read_exact(&mut body).await.unwrap();
-                    seen.requests.fetch_add(1, Ordering::SeqCst);
-                    if number == 0 {
-                        seen.on_first_connection.fetch_add(1, Ordering::SeqCst);
-                    }
-                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n\r\n{}";
-                    socket.write_all(answer.as_bytes()).await.unwrap();
+            let answer = service_fn(move |_request| {
+                seen.requests.fetch_add(1, Ordering::SeqCst);
+                if number == 0 {
+                    seen.on_first_connection.fetch_add(1, Ordering::SeqCst);
+                }
+                async {
+                    hyper::Response::builder()
+                        .header("content-type", "application/x-amz-json-1.0")
+                        .body("{}".to_string())
                 }
             });
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(socket), answer));
         }
     });
     format!("http://{address}")
