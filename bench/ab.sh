@@ -28,6 +28,7 @@ source scripts/venv.sh
 out="$root/target/ab"
 mkdir -p "$out"
 
+git worktree prune  # a worktree whose folder was deleted with target/
 for rev in "$a" "$b"; do
     commit="$(git rev-parse --short "$rev")"
     tree="$out/tree-$commit"
