@@ -91,8 +91,8 @@ pub fn table_from_env() -> Option<String> {
 /// with `seed_json`.
 ///
 /// By default the DynamoDB client is built and its connection opened (TCP
-/// and the TLS handshake, no request sent) during init, side by side, by
-/// [`DynamoStore::from_env_warmed_up`]: Lambda runs init on a full core and
+/// and the TLS handshake, no request sent) during init, by
+/// [`DynamoStore::warm_up`]: Lambda runs init on a full core and
 /// invocations on a share of one in proportion to memory (7% at 128 MB), so
 /// that work costs the first request more than it costs init (`bench/`).
 /// With `DYNAMODB_WARMUP=false` the client is built on the first request
@@ -103,12 +103,12 @@ pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
         let warm_up = warm_up_enabled();
         if warm_up || !region_in_env() {
-            let store = if warm_up {
-                DynamoStore::from_env_warmed_up().await
-            } else {
-                DynamoStore::from_env().await
+            let store = DynamoStore::from_env()
+                .await
+                .map_err(|e| StartupError(e.to_string()))?;
+            if warm_up {
+                store.warm_up().await;
             }
-            .map_err(|e| StartupError(e.to_string()))?;
             return Ok(Store::new(Arc::new(store)));
         }
         Ok(Store::new(Arc::new(LazyStore::new(DynamoStore::from_env))))

@@ -184,12 +184,8 @@ pub fn env_credentials_present() -> bool {
 /// the DynamoDB client itself.
 pub async fn from_env() -> Result<(Client, HttpsClient), StoreError> {
     let https = https_client();
-    Ok((from_env_with(https.clone()).await?, https))
-}
-
-/// [`from_env`] on a given HTTPS client.
-pub(crate) async fn from_env_with(https: HttpsClient) -> Result<Client, StoreError> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https.clone());
     if env_credentials_present() {
         loader = loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
@@ -211,118 +207,12 @@ pub(crate) async fn from_env_with(https: HttpsClient) -> Result<Client, StoreErr
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(ThrottlingWatch)
         .build();
-    Ok(Client::from_conf(dynamo))
-}
-
-/// Where the client will send its requests, as far as `var` (the
-/// environment) tells on its own: `AWS_ENDPOINT_URL_DYNAMODB`, else
-/// `AWS_ENDPOINT_URL`, else the regional endpoint of the `aws` partition
-/// (`https://dynamodb.{region}.amazonaws.com`). `None` where the SDK's rules
-/// would need more than this: FIPS or dual-stack endpoints, an account-based
-/// endpoint, another partition, or no region. A prediction lets the warm-up
-/// open the connection while the client is still being built; the SDK's own
-/// endpoint then confirms it (a wrong one costs a connection, nothing else).
-pub(crate) fn predicted_endpoint(var: impl Fn(&str) -> Option<String>) -> Option<http::Uri> {
-    let set = |name: &str| {
-        var(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let yes = |name: &str| set(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !yes("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-        if let Some(url) = set("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| set("AWS_ENDPOINT_URL")) {
-            return url.parse().ok();
-        }
-    }
-    if yes("AWS_USE_FIPS_ENDPOINT")
-        || yes("AWS_USE_DUALSTACK_ENDPOINT")
-        || set("AWS_ACCOUNT_ID").is_some()
-    {
-        return None;
-    }
-    let region = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION"))?;
-    // The aws partition's regions: two letters, a direction, a number
-    // (eu-west-1, ap-southeast-7); cn-, us-gov- and the isolated ones differ.
-    let parts: Vec<&str> = region.split('-').collect();
-    let aws_partition = matches!(parts.as_slice(), [area, direction, number]
-        if area.len() == 2
-            && *area != "cn"
-            && area.bytes().all(|b| b.is_ascii_lowercase())
-            && direction.bytes().all(|b| b.is_ascii_lowercase())
-            && !direction.is_empty()
-            && !number.is_empty()
-            && number.bytes().all(|b| b.is_ascii_digit()));
-    aws_partition
-        .then(|| {
-            format!("https://dynamodb.{region}.amazonaws.com")
-                .parse()
-                .ok()
-        })
-        .flatten()
+    Ok((Client::from_conf(dynamo), https))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn predicted(vars: &[(&str, &str)]) -> Option<String> {
-        let vars: std::collections::HashMap<&str, &str> = vars.iter().copied().collect();
-        predicted_endpoint(|name| vars.get(name).map(|v| v.to_string())).map(|u| u.to_string())
-    }
-
-    #[test]
-    fn the_endpoint_is_predicted_where_the_environment_alone_decides_it() {
-        let regional = Some("https://dynamodb.eu-west-1.amazonaws.com/".to_string());
-        assert_eq!(predicted(&[("AWS_REGION", "eu-west-1")]), regional);
-        assert_eq!(predicted(&[("AWS_DEFAULT_REGION", "eu-west-1")]), regional);
-        let local = Some("https://localhost:8443/".to_string());
-        for variable in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"] {
-            assert_eq!(
-                predicted(&[
-                    ("AWS_REGION", "eu-west-1"),
-                    (variable, "https://localhost:8443")
-                ]),
-                local
-            );
-        }
-        assert_eq!(
-            predicted(&[
-                ("AWS_ENDPOINT_URL", "https://elsewhere:1"),
-                ("AWS_ENDPOINT_URL_DYNAMODB", "https://localhost:8443"),
-            ]),
-            local,
-            "the service's own variable comes first"
-        );
-        assert_eq!(
-            predicted(&[
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_ENDPOINT_URL_DYNAMODB", "https://localhost:8443"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
-            ]),
-            regional
-        );
-        // Where the SDK's rules need more than the environment: no guess.
-        for unpredicted in [
-            vec![],
-            vec![("AWS_REGION", "cn-north-1")],
-            vec![("AWS_REGION", "us-gov-west-1")],
-            vec![("AWS_REGION", "us-iso-east-1")],
-            vec![
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_USE_FIPS_ENDPOINT", "true"),
-            ],
-            vec![
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_USE_DUALSTACK_ENDPOINT", "true"),
-            ],
-            vec![
-                ("AWS_REGION", "eu-west-1"),
-                ("AWS_ACCOUNT_ID", "123456789012"),
-            ],
-        ] {
-            assert_eq!(predicted(&unpredicted), None, "{unpredicted:?}");
-        }
-    }
 
     #[test]
     fn the_compiled_in_roots_are_five_trust_anchors() {

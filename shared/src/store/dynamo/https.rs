@@ -37,58 +37,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+type TcpConnector = hyper_util::client::legacy::connect::HttpConnector;
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
-
-/// hyper's TCP connector, which can also tell when its connection is made
-/// (`connected`, once): the warm-up runs other work while the TLS handshake
-/// waits on the server, not before the handshake has begun.
-#[derive(Clone)]
-struct TcpConnector {
-    inner: hyper_util::client::legacy::connect::HttpConnector,
-    connected: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
-}
-
-impl TcpConnector {
-    fn new() -> Self {
-        let mut inner = hyper_util::client::legacy::connect::HttpConnector::new();
-        inner.enforce_http(false);
-        inner.set_nodelay(true);
-        Self {
-            inner,
-            connected: Arc::default(),
-        }
-    }
-
-    /// A connector that sends on `connected` when its connection is made.
-    fn telling(connected: tokio::sync::oneshot::Sender<()>) -> Self {
-        Self {
-            connected: Arc::new(Mutex::new(Some(connected))),
-            ..Self::new()
-        }
-    }
-}
-
-impl Service<Uri> for TcpConnector {
-    type Response = TokioIo<TcpStream>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let connecting = self.inner.call(uri);
-        let connected = lock(&self.connected).take();
-        Box::pin(async move {
-            let stream = connecting.await?;
-            if let Some(connected) = connected {
-                let _ = connected.send(());
-            }
-            Ok(stream)
-        })
-    }
-}
 
 /// How long a connection opened ahead waits for a request. Lambda invokes a
 /// function right after its init, so this is rarely reached; an older one
@@ -113,11 +63,6 @@ impl Origin {
     }
 }
 
-/// Whether a connection to `a` can serve requests to `b`.
-pub(crate) fn same_origin(a: &Uri, b: &Uri) -> bool {
-    Origin::of(a) == Origin::of(b)
-}
-
 type OpenedSlot = Arc<Mutex<Option<Opened>>>;
 
 /// A pool's connect and read timeouts.
@@ -133,7 +78,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// share their pools and the connection opened ahead.
 #[derive(Clone)]
 pub struct HttpsClient {
-    tls_config: Arc<rustls::ClientConfig>,
     tls: HttpsConnector<TcpConnector>,
     opened: OpenedSlot,
     /// One pooling client per connect/read timeout pair, as the SDK keeps
@@ -149,18 +93,6 @@ impl fmt::Debug for HttpsClient {
     }
 }
 
-/// TLS (`https`) or not (`http`: a local server) over `tcp`, HTTP/1.1.
-fn https_connector(
-    tls_config: rustls::ClientConfig,
-    tcp: TcpConnector,
-) -> HttpsConnector<TcpConnector> {
-    hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls_config)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp)
-}
-
 impl HttpsClient {
     /// A client trusting `roots`, speaking HTTP/1.1 (DynamoDB's protocol)
     /// over TLS, or in the clear to an `http://` endpoint (a local server).
@@ -171,9 +103,16 @@ impl HttpsClient {
             .expect("ring supports TLS 1.2 and 1.3")
             .with_root_certificates(roots)
             .with_no_client_auth();
+        let mut tcp = TcpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
         Self {
-            tls: https_connector(tls_config.clone(), TcpConnector::new()),
-            tls_config: Arc::new(tls_config),
+            tls,
             opened: Arc::default(),
             pools: Arc::default(),
         }
@@ -187,26 +126,8 @@ impl HttpsClient {
         endpoint: &Uri,
         timeout: Option<Duration>,
     ) -> Result<(), BoxError> {
-        self.open_connection_telling(endpoint, timeout, None).await
-    }
-
-    /// [`Self::open_connection`], sending on `connected` once the TCP
-    /// connection is made (then the TLS handshake begins); dropping it
-    /// unsent if none is.
-    pub(crate) async fn open_connection_telling(
-        &self,
-        endpoint: &Uri,
-        timeout: Option<Duration>,
-        connected: Option<tokio::sync::oneshot::Sender<()>>,
-    ) -> Result<(), BoxError> {
-        let tls = match connected {
-            Some(connected) => {
-                https_connector((*self.tls_config).clone(), TcpConnector::telling(connected))
-            }
-            None => self.tls.clone(),
-        };
         let mut connector = Connector {
-            tls,
+            tls: self.tls.clone(),
             opened: Arc::default(),
             timeout,
         };

@@ -132,86 +132,6 @@ impl DynamoStore {
     /// then uses. Nothing reaches the table. Errors are logged, not
     /// returned: the first request opens its own connection anyway.
     pub async fn warm_up(&self) {
-        if let Some(endpoint) = self.endpoint_of_first_request().await {
-            self.open_connection(&endpoint).await;
-        }
-    }
-
-    /// [`Self::from_env`] and [`Self::warm_up`] at once, as a function's
-    /// init runs them, with the connection's round trips overlapping the
-    /// client's CPU work instead of following it: the connection to the
-    /// endpoint the environment predicts ([`client::predicted_endpoint`])
-    /// starts first; the client is built while DNS resolves (on the
-    /// resolver's thread), and the SDK's pipeline runs while the TLS
-    /// handshake waits on the server. When the SDK's endpoint turns out to
-    /// be another, the connection is opened there afterwards.
-    pub async fn from_env_warmed_up() -> Result<Self, StoreError> {
-        Self::from_env_warmed_up_predicting(client::predicted_endpoint(|name| {
-            std::env::var(name).ok()
-        }))
-        .await
-    }
-
-    /// [`Self::from_env_warmed_up`] with the prediction given (tests give a
-    /// wrong one).
-    #[doc(hidden)]
-    pub async fn from_env_warmed_up_predicting(
-        predicted: Option<http::Uri>,
-    ) -> Result<Self, StoreError> {
-        let table = crate::state::table_from_env()
-            .ok_or_else(|| StoreError::Unavailable("TABLE_NAME is not set".into()))?;
-        let https = client::https_client();
-        let (connected, tcp_connected) = tokio::sync::oneshot::channel();
-        let opening = {
-            let (https, predicted) = (https.clone(), predicted.clone());
-            async move {
-                let endpoint = predicted?;
-                Some(
-                    https
-                        .open_connection_telling(
-                            &endpoint,
-                            Some(client::CONNECT_TIMEOUT),
-                            Some(connected),
-                        )
-                        .await,
-                )
-            }
-        };
-        let building = async {
-            let client = client::from_env_with(https.clone()).await?;
-            let store = Self::new(client, table).with_https_client(https.clone());
-            // Errs at once when no connection is being opened.
-            let _ = tcp_connected.await;
-            let endpoint = store.endpoint_of_first_request().await;
-            Ok::<_, StoreError>((store, endpoint))
-        };
-        // `join` polls `opening` first each time: it has sent its
-        // ClientHello before `building` takes the thread again.
-        let (opened, built) = futures::future::join(opening, building).await;
-        let (store, endpoint) = built?;
-        match (endpoint, predicted, opened) {
-            (Some(endpoint), Some(predicted), Some(opened))
-                if https::same_origin(&endpoint, &predicted) =>
-            {
-                match opened {
-                    Ok(()) => {
-                        tracing::debug!(%endpoint, "connection opened while the client was built")
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, %endpoint, "DynamoDB warm-up: no connection opened")
-                    }
-                }
-            }
-            (Some(endpoint), _, _) => store.open_connection(&endpoint).await,
-            (None, _, _) => {}
-        }
-        Ok(store)
-    }
-
-    /// Runs a GetItem through the SDK up to the wire (endpoint resolution,
-    /// credentials, signature) and stops it there: the code a first request
-    /// runs, run ahead, and the URI it would have been sent to.
-    async fn endpoint_of_first_request(&self) -> Option<http::Uri> {
         let stop = client::StopBeforeSending::default();
         let _stopped = self
             .client
@@ -222,21 +142,15 @@ impl DynamoStore {
             .interceptor(stop.clone())
             .send()
             .await;
-        let endpoint = stop.uri();
-        if endpoint.is_none() {
-            tracing::warn!(table = %self.table, "DynamoDB warm-up: no request was built");
-        }
-        endpoint
-    }
-
-    /// Opens the connection to `endpoint` for the first request there;
-    /// failures are logged.
-    async fn open_connection(&self, endpoint: &http::Uri) {
         let Some(https) = &self.https else {
             return;
         };
+        let Some(endpoint) = stop.uri() else {
+            tracing::warn!(table = %self.table, "DynamoDB warm-up: no request was built");
+            return;
+        };
         if let Err(error) = https
-            .open_connection(endpoint, Some(client::CONNECT_TIMEOUT))
+            .open_connection(&endpoint, Some(client::CONNECT_TIMEOUT))
             .await
         {
             tracing::warn!(%error, %endpoint, "DynamoDB warm-up: no connection opened");
