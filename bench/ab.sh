@@ -11,7 +11,9 @@
 # bench/coldstart.py ROUNDS times (default 6) for each build in turn, 7 cold
 # starts and 3 warm requests each, at MEMORY_MB (default 128), against
 # moto_server behind the TLS front; and prints the medians over every start
-# of each build (bench/ab_summary.py). Needs root (cgroup v1), like
+# of each build (bench/ab_summary.py). AB_STORE_RTT_MS puts a network round
+# trip between the functions and the store (bench/tls_front.py --rtt-ms;
+# default 0, loopback's). Needs root (cgroup v1), like
 # bench/run.sh. 9 min the first time (the dependencies build once, in
 # target/ab), then ~2 min per function and revision and ~2 min of rounds.
 set -euo pipefail
@@ -49,7 +51,8 @@ for round in $(seq "$rounds"); do
         json="$out/$commit-$round.json"
         bash scripts/with-moto.sh python bench/coldstart.py --bin-dir "$out/bin-$commit" \
             --functions "$function" --memory "$memory" --starts 7 --warm 3 \
-            --variants default-builtin --json "$json" >/dev/null
+            --variants default-builtin --store-rtt-ms "${AB_STORE_RTT_MS:-0}" \
+            --json "$json" >/dev/null
         runs+=("$commit=$json")
     done
 done

@@ -560,12 +560,12 @@ class TlsFront:
     """bench/tls_front.py in its own process: TLS with kept-alive connections
     in front of moto_server, logging every call to `log_path`."""
 
-    def __init__(self, upstream: str, directory: Path, log_path: Path):
+    def __init__(self, upstream: str, directory: Path, log_path: Path, rtt_ms: float = 0.0):
         self.log_path = log_path
         log_path.write_text("")
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "bench/tls_front.py"), "--upstream", upstream,
-             "--dir", str(directory), "--log", str(log_path)],
+             "--dir", str(directory), "--log", str(log_path), "--rtt-ms", str(rtt_ms)],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line:
@@ -926,6 +926,9 @@ def main() -> int:
                     help="where to write the results (default target/bench/coldstart.json)")
     ap.add_argument("--discard", type=int, default=1,
                     help="untimed rounds first (page cache, moto), default 1")
+    ap.add_argument("--store-rtt-ms", type=float, default=0.0,
+                    help="a network round trip between the functions and the store "
+                         "(default 0: loopback's); bench/tls_front.py --rtt-ms")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra variable for every binary (experiments), repeatable")
     ap.add_argument("--seed", type=int, default=15, help="shuffle seed of the start order")
@@ -978,7 +981,8 @@ def main() -> int:
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     work = tempfile.TemporaryDirectory(prefix="coldstart-")
-    front = TlsFront(endpoint, Path(work.name) / "tls", args.json.parent / "store-calls.jsonl")
+    front = TlsFront(endpoint, Path(work.name) / "tls", args.json.parent / "store-calls.jsonl",
+                     args.store_rtt_ms)
     try:
         rtt_before = store_round_trip_ms(front, table, region)
         log(f"TLS front on {front.endpoint} (test CA {front.ca}); a GetItem through it "

@@ -15,7 +15,10 @@ opens a new TCP connection for each call, and a DynamoDB client's warm-up
   - forwards each request to moto on a new plain connection and hands the
     answer back without moto's `Connection: close`;
   - optionally logs each call (operation, request and response bodies) as a
-    JSON line, which the bench reads to count request units.
+    JSON line, which the bench reads to count request units;
+  - optionally (`--rtt-ms`) puts a network's round trip between the client
+    and itself: a TCP hop that relays each chunk half the round trip late in
+    each direction, after one round trip for the TCP handshake.
 
     python bench/tls_front.py --upstream http://127.0.0.1:PORT --dir DIR [--log FILE]
         prints one JSON line {"port": ..., "ca": ".../ca.pem"} once it listens,
@@ -188,10 +191,62 @@ class Front:
         }) + "\n")
 
 
+async def delayed_pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                       delay_s: float) -> None:
+    """Copies `reader` to `writer`, each chunk `delay_s` after it arrived (in
+    order, without holding up the chunks behind it): one direction of a
+    link with that one-way latency."""
+    queue: asyncio.Queue = asyncio.Queue()
+
+    async def deliver():
+        loop = asyncio.get_running_loop()
+        while True:
+            due, data = await queue.get()
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    delivering = asyncio.ensure_future(deliver())
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            data = await reader.read(65536)
+            await queue.put((loop.time() + delay_s, data))
+            if not data:
+                break
+    except ConnectionError:
+        await queue.put((loop.time(), b""))
+    await delivering
+
+
 async def serve(front: Front, context: ssl.SSLContext, host: str, port: int,
-                ready) -> None:
-    server = await asyncio.start_server(front.serve_client, host, port, ssl=context)
-    ready(server.sockets[0].getsockname()[1])
+                ready, rtt_ms: float = 0.0) -> None:
+    server = await asyncio.start_server(front.serve_client, host, port if not rtt_ms else 0,
+                                        ssl=context)
+    if rtt_ms:
+        # A plain TCP hop in front with half the round trip each way, so that
+        # the TCP and TLS handshakes and every call pay a network's latency.
+        inner = server.sockets[0].getsockname()[1]
+
+        async def relay(reader, writer):
+            try:
+                up_reader, up_writer = await asyncio.open_connection(host, inner)
+            except OSError:
+                writer.close()
+                return
+            await asyncio.sleep(rtt_ms / 1000)  # the SYN / SYN-ACK round trip
+            await asyncio.gather(delayed_pipe(reader, up_writer, rtt_ms / 2000),
+                                 delayed_pipe(up_reader, writer, rtt_ms / 2000),
+                                 return_exceptions=True)
+
+        outer = await asyncio.start_server(relay, host, port)
+        ready(outer.sockets[0].getsockname()[1])
+    else:
+        ready(server.sockets[0].getsockname()[1])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -280,6 +335,8 @@ def main() -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", type=Path, help="append one JSON line per call here")
+    ap.add_argument("--rtt-ms", type=float, default=0.0,
+                    help="a network round trip to add (default 0: loopback's)")
     ap.add_argument("--check", action="store_true",
                     help="show moto's Connection: close and the front's keep-alive, then exit")
     args = ap.parse_args()
@@ -297,7 +354,7 @@ def main() -> int:
                           * 1000}), flush=True)
 
     asyncio.run(serve(front, server_context(paths["chain"], paths["key"]), args.host,
-                      args.port, ready))
+                      args.port, ready, args.rtt_ms))
     return 0
 
 
