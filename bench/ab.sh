@@ -20,8 +20,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-a="${1:?REV_A}"
-b="${2:?REV_B}"
+a="$(git rev-parse --short "${1:?REV_A}")"
+b="$(git rev-parse --short "${2:?REV_B}")"
 function="${3:-get-non-employee-request}"
 rounds="${4:-6}"
 memory="${5:-128}"
@@ -31,8 +31,7 @@ out="$root/target/ab"
 mkdir -p "$out"
 
 git worktree prune  # a worktree whose folder was deleted with target/
-for rev in "$a" "$b"; do
-    commit="$(git rev-parse --short "$rev")"
+for commit in "$a" "$b"; do
     tree="$out/tree-$commit"
     [ -d "$tree" ] || git worktree add --detach "$tree" "$commit" >/dev/null
     echo "== release build of $function and lambda-floor at $commit"
@@ -42,8 +41,6 @@ for rev in "$a" "$b"; do
     cp "$out/target/release/$function" "$out/target/release/lambda-floor" "$out/bin-$commit/"
 done
 
-a="$(git rev-parse --short "$a")"
-b="$(git rev-parse --short "$b")"
 runs=()
 for round in $(seq "$rounds"); do
     for commit in "$a" "$b"; do
