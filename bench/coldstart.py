@@ -40,7 +40,13 @@ Per start, the harness records:
                   (table restored first when the request wrote; --warm-gap-ms
                   idle before each, so each meets a fresh quota period, as
                   requests spaced in time do), handed out -> response
+  page faults     minor faults (/proc/<pid>/stat) in init, in the first
+                  request and (median) in a warm request
   peak RSS        VmHWM of /proc/<pid>/status before the process is killed
+
+Each binary is read into the page cache just before its start (Lambda
+unpacks the zip onto the environment's disk just before init), so that no
+start pays for reading it from disk: see read_into_page_cache.
 
 One round is every (memory size, binary, variant) once, in a shuffled order,
 so that load drifting on the machine touches all alike; one discarded round
