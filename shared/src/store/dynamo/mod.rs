@@ -22,7 +22,6 @@ pub mod client;
 mod codec;
 mod errors;
 mod https;
-mod rehearsal;
 mod table;
 
 pub use client::{env_credentials_present, https_client, HttpsClient};
@@ -130,19 +129,9 @@ impl DynamoStore {
     /// of one): builds a GetItem as the SDK sends it (endpoint, credentials,
     /// signature), stops it before it is sent, and opens the connection it
     /// would have used (TCP and the TLS handshake), which the first request
-    /// then uses; while the handshake waits on the network, rehearses each
-    /// kind of call against canned answers (`rehearsal`). Nothing reaches
-    /// the table. Errors are logged, not returned: the first request opens
-    /// its own connection anyway.
+    /// then uses. Nothing reaches the table. Errors are logged, not
+    /// returned: the first request opens its own connection anyway.
     pub async fn warm_up(&self) {
-        let (_, rehearsed) = tokio::join!(self.open_connection_ahead(), self.rehearse());
-        if let Err(error) = rehearsed {
-            tracing::warn!(%error, "DynamoDB warm-up: the rehearsal failed");
-        }
-    }
-
-    /// The connection part of [`Self::warm_up`].
-    async fn open_connection_ahead(&self) {
         let stop = client::StopBeforeSending::default();
         let _stopped = self
             .client
