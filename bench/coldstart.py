@@ -581,6 +581,26 @@ def seed_table(local_api: Path, table: str, env: dict) -> None:
 # --- the TLS front ---------------------------------------------------------------
 
 
+# The functions' DynamoDB client gives up on an attempt after this long
+# (shared/src/store/dynamo/mod.rs, ATTEMPT_TIMEOUT) and retries within the
+# request's budget.
+SDK_ATTEMPT_TIMEOUT_MS = 1500
+
+
+def slow_store_calls(calls: list[dict]) -> dict:
+    """The store calls moto_server took longer than the SDK's attempt timeout
+    to answer (the front's log): each one a retried attempt, or a failed
+    request when the slowness outlasted the request's budget."""
+    slow = [c for c in calls if c.get("upstream_ms", 0) > SDK_ATTEMPT_TIMEOUT_MS]
+    return {
+        "over_ms": SDK_ATTEMPT_TIMEOUT_MS,
+        "count": len(slow),
+        "slowest_ms": max((c["upstream_ms"] for c in slow), default=None),
+        "calls": [{"t": c["t"], "operation": c["operation"], "ms": c["upstream_ms"]}
+                  for c in slow[:10]],
+    }
+
+
 class TlsFront:
     """bench/tls_front.py in its own process: TLS with kept-alive connections
     in front of moto_server, logging every call to `log_path`."""
@@ -1110,6 +1130,10 @@ def main() -> int:
                       for s in ss if s.get("log_range")]
             if ranges:
                 units[name] = capacity.request_units(front.calls(*ranges[0]), items)
+        slow = slow_store_calls(front.calls(0, front.log_size()))
+        if slow["count"]:
+            log(f"{slow['count']} store call(s) took moto_server longer than the SDK's "
+                f"{SDK_ATTEMPT_TIMEOUT_MS} ms attempt timeout (slowest {slow['slowest_ms']:.0f} ms)")
     finally:
         front.stop()
         work.cleanup()
@@ -1142,6 +1166,7 @@ def main() -> int:
         "fixtures": {f: fixtures[f] for f in args.functions},
         "zipped_bytes": {name: zipped_size(name, args.lambda_dir) for name in binaries},
         "capacity": units,
+        "slow_store_calls": slow,
         "cells": {},
     }
     for (variant, memory, name), ss in samples.items():

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,51 @@ def warm_median_us(criterion_dir: Path, function: str) -> float | None:
         return json.loads(path.read_text())["median"]["point_estimate"] / 1000.0
     except (OSError, KeyError, ValueError):
         return None
+
+
+def explained(function: str, error: str) -> str:
+    """An error answer shortened to its status and tracking id, with the
+    cause the function logged under that id (its log from the run, in
+    target/bench/coldstart-logs/)."""
+    found = re.search(r'trackingId\W+([0-9a-f]{32})', error)
+    if not found:
+        return error[:240]
+    tracking = found.group(1)
+    head = error.split(":", 2)
+    short = f"{':'.join(head[:2])}, tracking id {tracking}"
+    try:
+        with open(ROOT / "target/bench/coldstart-logs" / f"{function}.log") as log:
+            for line in log:
+                if tracking in line:
+                    record = json.loads(line)
+                    return (f"{short}; the function logged {record.get('status')} after "
+                            f"{record.get('latency_ms', 0):.0f} ms: {record.get('error')}")
+    except (OSError, ValueError):
+        pass
+    return short
+
+
+def failures(cold: dict) -> list[str]:
+    """What failed in the run, and the store calls that were slower than the
+    functions' client waits for an attempt: a failed start is left out of
+    the medians, so the report says what it was."""
+    out = []
+    for variant, by_memory in cold["cells"].items():
+        for memory, by_name in by_memory.items():
+            for name, s in by_name.items():
+                for error in s.get("errors", []):
+                    out.append(f"- {name} ({variant}, {memory} MB): {explained(name, error)}")
+    slow = cold.get("slow_store_calls") or {}
+    if slow.get("count"):
+        out.append(
+            f"- moto_server took longer than the functions' {slow['over_ms']} ms attempt "
+            f"timeout to answer {slow['count']} store call(s), the slowest "
+            f"{slow['slowest_ms']:.0f} ms (`bench/tls_front.py`'s log): each such attempt is "
+            "given up and retried, and the request fails (a 500, a dependency failure) when "
+            "the slowness outlasts its budget.")
+    if not out:
+        return []
+    return ["Failures (left out of the medians):", "", *out, ""]
 
 
 def main() -> int:
@@ -192,6 +238,7 @@ def main() -> int:
                   "warm p99 ms", "peak RSS MB",
                   *(["minor faults: init / 1st / warm"] if faults else []),
                   "failed"], rows) + [""]
+    out += failures(cold)
 
     # 2. The set-ups compared, when the run had several.
     if len(cold["variants"]) > 1:

@@ -119,6 +119,11 @@ def _find(fields: list[tuple[str, str]], name: str) -> str | None:
     return next((v for k, v in fields if k.lower() == name), None)
 
 
+def _operation(fields: list[tuple[str, str]]) -> str:
+    """The DynamoDB operation a request names (its X-Amz-Target)."""
+    return (_find(fields, "x-amz-target") or "").rpartition(".")[2]
+
+
 class Front:
     """The proxy: one asyncio server, counters for the check, an optional log."""
 
@@ -141,15 +146,28 @@ class Front:
                 if (_find(fields, "transfer-encoding") or "").lower() == "chunked":
                     raise ValueError("chunked request bodies are not supported")
                 body = await reader.readexactly(int(_find(fields, "content-length") or 0))
+                began = time.perf_counter()
                 status_line, answer_fields, answer = await self.forward(request_line, fields, body)
+                upstream_ms = (time.perf_counter() - began) * 1000
                 self.requests += 1
+                # Logged before the answer leaves, so that a call is in the
+                # log by the time its caller has the answer.
                 if self.log is not None:
-                    self.write_log(fields, body, status_line, answer)
+                    self.write_log(fields, body, status_line, answer, upstream_ms)
                 out = [status_line.replace("HTTP/1.0", "HTTP/1.1", 1)]
                 out += [f"{k}: {v}" for k, v in answer_fields if k.lower() not in HOP_BY_HOP]
                 out.append(f"Content-Length: {len(answer)}")
-                writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + answer)
-                await writer.drain()
+                try:
+                    writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + answer)
+                    await writer.drain()
+                except ConnectionError:
+                    # The client gave up waiting (the SDK's attempt timeout)
+                    # and closed the connection: an answer too late, not a
+                    # fault of the front.
+                    print(f"tls_front: {_operation(fields)} answered by the store after "
+                          f"{upstream_ms:.0f} ms, when its client had already closed the "
+                          "connection", file=sys.stderr, flush=True)
+                    return
         finally:
             writer.close()
 
@@ -174,18 +192,19 @@ class Front:
             up_writer.close()
         return status_line, answer_fields, answer
 
-    def write_log(self, fields, body: bytes, status_line: str, answer: bytes) -> None:
+    def write_log(self, fields, body: bytes, status_line: str, answer: bytes,
+                  upstream_ms: float) -> None:
         def as_json(data: bytes):
             try:
                 return json.loads(data or b"{}")
             except ValueError:
                 return None
 
-        target = (_find(fields, "x-amz-target") or "").rpartition(".")[2]
         self.log.write(json.dumps({
             "t": time.time(),
-            "operation": target,
+            "operation": _operation(fields),
             "status": int(status_line.split(" ")[1]),
+            "upstream_ms": round(upstream_ms, 2),
             "request": as_json(body),
             "response": as_json(answer),
         }) + "\n")
