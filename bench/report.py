@@ -90,10 +90,10 @@ def warm_median_us(criterion_dir: Path, function: str) -> float | None:
         return None
 
 
-def explained(function: str, error: str) -> str:
+def explained(log_dir: Path, function: str, error: str) -> str:
     """An error answer shortened to its status and tracking id, with the
     cause the function logged under that id (its log from the run, in
-    target/bench/coldstart-logs/)."""
+    `log_dir`, where bench/coldstart.py writes it beside its JSON)."""
     found = re.search(r'trackingId\W+([0-9a-f]{32})', error)
     if not found:
         return error[:240]
@@ -101,7 +101,7 @@ def explained(function: str, error: str) -> str:
     head = error.split(":", 2)
     short = f"{':'.join(head[:2])}, tracking id {tracking}"
     try:
-        with open(ROOT / "target/bench/coldstart-logs" / f"{function}.log") as log:
+        with open(log_dir / f"{function}.log") as log:
             for line in log:
                 if tracking in line:
                     record = json.loads(line)
@@ -112,7 +112,7 @@ def explained(function: str, error: str) -> str:
     return short
 
 
-def failures(cold: dict) -> list[str]:
+def failures(cold: dict, log_dir: Path) -> list[str]:
     """What failed in the run, and the store calls that were slower than the
     functions' client waits for an attempt: a failed start is left out of
     the medians, so the report says what it was."""
@@ -120,8 +120,13 @@ def failures(cold: dict) -> list[str]:
     for variant, by_memory in cold["cells"].items():
         for memory, by_name in by_memory.items():
             for name, s in by_name.items():
+                # The floor runs once per memory size; its cell is copied
+                # into every variant's.
+                if name == FLOOR and variant != cold["variants"][0]:
+                    continue
                 for error in s.get("errors", []):
-                    out.append(f"- {name} ({variant}, {memory} MB): {explained(name, error)}")
+                    out.append(f"- {name} ({variant}, {memory} MB): "
+                               f"{explained(log_dir, name, error)}")
     slow = cold.get("slow_store_calls") or {}
     if slow.get("count"):
         out.append(
@@ -238,7 +243,7 @@ def main() -> int:
                   "warm p99 ms", "peak RSS MB",
                   *(["minor faults: init / 1st / warm"] if faults else []),
                   "failed"], rows) + [""]
-    out += failures(cold)
+    out += failures(cold, args.coldstart.parent / "coldstart-logs")
 
     # 2. The set-ups compared, when the run had several.
     if len(cold["variants"]) > 1:
