@@ -6,7 +6,8 @@
 #   2. the official Python SDK flows (access requests; approvals; non-employee
 #      requests and approvals) against the local API, each on a fresh
 #      in-process store and on a fresh DynamoDB table;
-#   3. the template check (routes, table definition, IAM resources);
+#   3. the template check (routes, table definition, each function's IAM grant
+#      against routes.toml, log groups, timeouts) and its own test;
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
@@ -35,6 +36,7 @@ timed() {
 }
 
 timed "template check" python scripts/check_template.py
+timed "template check catches what it is for" python scripts/check_template_test.py
 
 timed "Rust tests (in-process store and DynamoDB via moto_server)" \
     bash scripts/with-moto.sh cargo test --workspace --locked
