@@ -2,13 +2,17 @@
 # prints this machine's IPv4 address on Docker's default bridge network, where
 # a server must listen for both this machine and the containers to reach it.
 #
-#   1. the bridge network's IPAM gateway (`docker network inspect bridge`),
-#      asked again every DOCKER_BRIDGE_POLL_SECS (default 0.5) for up to
-#      DOCKER_BRIDGE_WAIT_SECS (default 30) while Docker has none to give: a
-#      daemon that has just started may not have set the network up yet;
-#   2. otherwise the IPv4 address of the bridge's interface, docker0 (`ip`);
-#   3. otherwise it fails (status 1), printing on stderr what Docker answered
-#      (its error, or the network's IPAM configuration) and what `ip` said.
+#   1. the bridge network's IPAM gateway (`docker network inspect bridge`);
+#   2. otherwise the IPv4 address of the bridge's interface, docker0 (`ip`),
+#      which is that gateway: on a daemon's first start (no docker0 yet, no
+#      network state in /var/lib/docker) Docker leaves the gateway out of the
+#      network's IPAM configuration until it is restarted
+#      (https://github.com/moby/moby/issues/26799);
+#   3. while neither is there (a daemon still setting the network up), both
+#      are asked again every DOCKER_BRIDGE_POLL_SECS (default 0.5) for up to
+#      DOCKER_BRIDGE_WAIT_SECS (default 30); then it fails (status 1),
+#      printing on stderr what Docker answered (its error, or the network's
+#      IPAM gateways) and what `ip` said.
 #
 # Safe under `set -euo pipefail`. scripts/docker_bridge_test.sh exercises each
 # path with stand-in `docker` and `ip` commands.
@@ -28,7 +32,8 @@ _first_ipv4() {
 
 docker_bridge_address() {
     local wait_secs="${DOCKER_BRIDGE_WAIT_SECS:-30}" poll="${DOCKER_BRIDGE_POLL_SECS:-0.5}"
-    local deadline=$((SECONDS + wait_secs)) docker_out="" docker_status=0 address=""
+    local deadline=$((SECONDS + wait_secs)) address=""
+    local docker_out="" docker_status=0 ip_out="" ip_status=0
     while :; do
         docker_status=0
         # One gateway per line: a bridge with IPv6 has two configurations.
@@ -38,32 +43,33 @@ docker_bridge_address() {
             printf '%s\n' "$address"
             return 0
         fi
+        if ! command -v ip >/dev/null 2>&1; then
+            ip_status=127
+            ip_out="no ip command (Debian: apt-get install iproute2)"
+        else
+            ip_status=0
+            ip_out="$(ip -4 -o addr show dev docker0 2>&1)" || ip_status=$?
+            # `3: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0 ...`
+            if [ "$ip_status" -eq 0 ] &&
+                address="$(awk '{for (i = 1; i < NF; i++) if ($i == "inet") {split($(i + 1), a, "/"); print a[1]}}' \
+                    <<<"$ip_out" | _first_ipv4)"; then
+                echo "docker_bridge_address: Docker names no gateway for the bridge network" \
+                    "(a daemon's first start leaves it out: https://github.com/moby/moby/issues/26799);" \
+                    "using the docker0 interface's address, $address" >&2
+                printf '%s\n' "$address"
+                return 0
+            fi
+        fi
         [ "$SECONDS" -lt "$deadline" ] || break
         sleep "$poll"
     done
 
-    local ip_out="" ip_status=0
-    if command -v ip >/dev/null 2>&1; then
-        ip_out="$(ip -4 -o addr show dev docker0 2>&1)" || ip_status=$?
-        # `3: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0 ...`
-        if [ "$ip_status" -eq 0 ] &&
-            address="$(awk '{for (i = 1; i < NF; i++) if ($i == "inet") {split($(i + 1), a, "/"); print a[1]}}' \
-                <<<"$ip_out" | _first_ipv4)"; then
-            echo "docker_bridge_address: Docker gave no bridge gateway within ${wait_secs} s; using docker0's address $address" >&2
-            printf '%s\n' "$address"
-            return 0
-        fi
-    else
-        ip_status=127
-        ip_out="no ip command (Debian: apt-get install iproute2)"
-    fi
-
     {
-        echo "docker_bridge_address: no Docker bridge address to serve on."
+        echo "docker_bridge_address: no Docker bridge address to serve on within ${wait_secs} s."
         if [ "$docker_status" -ne 0 ]; then
-            echo "  docker network inspect bridge failed (exit $docker_status), after ${wait_secs} s of retries:"
+            echo "  docker network inspect bridge failed (exit $docker_status):"
         else
-            echo "  docker network inspect bridge gave no IPv4 gateway within ${wait_secs} s; its IPAM gateways:"
+            echo "  docker network inspect bridge named no IPv4 gateway; its IPAM gateways:"
         fi
         printf '%s\n' "${docker_out:-(nothing)}" | sed 's/^/    /'
         echo "  ip -4 addr show dev docker0 (exit $ip_status):"

@@ -15,6 +15,7 @@ fake="$(mktemp -d)"
 trap 'rm -rf "$fake"' EXIT
 mkdir -p "$fake/bin"
 
+# ip: FAKE_IP says whether docker0 exists; calls counted in $fake/ip-calls.
 # docker: FAKE_DOCKER says how it answers `network inspect bridge`; each call
 # is counted in $fake/docker-calls.
 cat >"$fake/bin/docker" <<'EOF'
@@ -33,9 +34,13 @@ EOF
 # ip: FAKE_IP says whether docker0 exists.
 cat >"$fake/bin/ip" <<'EOF'
 #!/usr/bin/env bash
+calls=$(( $(cat "$FAKE_DIR/ip-calls" 2>/dev/null || echo 0) + 1 ))
+echo "$calls" >"$FAKE_DIR/ip-calls"
 [ "$*" = "-4 -o addr show dev docker0" ] || { echo "unexpected: ip $*" >&2; exit 2; }
+docker0='3: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\       valid_lft forever preferred_lft forever'
 case "$FAKE_IP" in
-    docker0) echo '3: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\       valid_lft forever preferred_lft forever' ;;
+    docker0) echo "$docker0" ;;
+    late) if [ "$calls" -ge 3 ]; then echo "$docker0"; else echo 'Device "docker0" does not exist.' >&2; exit 1; fi ;;
     absent) echo 'Device "docker0" does not exist.' >&2; exit 1 ;;
 esac
 EOF
@@ -52,7 +57,7 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 # run NAME DOCKER IP [PATH]: sets $out, $err, $status, $calls.
 run() {
     local name="$1"
-    rm -f "$fake/docker-calls"
+    rm -f "$fake/docker-calls" "$fake/ip-calls"
     status=0
     out="$(FAKE_DOCKER="$2" FAKE_IP="$3" PATH="${4:-$fake/bin:$PATH}" \
         docker_bridge_address 2>"$fake/err")" || status=$?
@@ -70,10 +75,12 @@ run "a gateway after two empty answers" late absent
 run "a dual-stack bridge" dual-stack absent
 [ "$status" -eq 0 ] && [ "$out" = 172.18.0.1 ] || fail "dual stack: $out / $err"
 
-run "no gateway: docker0's address" no-gateway docker0
-[ "$status" -eq 0 ] && [ "$out" = 172.17.0.1 ] || fail "docker0 fallback: $out / $err"
-[ "$calls" -gt 3 ] || fail "docker0 fallback came before the wait ($calls calls)"
-grep -q "using docker0's address 172.17.0.1" <<<"$err" || fail "the fallback is not reported: $err"
+run "no gateway (a daemon's first start): docker0's address" no-gateway docker0
+[ "$status" -eq 0 ] && [ "$out" = 172.17.0.1 ] && [ "$calls" -eq 1 ] || fail "docker0 fallback: $out / $err"
+grep -q "using the docker0 interface's address, 172.17.0.1" <<<"$err" || fail "the fallback is not reported: $err"
+
+run "no gateway, docker0 only after two tries" no-gateway late
+[ "$status" -eq 0 ] && [ "$out" = 172.17.0.1 ] && [ "$calls" -eq 3 ] || fail "late docker0: $out / $err ($calls calls)"
 
 run "Docker down and no docker0: Docker's error" down absent
 [ "$status" -eq 1 ] && [ -z "$out" ] || fail "both failing: status $status, '$out'"
@@ -84,7 +91,7 @@ grep -q "(exit 1)" <<<"$err" || fail "Docker's exit status is not shown: $err"
 run "no gateway and no ip command" no-gateway docker0 "$fake/no-ip"
 [ "$status" -eq 1 ] || fail "without ip: status $status, '$out'"
 grep -q "no ip command" <<<"$err" || fail "the missing ip command is not named: $err"
-grep -q "gave no IPv4 gateway" <<<"$err" || fail "the empty gateway is not explained: $err"
+grep -q "named no IPv4 gateway" <<<"$err" || fail "the empty gateway is not explained: $err"
 
 if [ "$failures" -ne 0 ]; then
     echo "docker_bridge_test: $failures failure(s)" >&2

@@ -40,8 +40,9 @@
 # 5. start-api: moto_server (scripts/with-moto.sh) listening on the Docker
 #    bridge's address on this machine, so that both this machine and the
 #    containers reach it (scripts/docker_bridge.sh: the bridge network's
-#    gateway, waited for up to 30 s, else the docker0 interface's address,
-#    else Docker's own error); the table created and seeded by the local API
+#    gateway, else the docker0 interface's address, which a daemon's first
+#    start leaves as the only source; waited for up to 30 s, then Docker's
+#    own error); the table created and seeded by the local API
 #    (scripts/local_api.sh, --init-table), whose /oauth/token also issues the
 #    tokens; `sam local start-api --env-vars` pointing the functions at that
 #    table; then tests/sdk/sdk_flow.py against the SAM API, with its tokens
@@ -338,8 +339,7 @@ PY
 # 5. sam local start-api on DynamoDB, and the Python SDK flow through it.
 run_start_api() {
     local gateway
-    # The bridge's gateway (waiting for a daemon that has just started to
-    # set it up), else docker0's address; else Docker's own error.
+    # The bridge's gateway, else docker0's address; else Docker's own error.
     if ! gateway="$(docker_bridge_address)"; then
         echo "sam_local_test: no Docker bridge address to serve DynamoDB on (see above)" >&2
         exit 1
