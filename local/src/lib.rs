@@ -29,6 +29,12 @@ pub struct Route {
     pub versions: Vec<String>,
     /// Fixtures the tests of the real binaries invoke; the first a success.
     pub smoke: Vec<String>,
+    /// The DynamoDB IAM actions its code calls (`GetItem`, ...), which the
+    /// template grants it and nothing more.
+    pub dynamodb_actions: Vec<String>,
+    /// The table's indexes it queries (`GSI1`, ...), whose ARNs the
+    /// template grants it.
+    pub dynamodb_indexes: Vec<String>,
 }
 
 impl Route {
