@@ -5,7 +5,11 @@
 #   1. every Rust test, each store rule on the in-process store AND DynamoDB;
 #   2. the official Python SDK flows (access requests; approvals; non-employee
 #      requests and approvals) against the local API, each on a fresh
-#      in-process store and on a fresh DynamoDB table;
+#      in-process store and on a fresh DynamoDB table, every response
+#      validated against the official OpenAPI fragments (openapi/);
+#   2b. the responses against those fragments: every expected response under
+#      events/, and a short schemathesis run over every operation, v3 and beta
+#      (scripts/spec_test.sh);
 #   3. the template check (routes, table definition, each function's IAM grant
 #      against routes.toml, log groups, timeouts) and its own test;
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
@@ -53,6 +57,9 @@ for flow in sdk_flow approvals_flow non_employee_flow; do
         bash scripts/with-moto.sh env TABLE_NAME="$flow-$$" JWT_HS256_SECRET=sdk-e2e-secret \
         bash scripts/local_api.sh sh -c "python tests/sdk/$flow.py --base-url \"\$BASE_URL\""
 done
+
+timed "responses against the official OpenAPI fragments (event fixtures; schemathesis, short)" \
+    bash scripts/spec_test.sh short
 
 timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
     bash scripts/emulator_test.sh
