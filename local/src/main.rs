@@ -37,7 +37,7 @@ use shared::error::ApiError;
 use shared::http::{locale_origin, new_tracking_id, ApiResponse};
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::state::{
-    authenticator_from_env, has_key, store_from_env, table_from_env, AppState, LOCAL_HS256_SECRET,
+    authenticator_from_env, has_key, table_from_env, table_store_from_env, AppState, LOCAL_HS256_SECRET,
 };
 use shared::store::DynamoStore;
 
@@ -112,7 +112,8 @@ async fn run(options: Options) -> Result<(), String> {
         }
         None => DEMO_SEED.to_string(),
     };
-    let seed = SeedFile::from_json(&seed_json).map_err(|e| e.to_string())?;
+    let mut seed = SeedFile::from_json(&seed_json).map_err(|e| e.to_string())?;
+    drop(seed_json);
     // Verifies as the functions do; refuses to start on a table without a key.
     let auth = authenticator_from_env().map_err(|e| e.to_string())?;
     let issuer = token_secret(&AuthConfig::from_env()).map(|s| TokenIssuer::hs256(&s));
@@ -127,9 +128,18 @@ async fn run(options: Options) -> Result<(), String> {
             seed.load_into(&store).await.map_err(|e| e.to_string())?;
         }
     }
-    let store = store_from_env(&seed_json)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = match table_from_env() {
+        Some(_) => table_store_from_env().await.map_err(|e| e.to_string())?,
+        None => {
+            let store = shared::store::Store::memory();
+            seed.load_moving_requests(&store)
+                .await
+                .map_err(|e| e.to_string())?;
+            // What the seed was read from is freed: give it back.
+            shared::heap::release_free_memory();
+            store
+        }
+    };
     let app = AppState::new(store, Arc::new(auth))
         .with_request_budget(std::time::Duration::from_millis(options.request_budget_ms));
     let local = Local {

@@ -143,3 +143,96 @@ impl History {
         }
     }
 }
+
+/// The list endpoints, as their domain functions answer them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Status,
+    PendingApprovals,
+    CompletedApprovals,
+    ApprovalSummary,
+    NonEmployeeRequests,
+    NonEmployeeApprovals,
+    NonEmployeeRequestSummary,
+    NonEmployeeApprovalSummary,
+}
+
+/// One list call as a caller makes it, without HTTP: for the tests and
+/// benchmarks that measure what a list costs.
+#[derive(Debug, Clone)]
+pub struct ListCall {
+    pub list: List,
+    pub caller: crate::auth::Principal,
+    /// The query string parameters (the summaries of non-employee requests
+    /// and approvals take `requested-for` as their path parameter).
+    pub params: Vec<(String, String)>,
+}
+
+impl ListCall {
+    pub fn new(list: List, caller: &crate::auth::Principal, params: &[(&str, &str)]) -> Self {
+        Self {
+            list,
+            caller: caller.clone(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Makes the call: the rows it answered (1 for a summary).
+    pub async fn call(&self, store: &crate::store::Store) -> Result<usize, crate::error::ApiError> {
+        use crate::domain::access_requests::status;
+        use crate::domain::approvals::{lists, ApiVersion};
+        use crate::domain::non_employee::{approvals, requests};
+        let mut params: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (k, v) in &self.params {
+            params.entry(k.clone()).or_default().push(v.clone());
+        }
+        let who = &self.caller;
+        let requested_for = || {
+            self.params
+                .iter()
+                .find(|(k, _)| k == "requested-for")
+                .map_or("me", |(_, v)| v.as_str())
+        };
+        Ok(match self.list {
+            List::Status => {
+                let q = status::parse_query(&params)?;
+                status::list(store, who, &q).await?.items.len()
+            }
+            List::PendingApprovals => {
+                let q = lists::parse_list(&params, lists::pending_filters(ApiVersion::V3))?;
+                lists::pending(store, who, &q, ApiVersion::V3)
+                    .await?
+                    .items
+                    .len()
+            }
+            List::CompletedApprovals => {
+                let q = lists::parse_list(&params, &lists::COMPLETED_FILTERS)?;
+                lists::completed(store, who, &q).await?.items.len()
+            }
+            List::ApprovalSummary => {
+                let q = lists::parse_summary(&params)?;
+                lists::summary(store, who, &q).await?;
+                1
+            }
+            List::NonEmployeeRequests => {
+                let q = requests::parse_list(&params)?;
+                requests::list(store, who, &q).await?.items.len()
+            }
+            List::NonEmployeeApprovals => {
+                let q = approvals::parse_list(&params)?;
+                approvals::list(store, who, &q).await?.items.len()
+            }
+            List::NonEmployeeRequestSummary => {
+                requests::summary(store, who, requested_for()).await?;
+                1
+            }
+            List::NonEmployeeApprovalSummary => {
+                approvals::summary(store, who, requested_for()).await?;
+                1
+            }
+        })
+    }
+}

@@ -159,7 +159,7 @@ pub fn armed_write(now: chrono::DateTime<chrono::Utc>) -> Option<Write> {
             body,
             created: now,
         };
-        let item = Item::new(s.request.key.clone(), Record::Idempotency(record))
+        let item = Item::new(s.request.key.clone(), Record::Idempotency(Box::new(record)))
             .expiring((now + TTL).timestamp());
         Some(Write::put_if(
             item,

@@ -214,6 +214,20 @@ impl SeedFile {
         }
         Ok(())
     }
+
+    /// [`SeedFile::load_into`] for a seed read only to be loaded: its
+    /// access requests (a seed's bulk) move into the store instead of
+    /// being copied, and what it keeps is what a server needs of it after
+    /// (tenants, directory, OAuth clients).
+    pub async fn load_moving_requests(&mut self, store: &Store) -> Result<(), SeedError> {
+        for tenant in &mut self.tenants {
+            let requests = std::mem::take(&mut tenant.access_requests);
+            let mut records = tenant.resolve()?;
+            records.access_requests = requests;
+            store.load_tenant(&tenant.tenant_id, &records).await?;
+        }
+        Ok(())
+    }
 }
 
 impl SeedTenant {

@@ -113,23 +113,29 @@ pub fn table_from_env() -> Option<String> {
 /// profile is found and a missing one stops the start.
 pub async fn store_from_env(seed_json: &str) -> Result<Store, StartupError> {
     if table_from_env().is_some() {
-        let warm_up = warm_up_enabled();
-        if warm_up || !region_in_env() {
-            let store = DynamoStore::from_env()
-                .await
-                .map_err(|e| StartupError(e.to_string()))?;
-            if warm_up {
-                store.warm_up().await;
-            }
-            return Ok(Store::new(Arc::new(store)));
-        }
-        Ok(Store::new(Arc::new(LazyStore::new(DynamoStore::from_env))))
+        table_store_from_env().await
     } else {
         tracing::info!("TABLE_NAME is not set: serving the in-process store with the seed data");
         memory_store(seed_json)
             .await
             .map_err(|e| StartupError(e.to_string()))
     }
+}
+
+/// The DynamoDB store of `TABLE_NAME`, its connection opened now unless
+/// `DYNAMODB_WARMUP` says otherwise (see [`warm_up_by`]).
+pub async fn table_store_from_env() -> Result<Store, StartupError> {
+    let warm_up = warm_up_enabled();
+    if warm_up || !region_in_env() {
+        let store = DynamoStore::from_env()
+            .await
+            .map_err(|e| StartupError(e.to_string()))?;
+        if warm_up {
+            store.warm_up().await;
+        }
+        return Ok(Store::new(Arc::new(store)));
+    }
+    Ok(Store::new(Arc::new(LazyStore::new(DynamoStore::from_env))))
 }
 
 /// An in-process store loaded with a seed.

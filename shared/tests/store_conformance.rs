@@ -400,7 +400,7 @@ fn pointer_item(pk: &str, sk: &str, target: &str) -> Item {
 fn item_keys(items: &[Item]) -> Vec<(String, String)> {
     items
         .iter()
-        .map(|i| (i.key.pk.clone(), i.key.sk.clone()))
+        .map(|i| (i.key.pk.to_string(), i.key.sk.to_string()))
         .collect()
 }
 
@@ -633,7 +633,12 @@ async fn items_query_pages_follow_bounds_direction_and_cursor(store: &Store) {
         )
         .await
         .unwrap();
-    let sks = |items: &[Item]| items.iter().map(|i| i.key.sk.clone()).collect::<Vec<_>>();
+    let sks = |items: &[Item]| {
+        items
+            .iter()
+            .map(|i| i.key.sk.to_string())
+            .collect::<Vec<_>>()
+    };
     let in_range = Query::table("T#p#P").between(Some("k#03".into()), Some("k#20".into()));
     // Ascending, descending, in pages of any size: the same items, in order,
     // each read once.
@@ -691,7 +696,12 @@ async fn items_index_pages_follow_bounds_direction_and_cursor(store: &Store) {
         })
         .collect();
     backend.load(items).await.unwrap();
-    let pks = |items: &[Item]| items.iter().map(|i| i.key.pk.clone()).collect::<Vec<_>>();
+    let pks = |items: &[Item]| {
+        items
+            .iter()
+            .map(|i| i.key.pk.to_string())
+            .collect::<Vec<_>>()
+    };
     let query =
         Query::index(Index::Gsi1, "T#x#LIST").between(Some("t#02".into()), Some("t#07".into()));
     let expected: Vec<String> = (4..16).map(|i| format!("T#x#{i:02}")).collect();
@@ -705,7 +715,7 @@ async fn items_index_pages_follow_bounds_direction_and_cursor(store: &Store) {
         // Descending: sort keys descend; ties keep one order (the primary key's).
         let sort_keys: Vec<String> = found
             .iter()
-            .map(|i| i.index_key(Index::Gsi1).unwrap().sk.clone())
+            .map(|i| i.index_key(Index::Gsi1).unwrap().sk.to_string())
             .collect();
         let mut sorted_desc = sort_keys.clone();
         sorted_desc.sort_by(|a, b| b.cmp(a));
@@ -2828,7 +2838,7 @@ async fn approvals_follow_their_request(store: &Store) {
         .read_approval(ACME, &id, &["gina".into()])
         .await
         .unwrap();
-    assert_eq!(read.approval.as_ref().map(|a| &a.request), Some(&r));
+    assert_eq!(read.approval.as_ref().map(|a| a.request.as_ref()), Some(&r));
     for member in ["gina", "gus"] {
         assert_eq!(
             list(Some(member), ApprovalList::Pending).await,
@@ -2866,7 +2876,10 @@ async fn approvals_follow_their_request(store: &Store) {
         vec![(false, id.clone())]
     );
     let read = store.read_approval(ACME, &id, &[]).await.unwrap();
-    assert_eq!(read.approval.map(|a| a.request), Some(after.clone()));
+    assert_eq!(
+        read.approval.map(|a| AccessRequestRecord::clone(&a.request)),
+        Some(after.clone())
+    );
 
     // The same change again conflicts and writes nothing.
     assert!(is_conflict(

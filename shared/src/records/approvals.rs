@@ -18,7 +18,8 @@ use crate::models::{AccessRequestType, ClientMetadata};
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalItemRecord {
     pub approval_id: String,
-    pub request: AccessRequestRecord,
+    /// Shared with the request's own item written in the same change.
+    pub request: std::sync::Arc<AccessRequestRecord>,
 }
 
 impl ApprovalItemRecord {

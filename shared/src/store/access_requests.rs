@@ -12,11 +12,12 @@ use super::scan::{Rows, Scan, MAX_SCAN_PAGE};
 use super::{keys, RequestIndex, Store, StoreError};
 use crate::records::{AccessRequestRecord, EventRecord, PendingClaim, PointerRecord};
 
-pub(super) fn request_item(tenant: &str, record: &AccessRequestRecord) -> Item {
-    let sort = keys::chronological(&record.created, &record.id);
+pub(super) fn request_item(tenant: &str, record: &Arc<AccessRequestRecord>) -> Item {
+    // One copy of the sort key, for the three indexes.
+    let sort: Arc<str> = keys::chronological(&record.created, &record.id).into();
     Item::new(
         keys::request(tenant, &record.id),
-        Record::AccessRequest(Arc::new(record.clone())),
+        Record::AccessRequest(Arc::clone(record)),
     )
     .indexed(
         Index::Gsi1,
@@ -327,7 +328,7 @@ impl Store {
             )));
         };
         let mut writes = vec![Write::put_if(
-            request_item(tenant, record),
+            request_item(tenant, &Arc::new(record.clone())),
             Condition::Version(previous),
         )];
         writes.extend(event.map(|e| Write::put(event_item(tenant, e))));

@@ -23,6 +23,7 @@
 //! submission checks against the transaction limit up front.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -97,14 +98,19 @@ pub struct ListedApproval {
 /// (GSI3) in its shard of the tenant's approvals, by when it was reached; a
 /// decided one also (GSI1) in its shard of the tenant's decisions, by when
 /// it was decided. ORG_ADMIN's lists read them.
-fn approval_item(tenant: &str, request: &AccessRequestRecord, item: usize, step: usize) -> Item {
+fn approval_item(
+    tenant: &str,
+    request: &Arc<AccessRequestRecord>,
+    item: usize,
+    step: usize,
+) -> Item {
     let approval = &request.items[item].approvals[step];
     let shard = keys::shard(&request.id);
     let mut own = Item::new(
         keys::approval(tenant, &approval.approval_id),
         Record::Approval(ApprovalItemRecord {
             approval_id: approval.approval_id.clone(),
-            request: request.clone(),
+            request: Arc::clone(request),
         }),
     );
     let reached = approval.created_or(request.created);
@@ -194,7 +200,7 @@ fn entry_items(tenant: &str, request: &AccessRequestRecord, item: usize, step: u
     if approval.is_decided() {
         positions.push((keys::DECISIONS, decided_at(request, approval)));
     }
-    let entry = ApprovalEntryRecord::of(request, item, step);
+    let entry = Arc::new(ApprovalEntryRecord::of(request, item, step));
     let mut items = Vec::new();
     for owner in listed_for(approval) {
         for (prefix, at) in &positions {
@@ -227,7 +233,9 @@ pub(super) fn request_change(
         None => Condition::Absent,
         Some(b) => Condition::Version(b.version),
     };
-    let mut writes = vec![Write::put_if(request_item(tenant, after), condition)];
+    // One copy of the record, shared by its own item and its approvals'.
+    let shared = Arc::new(after.clone());
+    let mut writes = vec![Write::put_if(request_item(tenant, &shared), condition)];
     let known: HashSet<String> = before
         .map(|b| b.assignees().into_iter().collect())
         .unwrap_or_default();
@@ -247,7 +255,7 @@ pub(super) fn request_change(
                 Some((b, bi, bj)) if was_pending == Some(true) => entry_items(tenant, b, bi, bj),
                 _ => Vec::new(),
             };
-            let own = approval_item(tenant, after, i, j);
+            let own = approval_item(tenant, &shared, i, j);
             match (was_pending, approval.is_pending()) {
                 // Ended before this change: it stays as it was.
                 (Some(false), false) => continue,
@@ -402,7 +410,7 @@ impl Store {
             match item.record {
                 Record::Approval(a) if item.key == approval_key => read.approval = Some(a),
                 Record::Identity(i) => {
-                    read.identities.insert(i.id.clone(), i);
+                    read.identities.insert(i.id.clone(), *i);
                 }
                 other => {
                     return Err(StoreError::Corrupt(format!(
@@ -487,7 +495,7 @@ impl Store {
 fn entry_of(item: Item) -> Result<ApprovalEntryRecord, StoreError> {
     let pk = item.key.pk.clone();
     match item.record {
-        Record::ApprovalEntry(e) => Ok(e),
+        Record::ApprovalEntry(e) => Ok(Arc::unwrap_or_clone(e)),
         Record::Approval(a) => match a.request.find_approval(&a.approval_id) {
             Some((i, j)) => Ok(ApprovalEntryRecord::of(&a.request, i, j)),
             None => Err(StoreError::Corrupt(format!(

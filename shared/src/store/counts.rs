@@ -130,7 +130,7 @@ pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
     if r.requester.id == r.requested_for.id {
         status_rows(keys::identity_counts(tenant, &r.requested_for.id), SELF);
     }
-    let shard = keys::tenant_counts(tenant, keys::shard(&r.id));
+    let shard = keys::tenant_counts(tenant, keys::count_shard(&r.id));
     status_rows(shard.clone(), ITEMS);
     for approval in r.items.iter().flat_map(|i| &i.approvals) {
         let Some(count) = approval_count(approval) else {
@@ -184,9 +184,9 @@ impl CountsRead {
         self.get(&keys::identity_counts(tenant, identity), name)
     }
 
-    /// The count `name` summed over a tenant's shards.
+    /// The count `name` summed over a tenant's counter shards.
     pub fn tenant(&self, tenant: &str, name: &str) -> i64 {
-        keys::shards()
+        keys::count_shards()
             .map(|s| self.get(&keys::tenant_counts(tenant, s), name))
             .sum()
     }
@@ -214,7 +214,7 @@ impl Store {
                     batch.want(key.clone(), key, true)
                 }
                 CountScope::Tenant => {
-                    for s in keys::shards() {
+                    for s in keys::count_shards() {
                         let key = keys::tenant_counts(tenant, s);
                         batch.want(key.clone(), key, true)
                     }

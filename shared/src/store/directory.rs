@@ -46,10 +46,10 @@ impl Store {
             let kind = item.record.kind();
             match (what, item.record) {
                 (Wanted::Identity(id), Record::Identity(r)) => {
-                    result.identities.insert(id, r);
+                    result.identities.insert(id, *r);
                 }
                 (Wanted::Item(t, id), Record::CatalogItem(r)) => {
-                    result.items.insert((t, id), r);
+                    result.items.insert((t, id), *r);
                 }
                 (Wanted::Claim(key), Record::Pointer(p)) => {
                     result.pending.insert(key, p.target);
@@ -75,13 +75,13 @@ impl Store {
         for i in &records.identities {
             items.push(Item::new(
                 keys::identity(tenant, &i.id),
-                Record::Identity(i.clone()),
+                Record::Identity(Box::new(i.clone())),
             ));
         }
         for c in &records.catalog {
             items.push(Item::new(
                 keys::catalog(tenant, c.item_type, &c.id),
-                Record::CatalogItem(c.clone()),
+                Record::CatalogItem(Box::new(c.clone())),
             ));
         }
         for s in &records.non_employee_sources {

@@ -6,7 +6,10 @@ use super::{keys, Store, StoreError};
 use crate::records::EventRecord;
 
 pub(super) fn event_item(tenant: &str, event: &EventRecord) -> Item {
-    Item::new(keys::event(tenant, event), Record::Event(event.clone()))
+    Item::new(
+        keys::event(tenant, event),
+        Record::Event(Box::new(event.clone())),
+    )
 }
 
 impl Store {
@@ -29,7 +32,7 @@ impl Store {
             .flatten()
             .map(|i| {
                 i.into_record(|r| match r {
-                    Record::Event(e) => Some(e),
+                    Record::Event(e) => Some(*e),
                     _ => None,
                 })
             })

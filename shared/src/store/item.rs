@@ -47,15 +47,17 @@ impl Index {
     }
 }
 
-/// A primary key: partition and sort key.
+/// A primary key: partition and sort key. Its strings are shared, not
+/// copied, by the items, indexes and lists that name them (the in-process
+/// store keeps one copy of each).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
-    pub pk: String,
-    pub sk: String,
+    pub pk: Arc<str>,
+    pub sk: Arc<str>,
 }
 
 impl Key {
-    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+    pub fn new(pk: impl Into<Arc<str>>, sk: impl Into<Arc<str>>) -> Self {
         Self {
             pk: pk.into(),
             sk: sk.into(),
@@ -67,25 +69,30 @@ impl Key {
 /// the variant's name (`Record::kind`) beside its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Identity(IdentityRecord),
-    CatalogItem(CatalogItemRecord),
+    // Boxed or shared, every variant: an item's record is one pointer wide,
+    // which keeps the in-process store's items small.
+    Identity(Box<IdentityRecord>),
+    CatalogItem(Box<CatalogItemRecord>),
     /// Shared: a list of requests hands out the stored records (the
     /// in-process store) without copying each one.
     AccessRequest(Arc<AccessRequestRecord>),
-    NonEmployeeRequest(NonEmployeeRequestRecord),
-    NonEmployeeSource(NonEmployeeSourceRecord),
-    /// An entry of an identity's non-employee approvals list.
-    NonEmployeeApproval(NonEmployeeApprovalViewRecord),
-    Event(EventRecord),
+    /// Shared by the copies a request is stored as.
+    NonEmployeeRequest(Arc<NonEmployeeRequestRecord>),
+    NonEmployeeSource(Box<NonEmployeeSourceRecord>),
+    /// An entry of an identity's non-employee approvals list, shared by the
+    /// identities that list it.
+    NonEmployeeApproval(Arc<NonEmployeeApprovalViewRecord>),
+    Event(Box<EventRecord>),
     /// A reference to another record: a duplicate guard naming the request
     /// that claims it, an assignment naming a request to list.
     Pointer(PointerRecord),
     /// The stored answer of a request made with an `Idempotency-Key`.
-    Idempotency(IdempotencyRecord),
+    Idempotency(Box<IdempotencyRecord>),
     /// An approval of an access request, by its id, with its request.
     Approval(ApprovalItemRecord),
-    /// An entry of an approver's (or the tenant's) approval list.
-    ApprovalEntry(ApprovalEntryRecord),
+    /// An entry of an approver's (or the tenant's) approval list, shared
+    /// by the lists and positions it is listed at.
+    ApprovalEntry(Arc<ApprovalEntryRecord>),
     /// The sizes of the lists of one scope (an identity, a tenant shard),
     /// changed only by [`Write::Add`].
     Counter(CounterRecord),

@@ -20,14 +20,17 @@
 //! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | GSI3 `T#{t}#APPROVALS#{shard}` sort pending `P#{reached}#{id}`, decided `D#{reached}#{id}`; decided also GSI1 `T#{t}#DECIDED#{shard}` sort `{decided}#{id}` |
 //! | approval list entry | `T#{t}#APPROVER#{identity}` | pending `P#{reached}#{approval}`, decided `D#{reached}#{approval}` and `M#{decided}#{approval}` | |
 //! | counts of an identity's lists | `T#{t}#COUNTS#IDENTITY#{id}` | `#` | |
-//! | counts of a tenant shard's lists | `T#{t}#COUNTS#TENANT#{shard}` | `#` | |
+//! | counts of a tenant's lists, split | `T#{t}#COUNTS#TENANT#{countShard}` | `#` | |
 //!
 //! **Shards.** A key that every change in a tenant would write (the
-//! tenant's list of requests, of approvals, its events, its counts) is
-//! split [`SHARDS`] ways by a hash of the request's id ([`shard`]): one
-//! partition key takes at most 1,000 write units a second, and an index
-//! partition that cannot keep up throttles the writes that feed it. A
-//! tenant-wide list merges the shards' sorted streams (`store::scan`).
+//! tenant's list of requests, of approvals, its events) is split [`SHARDS`]
+//! ways by a hash of the request's id ([`shard`]): one partition key takes
+//! at most 1,000 write units a second, and an index partition that cannot
+//! keep up throttles the writes that feed it. A tenant-wide list merges the
+//! shards' sorted streams (`store::scan`). A tenant's counts are split
+//! further, [`COUNT_SHARDS`] ways: a counter item is written in the
+//! transaction of each change, and transactions that meet on one item are
+//! cancelled.
 //!
 //! **Sort keys** start with a fixed-width time (`time::format`, to the
 //! millisecond), so that a partition read in key order is read in time
@@ -76,9 +79,13 @@ pub const SHARDS: u32 = 16;
 /// The shard of a tenant-wide key that a record with this id writes to:
 /// stable across processes and versions (the first bytes of its SHA-256).
 pub fn shard(id: &str) -> u32 {
+    shard_of(id, SHARDS)
+}
+
+fn shard_of(id: &str, shards: u32) -> u32 {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(id.as_bytes());
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SHARDS
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % shards
 }
 
 /// Every shard, in order.
@@ -189,9 +196,41 @@ pub fn identity_counts(tenant: &str, identity: &str) -> Key {
     root(format!("T#{tenant}#COUNTS#IDENTITY#{identity}"))
 }
 
+/// How many counter items a tenant's counts are split across. Every change
+/// in a tenant adds to one of them in its transaction, and DynamoDB cancels
+/// a transaction that meets another on an item: the more there are, the
+/// fewer meet (bench/README.md, "Shards"). Reading a tenant's totals reads
+/// them all, in batches of 100.
+pub const COUNT_SHARDS: u32 = 256;
+
+/// The counter item a change of the record with this id adds to first.
+pub fn count_shard(id: &str) -> u32 {
+    shard_of(id, COUNT_SHARDS)
+}
+
+/// Every counter shard, in order.
+pub fn count_shards() -> impl Iterator<Item = u32> {
+    0..COUNT_SHARDS
+}
+
+const TENANT_COUNTS: &str = "#COUNTS#TENANT#";
+
 /// The counts of one shard of a tenant's lists.
 pub fn tenant_counts(tenant: &str, shard: u32) -> Key {
-    root(format!("T#{tenant}#COUNTS#TENANT#{shard:02}"))
+    root(format!("T#{tenant}{TENANT_COUNTS}{shard:03}"))
+}
+
+/// Another counter item of the same tenant's counts, for a transaction
+/// that met another on `key` (`attempt` counts from 1); `None` for a key
+/// that is not a tenant's counts.
+pub fn other_tenant_counts(key: &Key, attempt: u32) -> Option<Key> {
+    let (head, shard) = key.pk.rsplit_once(TENANT_COUNTS)?;
+    let shard: u32 = shard.parse().ok()?;
+    let next = (shard + attempt * (COUNT_SHARDS / 2 + 1)) % COUNT_SHARDS;
+    Some(Key::new(
+        format!("{head}{TENANT_COUNTS}{next:03}"),
+        key.sk.clone(),
+    ))
 }
 
 /// The part of a sort key `{prefix}{time}#...` that rows of one

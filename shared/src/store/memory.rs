@@ -4,7 +4,8 @@
 //! mutex makes each call atomic, as the DynamoDB call it stands in for.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -21,7 +22,11 @@ use crate::records::CounterRecord;
 struct Table {
     items: BTreeMap<Key, Item>,
     /// Per index: (index partition, index sort key, primary key).
-    indexes: BTreeMap<Index, BTreeSet<(String, String, Key)>>,
+    indexes: BTreeMap<Index, BTreeSet<(Arc<str>, Arc<str>, Key)>>,
+    /// One copy of each partition key (many items share one: a list's
+    /// entries, an index partition's items) and of the sort key of records
+    /// alone in their partition.
+    names: HashSet<Arc<str>>,
 }
 
 impl Table {
@@ -35,9 +40,25 @@ impl Table {
         }
     }
 
-    fn insert(&mut self, item: Item) {
+    /// The one copy of a key string.
+    fn name(&mut self, name: &Arc<str>) -> Arc<str> {
+        match self.names.get(name) {
+            Some(shared) => shared.clone(),
+            None => {
+                self.names.insert(name.clone());
+                name.clone()
+            }
+        }
+    }
+
+    fn insert(&mut self, mut item: Item) {
         self.remove(&item.key);
-        for (index, k) in &item.indexes {
+        item.key.pk = self.name(&item.key.pk);
+        if &*item.key.sk == super::keys::ROOT {
+            item.key.sk = self.name(&item.key.sk);
+        }
+        for (index, k) in &mut item.indexes {
+            k.pk = self.name(&k.pk);
             self.indexes.entry(*index).or_default().insert((
                 k.pk.clone(),
                 k.sk.clone(),
@@ -52,11 +73,33 @@ impl Table {
 #[derive(Default)]
 pub struct MemoryStore {
     table: Mutex<Table>,
+    /// Calls answered and items read (evaluated by a query, found by a
+    /// read), as DynamoDB would count them: what benchmarks report.
+    calls: AtomicUsize,
+    items_read: AtomicUsize,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `(calls, items read)` since creation or the last reset.
+    pub fn reads(&self) -> (usize, usize) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.items_read.load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn reset_reads(&self) {
+        self.calls.store(0, Ordering::Relaxed);
+        self.items_read.store(0, Ordering::Relaxed);
+    }
+
+    fn count(&self, items: usize) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.items_read.fetch_add(items, Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Table> {
@@ -88,13 +131,15 @@ impl ItemStore for MemoryStore {
         let table = self.lock();
         let now = now();
         let mut seen = HashSet::new();
-        Ok(reads
+        let found: Vec<Item> = reads
             .iter()
             .filter(|r| seen.insert(&r.key))
             .filter_map(|r| table.items.get(&r.key))
             .filter(|i| !i.expired(now))
             .cloned()
-            .collect())
+            .collect();
+        self.count(found.len());
+        Ok(found)
     }
 
     async fn query_page(
@@ -128,13 +173,13 @@ impl ItemStore for MemoryStore {
             None => {
                 let lower = match (after, query.descending) {
                     (Some(c), false) => Excluded(c.key.clone()),
-                    _ => Included(Key::new(partition, query.from.clone().unwrap_or_default())),
+                    _ => Included(Key::new(partition, query.from.as_deref().unwrap_or(""))),
                 };
                 let upper = match (after, query.descending) {
                     (Some(c), true) => Excluded(c.key.clone()),
                     _ => match &query.to {
-                        Some(to) => Included(Key::new(partition, to.clone())),
-                        None => Excluded(Key::new(past_partition.clone(), "")),
+                        Some(to) => Included(Key::new(partition, to.as_str())),
+                        None => Excluded(Key::new(past_partition.as_str(), "")),
                     },
                 };
                 if lower_above_upper(&lower, &upper) {
@@ -167,32 +212,27 @@ impl ItemStore for MemoryStore {
                     let k = c.index_key.clone().unwrap_or_else(|| Key::new("", ""));
                     (k.pk, k.sk, c.key.clone())
                 };
+                let bound = |pk: &str, sk: &str| -> (Arc<str>, Arc<str>, Key) {
+                    (pk.into(), sk.into(), Key::new("", ""))
+                };
                 let lower = match (after, query.descending) {
                     (Some(c), false) => Excluded(entry(c)),
-                    _ => Included((
-                        partition.to_string(),
-                        query.from.clone().unwrap_or_default(),
-                        Key::new("", ""),
-                    )),
+                    _ => Included(bound(partition, query.from.as_deref().unwrap_or(""))),
                 };
                 let upper = match (after, query.descending) {
                     (Some(c), true) => Excluded(entry(c)),
                     _ => match &query.to {
                         // Every entry whose index sort key is `to`, whatever
                         // its primary key.
-                        Some(to) => Excluded((
-                            partition.to_string(),
-                            format!("{to}\u{0}"),
-                            Key::new("", ""),
-                        )),
-                        None => Excluded((past_partition.clone(), String::new(), Key::new("", ""))),
+                        Some(to) => Excluded(bound(partition, &format!("{to}\u{0}"))),
+                        None => Excluded(bound(&past_partition, "")),
                     },
                 };
                 if lower_above_upper(&lower, &upper) {
                     return Ok(page);
                 }
                 let range = entries.range((lower, upper));
-                let mut visit = |(pk, sk, key): &(String, String, Key)| -> bool {
+                let mut visit = |(pk, sk, key): &(Arc<str>, Arc<str>, Key)| -> bool {
                     let Some(item) = table.items.get(key) else {
                         return true;
                     };
@@ -222,6 +262,7 @@ impl ItemStore for MemoryStore {
         if more {
             page.next = last;
         }
+        self.count(page.read);
         Ok(page)
     }
 

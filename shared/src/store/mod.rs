@@ -116,7 +116,7 @@ impl Store {
             .next()
             .map(|i| {
                 i.into_record(|r| match r {
-                    item::Record::Idempotency(r) => Some(r),
+                    item::Record::Idempotency(r) => Some(*r),
                     _ => None,
                 })
             })

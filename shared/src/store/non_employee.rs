@@ -16,6 +16,7 @@
 //! at that version too.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::counts;
 use super::item::{unexpected, Batch, Condition, Item, Key, Query, Record, Write};
@@ -65,21 +66,21 @@ enum Wanted {
 pub(super) fn source_item(tenant: &str, source: &NonEmployeeSourceRecord) -> Item {
     Item::new(
         keys::non_employee_source(tenant, &source.id),
-        Record::NonEmployeeSource(source.clone()),
+        Record::NonEmployeeSource(Box::new(source.clone())),
     )
 }
 
-fn request_record(tenant: &str, r: &NonEmployeeRequestRecord) -> Item {
+fn request_record(tenant: &str, r: &Arc<NonEmployeeRequestRecord>) -> Item {
     Item::new(
         keys::non_employee_request(tenant, &r.id),
-        Record::NonEmployeeRequest(r.clone()),
+        Record::NonEmployeeRequest(Arc::clone(r)),
     )
 }
 
-fn item_copy(tenant: &str, r: &NonEmployeeRequestRecord, item_id: &str) -> Item {
+fn item_copy(tenant: &str, r: &Arc<NonEmployeeRequestRecord>, item_id: &str) -> Item {
     Item::new(
         keys::non_employee_approval(tenant, item_id),
-        Record::NonEmployeeRequest(r.clone()),
+        Record::NonEmployeeRequest(Arc::clone(r)),
     )
 }
 
@@ -102,13 +103,13 @@ fn account_key(tenant: &str, r: &NonEmployeeRequestRecord) -> Key {
 }
 
 /// The copies of `r` in the requests lists.
-fn list_copies(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
+fn list_copies(tenant: &str, r: &Arc<NonEmployeeRequestRecord>) -> Vec<Item> {
     r.listed_for()
         .into_iter()
         .map(|identity| {
             Item::new(
                 list_key(tenant, r, identity),
-                Record::NonEmployeeRequest(r.clone()),
+                Record::NonEmployeeRequest(Arc::clone(r)),
             )
         })
         .collect()
@@ -120,7 +121,7 @@ fn entries(
     r: &NonEmployeeRequestRecord,
     item: &NonEmployeeApprovalRecord,
 ) -> Vec<Item> {
-    let view = NonEmployeeApprovalViewRecord::of(r, item);
+    let view = Arc::new(NonEmployeeApprovalViewRecord::of(r, item));
     item.listed_for()
         .into_iter()
         .map(|identity| {
@@ -134,7 +135,7 @@ fn entries(
 
 /// The copies of `r` beside its own record (one per approval item, one per
 /// identity that lists it) and the entries of its items in the approvals lists.
-fn copies_and_entries(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
+fn copies_and_entries(tenant: &str, r: &Arc<NonEmployeeRequestRecord>) -> Vec<Item> {
     let mut items: Vec<Item> = r
         .approval_items
         .iter()
@@ -159,8 +160,9 @@ fn account_guard(tenant: &str, r: &NonEmployeeRequestRecord) -> Item {
 /// Every item that stores `r` (and its account-name guard, while it holds
 /// the name), for seeding.
 pub(super) fn request_items(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Item> {
-    let mut items = vec![request_record(tenant, r)];
-    items.extend(copies_and_entries(tenant, r));
+    let shared = Arc::new(r.clone());
+    let mut items = vec![request_record(tenant, &shared)];
+    items.extend(copies_and_entries(tenant, &shared));
     if r.holds_account_name() {
         items.push(account_guard(tenant, r));
     }
@@ -171,8 +173,12 @@ pub(super) fn request_items(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<I
 /// list entries, and its account-name guard (absent so far: the name is
 /// free). Racing creates of one name on one source: one transaction wins.
 fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
-    let mut writes = vec![Write::put_if(request_record(tenant, r), Condition::Absent)];
-    writes.extend(copies_and_entries(tenant, r).into_iter().map(Write::put));
+    let shared = Arc::new(r.clone());
+    let mut writes = vec![Write::put_if(
+        request_record(tenant, &shared),
+        Condition::Absent,
+    )];
+    writes.extend(copies_and_entries(tenant, &shared).into_iter().map(Write::put));
     if r.holds_account_name() {
         writes.push(Write::put_if(account_guard(tenant, r), Condition::Absent));
     }
@@ -189,17 +195,18 @@ fn update_writes(
     before: &NonEmployeeRequestRecord,
     after: &NonEmployeeRequestRecord,
 ) -> Vec<Write> {
+    let shared = Arc::new(after.clone());
     let mut writes = vec![Write::put_if(
-        request_record(tenant, after),
+        request_record(tenant, &shared),
         Condition::Version(before.version),
     )];
     writes.extend(
         after
             .approval_items
             .iter()
-            .map(|i| Write::put(item_copy(tenant, after, &i.id))),
+            .map(|i| Write::put(item_copy(tenant, &shared, &i.id))),
     );
-    writes.extend(list_copies(tenant, after).into_iter().map(Write::put));
+    writes.extend(list_copies(tenant, &shared).into_iter().map(Write::put));
     for item in &after.approval_items {
         let previous = before.item(&item.id);
         if previous == Some(item) {
@@ -327,19 +334,19 @@ impl Store {
             let kind = item.record.kind();
             match (what, item.record) {
                 (Wanted::Source(id), Record::NonEmployeeSource(r)) => {
-                    found.sources.insert(id, r);
+                    found.sources.insert(id, *r);
                 }
                 (Wanted::Identity(id), Record::Identity(r)) => {
-                    found.identities.insert(id, r);
+                    found.identities.insert(id, *r);
                 }
                 (Wanted::AccountName(source, name), Record::Pointer(p)) => {
                     found.account_holders.insert((source, name), p.target);
                 }
                 (Wanted::Request(id), Record::NonEmployeeRequest(r)) => {
-                    found.requests.insert(id, r);
+                    found.requests.insert(id, Arc::unwrap_or_clone(r));
                 }
                 (Wanted::ApprovalItem(id), Record::NonEmployeeRequest(r)) => {
-                    found.approval_items.insert(id, r);
+                    found.approval_items.insert(id, Arc::unwrap_or_clone(r));
                 }
                 _ => return Err(unexpected(&item.key.pk, kind)),
             }
@@ -490,14 +497,14 @@ impl Store {
 
 fn request(item: Item) -> Result<NonEmployeeRequestRecord, StoreError> {
     item.into_record(|r| match r {
-        Record::NonEmployeeRequest(r) => Some(r),
+        Record::NonEmployeeRequest(r) => Some(Arc::unwrap_or_clone(r)),
         _ => None,
     })
 }
 
 fn approval_view(item: Item) -> Result<NonEmployeeApprovalViewRecord, StoreError> {
     item.into_record(|r| match r {
-        Record::NonEmployeeApproval(r) => Some(r),
+        Record::NonEmployeeApproval(r) => Some(Arc::unwrap_or_clone(r)),
         _ => None,
     })
 }

@@ -83,7 +83,7 @@ impl<'s> Scan<'s> {
         let sort = self
             .query
             .sort_key(item)
-            .map_or(item.key.sk.as_str(), |k| k.sk.as_str());
+            .map_or(&*item.key.sk, |k| &*k.sk);
         (sort, &item.key)
     }
 }
@@ -214,7 +214,7 @@ impl<'s, T> Rows<'s, T> {
         let query = self.merge.scans[scan].query();
         let sort = query
             .sort_key(&item)
-            .map_or(item.key.sk.as_str(), |k| k.sk.as_str());
+            .map_or(&*item.key.sk, |k| &*k.sk);
         let group = super::keys::time_prefix(sort, self.prefix).to_string();
         Ok(Some((group, (self.decode)(item)?)))
     }

@@ -286,7 +286,7 @@ fn plan(
         .ok_or_else(|| not_found(approval_id))?;
     let event = decision_event(&after, &step, &actor, &decision, now);
     Ok(Plan {
-        before: before.clone(),
+        before: AccessRequestRecord::clone(before),
         after,
         event,
         written: Written {

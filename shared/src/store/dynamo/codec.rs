@@ -33,8 +33,8 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 
 pub fn key_attributes(key: &Key) -> Attributes {
     HashMap::from([
-        (PK.to_string(), s(key.pk.clone())),
-        (SK.to_string(), s(key.sk.clone())),
+        (PK.to_string(), s(key.pk.to_string())),
+        (SK.to_string(), s(key.sk.to_string())),
     ])
 }
 
@@ -52,17 +52,17 @@ fn fields<T: Serialize>(record: &T) -> Result<Attributes, StoreError> {
 /// The attribute map of an item.
 pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
     let mut attributes = match &item.record {
-        Record::Identity(r) => fields(r)?,
-        Record::CatalogItem(r) => fields(r)?,
+        Record::Identity(r) => fields(r.as_ref())?,
+        Record::CatalogItem(r) => fields(r.as_ref())?,
         Record::AccessRequest(r) => fields(r.as_ref())?,
-        Record::NonEmployeeRequest(r) => fields(r)?,
-        Record::NonEmployeeSource(r) => fields(r)?,
-        Record::NonEmployeeApproval(r) => fields(r)?,
-        Record::Event(r) => fields(r)?,
+        Record::NonEmployeeRequest(r) => fields(r.as_ref())?,
+        Record::NonEmployeeSource(r) => fields(r.as_ref())?,
+        Record::NonEmployeeApproval(r) => fields(r.as_ref())?,
+        Record::Event(r) => fields(r.as_ref())?,
         Record::Pointer(r) => fields(r)?,
-        Record::Idempotency(r) => fields(r)?,
+        Record::Idempotency(r) => fields(r.as_ref())?,
         Record::Approval(r) => fields(r)?,
-        Record::ApprovalEntry(r) => fields(r)?,
+        Record::ApprovalEntry(r) => fields(r.as_ref())?,
         Record::Counter(r) => r
             .counts
             .iter()
@@ -78,13 +78,43 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
     attributes.insert(KIND.into(), s(item.record.kind()));
     for (index, key) in &item.indexes {
         let (_, pk, sk) = index.names();
-        attributes.insert(pk.into(), s(key.pk.clone()));
-        attributes.insert(sk.into(), s(key.sk.clone()));
+        attributes.insert(pk.into(), s(key.pk.to_string()));
+        attributes.insert(sk.into(), s(key.sk.to_string()));
     }
     if let Some(at) = item.expires_at {
         attributes.insert(EXPIRES_AT.into(), AttributeValue::N(at.to_string()));
     }
     Ok(attributes)
+}
+
+/// The size DynamoDB counts for an item (its attribute names and values),
+/// which its 400 KB limit and its write units are reckoned on.
+pub fn item_size(item: &Item) -> Result<usize, StoreError> {
+    Ok(encode(item)?
+        .iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum())
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        // Up to 38 significant digits, two to a byte, and one more.
+        AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Ns(v) => v.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
 }
 
 fn record<T: DeserializeOwned>(attributes: Attributes, pk: &str) -> Result<T, StoreError> {
@@ -130,19 +160,23 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
     };
-    let pk = key.pk.as_str();
+    let pk: &str = &key.pk;
     let record = match kind.as_str() {
-        "identity" => Record::Identity(record(attributes, pk)?),
-        "catalogItem" => Record::CatalogItem(record(attributes, pk)?),
+        "identity" => Record::Identity(Box::new(record(attributes, pk)?)),
+        "catalogItem" => Record::CatalogItem(Box::new(record(attributes, pk)?)),
         "accessRequest" => Record::AccessRequest(std::sync::Arc::new(record(attributes, pk)?)),
-        "nonEmployeeRequest" => Record::NonEmployeeRequest(record(attributes, pk)?),
-        "nonEmployeeSource" => Record::NonEmployeeSource(record(attributes, pk)?),
-        "nonEmployeeApproval" => Record::NonEmployeeApproval(record(attributes, pk)?),
-        "event" => Record::Event(record(attributes, pk)?),
+        "nonEmployeeRequest" => {
+            Record::NonEmployeeRequest(std::sync::Arc::new(record(attributes, pk)?))
+        }
+        "nonEmployeeSource" => Record::NonEmployeeSource(Box::new(record(attributes, pk)?)),
+        "nonEmployeeApproval" => {
+            Record::NonEmployeeApproval(std::sync::Arc::new(record(attributes, pk)?))
+        }
+        "event" => Record::Event(Box::new(record(attributes, pk)?)),
         "pointer" => Record::Pointer(record(attributes, pk)?),
-        "idempotency" => Record::Idempotency(record(attributes, pk)?),
+        "idempotency" => Record::Idempotency(Box::new(record(attributes, pk)?)),
         "approval" => Record::Approval(record(attributes, pk)?),
-        "approvalEntry" => Record::ApprovalEntry(record(attributes, pk)?),
+        "approvalEntry" => Record::ApprovalEntry(std::sync::Arc::new(record(attributes, pk)?)),
         "counter" => Record::Counter(counter(&attributes, pk)?),
         other => {
             return Err(StoreError::Corrupt(format!(

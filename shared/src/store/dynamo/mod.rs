@@ -19,6 +19,7 @@ use super::item::{
 };
 use super::StoreError;
 use crate::retry::backoff;
+use crate::store::keys;
 use codec::{
     decode, encode, key_attributes, s, string_attr, Attributes, COUNT_PREFIX, EXPIRES_AT, KIND, PK,
     SK, TARGET, VERSION,
@@ -32,6 +33,7 @@ mod https;
 mod table;
 
 pub use client::{env_credentials_present, https_client, HttpsClient};
+pub use codec::item_size;
 pub use table::{create_table, TABLE_DEFINITION};
 
 /// Keys one BatchGetItem may ask for.
@@ -46,6 +48,9 @@ const BATCH_RETRIES: u32 = 8;
 /// retries (within the request's budget): DynamoDB answers in milliseconds,
 /// so an attempt this slow is a lost connection or a stuck server.
 const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Why a store call is not even sent.
+const NO_TIME_LEFT: &str = "no time left in the request's budget for another store call";
 
 /// The SDK's timeouts for a call with `left` of the request's budget: the
 /// whole operation (its retries included) ends by then.
@@ -63,9 +68,7 @@ fn timeouts(left: std::time::Duration) -> aws_sdk_dynamodb::config::Builder {
 macro_rules! send {
     ($request:expr, $on_error:expr) => {{
         match crate::deadline::remaining() {
-            Some(left) if left.is_zero() => Err(StoreError::Unavailable(
-                "no time left in the request's budget for another store call".into(),
-            )),
+            Some(left) if left.is_zero() => Err(StoreError::Unavailable(NO_TIME_LEFT.into())),
             Some(left) => $request
                 .customize()
                 .config_override(timeouts(left))
@@ -315,6 +318,49 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Writes `writes` in one TransactWriteItems. A transaction cancelled
+    /// only because another held one of its tenant's counter items at the
+    /// same moment is sent again at once, its additions to the tenant's
+    /// counts moved to another counter item (any holds them as well): a
+    /// conflict on a count is no reason to re-read anything.
+    async fn transact(&self, mut writes: Vec<Write>) -> Result<(), StoreError> {
+        /// Counter moves before the conflict is the caller's.
+        const COUNTER_MOVES: u32 = 3;
+        let mut attempt = 0;
+        loop {
+            let items = writes
+                .iter()
+                .map(|w| self.transact_item(w))
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items));
+            let sent = match crate::deadline::remaining() {
+                Some(left) if left.is_zero() => {
+                    return Err(StoreError::Unavailable(NO_TIME_LEFT.into()))
+                }
+                Some(left) => {
+                    request
+                        .customize()
+                        .config_override(timeouts(left))
+                        .send()
+                        .await
+                }
+                None => request.send().await,
+            };
+            let error = match sent {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            attempt += 1;
+            if attempt > COUNTER_MOVES || !met_on_counts_only(&error, &writes) {
+                return Err(transact_error(error));
+            }
+            writes = move_tenant_counts(writes, attempt);
+        }
+    }
+
     fn transact_item(&self, write: &Write) -> Result<TransactWriteItem, StoreError> {
         let expression = write.condition().map(Expression::of);
         Ok(match write {
@@ -380,13 +426,78 @@ impl DynamoStore {
     }
 }
 
+/// Whether a transaction was cancelled only for meeting another on
+/// counter items of its tenant's counts (each cancellation reason lines up
+/// with its write).
+fn met_on_counts_only<R>(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        R,
+    >,
+    writes: &[Write],
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let Some(TransactWriteItemsError::TransactionCanceledException(e)) = error.as_service_error()
+    else {
+        return false;
+    };
+    let reasons = e.cancellation_reasons();
+    let mut met = false;
+    for (reason, write) in reasons.iter().zip(writes) {
+        match reason.code() {
+            None | Some("None") => {}
+            Some("TransactionConflict")
+                if matches!(write, Write::Add { key, .. }
+                    if keys::other_tenant_counts(key, 1).is_some()) =>
+            {
+                met = true
+            }
+            Some(_) => return false,
+        }
+    }
+    met && reasons.len() == writes.len()
+}
+
+/// `writes` with all its additions to its tenant's counts in one counter
+/// item, another than before.
+fn move_tenant_counts(writes: Vec<Write>, attempt: u32) -> Vec<Write> {
+    let mut moved: Option<(Key, crate::records::Counts)> = None;
+    let mut rest = Vec::with_capacity(writes.len());
+    for w in writes {
+        match w {
+            Write::Add { key, counts } if keys::other_tenant_counts(&key, 1).is_some() => {
+                let (_, sum) = moved.get_or_insert_with(|| {
+                    let other = keys::other_tenant_counts(&key, attempt).unwrap_or(key);
+                    (other, Default::default())
+                });
+                for (name, n) in counts {
+                    *sum.entry(name).or_default() += n;
+                }
+            }
+            other => rest.push(other),
+        }
+    }
+    if let Some((key, counts)) = moved {
+        // Another addition already in the transaction may name that item.
+        match rest.iter_mut().find(|w| w.key() == &key) {
+            Some(Write::Add { counts: theirs, .. }) => {
+                for (name, n) in counts {
+                    *theirs.entry(name).or_default() += n;
+                }
+            }
+            _ => rest.push(Write::Add { key, counts }),
+        }
+    }
+    rest
+}
+
 /// The `ExclusiveStartKey` a cursor stands for.
 fn start_key(cursor: &Cursor, query: &Query) -> Attributes {
     let mut key = key_attributes(&cursor.key);
     if let (Some(index), Some(k)) = (query.index, &cursor.index_key) {
         let (_, pk, sk) = index.names();
-        key.insert(pk.into(), s(k.pk.clone()));
-        key.insert(sk.into(), s(k.sk.clone()));
+        key.insert(pk.into(), s(k.pk.to_string()));
+        key.insert(sk.into(), s(k.sk.to_string()));
     }
     key
 }
@@ -611,19 +722,7 @@ impl ItemStore for DynamoStore {
                 "TransactWriteItems: {} writes, more than the {MAX_TRANSACTION_ITEMS} one transaction may hold",
                 writes.len()
             ))),
-            _ => {
-                let items = writes
-                    .iter()
-                    .map(|w| self.transact_item(w))
-                    .collect::<Result<Vec<_>, _>>()?;
-                send!(
-                    self.client
-                        .transact_write_items()
-                        .set_transact_items(Some(items)),
-                    transact_error
-                )?;
-                Ok(())
-            }
+            _ => self.transact(writes).await,
         }
     }
 
@@ -651,5 +750,92 @@ impl ItemStore for DynamoStore {
             .try_collect::<Vec<()>>()
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::Counts;
+
+    fn add(key: Key, n: i64) -> Write {
+        Write::Add {
+            key,
+            counts: Counts::from([("items".to_string(), n)]),
+        }
+    }
+
+    #[test]
+    fn a_transaction_that_met_on_counts_moves_them_to_one_other_item() {
+        let (a, b) = (keys::tenant_counts("t", 3), keys::tenant_counts("t", 200));
+        let identity = keys::identity_counts("t", "eve");
+        let writes = vec![
+            add(a.clone(), 1),
+            add(identity.clone(), 5),
+            add(b.clone(), 2),
+        ];
+        let moved = move_tenant_counts(writes, 1);
+        assert_eq!(moved.len(), 2, "{moved:?}");
+        assert!(moved.contains(&add(identity, 5)));
+        let target = keys::other_tenant_counts(&a, 1).unwrap();
+        assert_ne!(target, a);
+        assert!(moved.contains(&add(target.clone(), 3)), "{moved:?}");
+        // Each attempt names another item, of the same tenant.
+        let again = keys::other_tenant_counts(&a, 2).unwrap();
+        assert!(again != target && again != a);
+        assert!(again.pk.starts_with("T#t#COUNTS#TENANT#"));
+        assert_eq!(
+            keys::other_tenant_counts(&keys::identity_counts("t", "x"), 1),
+            None
+        );
+    }
+
+    fn cancelled(
+        reasons: &[&str],
+    ) -> aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        (),
+    > {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        use aws_sdk_dynamodb::types::CancellationReason;
+        let mut e = TransactionCanceledException::builder().message("cancelled");
+        for r in reasons {
+            e = e.cancellation_reasons(CancellationReason::builder().code(*r).build());
+        }
+        aws_sdk_dynamodb::error::SdkError::service_error(
+            TransactWriteItemsError::TransactionCanceledException(e.build()),
+            (),
+        )
+    }
+
+    #[test]
+    fn only_a_conflict_on_counts_alone_moves_them() {
+        let counts = add(keys::tenant_counts("t", 1), 1);
+        let identity = add(keys::identity_counts("t", "eve"), 1);
+        let put = Write::put(Item::new(
+            Key::new("T#t#X", "#"),
+            crate::store::item::Record::Pointer(crate::records::PointerRecord {
+                target: "x".into(),
+            }),
+        ));
+        let writes = [put, counts, identity];
+        for (reasons, moves) in [
+            (vec!["None", "TransactionConflict", "None"], true),
+            // A conflict on another item, or a failed condition: the caller's.
+            (vec!["TransactionConflict", "None", "None"], false),
+            (vec!["None", "None", "TransactionConflict"], false),
+            (
+                vec!["ConditionalCheckFailed", "TransactionConflict", "None"],
+                false,
+            ),
+            (vec!["None", "None", "None"], false),
+        ] {
+            assert_eq!(
+                met_on_counts_only(&cancelled(&reasons), &writes),
+                moves,
+                "{reasons:?}"
+            );
+        }
     }
 }
