@@ -6,7 +6,8 @@
 #   2. the official Python SDK flows (access requests; approvals; non-employee
 #      requests and approvals) against the local API, each on a fresh
 #      in-process store and on a fresh DynamoDB table;
-#   3. the template check (routes, table definition, IAM resources);
+#   3. the template check (routes, table definition, IAM resources), and
+#      the scopes of routes.toml against the official fragments;
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
@@ -35,6 +36,9 @@ timed() {
 }
 
 timed "template check" python scripts/check_template.py
+
+timed "scopes of routes.toml against the official fragments (reference/openapi)" \
+    python scripts/check_scopes.py
 
 timed "Rust tests (in-process store and DynamoDB via moto_server)" \
     bash scripts/with-moto.sh cargo test --workspace --locked
