@@ -12,6 +12,7 @@ pub mod lambda;
 pub mod models;
 pub mod records;
 pub mod retry;
+pub mod scopes;
 pub mod seed;
 pub mod state;
 pub mod store;

@@ -36,15 +36,19 @@ pub struct Operation {
     /// For a state-changing POST: the status of its success, stored with
     /// its answer when the client sends an `Idempotency-Key`.
     pub idempotent: Option<u16>,
+    /// The OAuth scopes that may call it, per version (routes.toml).
+    pub scopes: &'static [crate::scopes::VersionScopes],
 }
 
 impl Operation {
     /// An operation that does not honour `Idempotency-Key`: a read, or a
-    /// DELETE (idempotent by itself: a repeat answers 404).
+    /// DELETE (idempotent by itself: a repeat answers 404). `name` must be
+    /// an operation of routes.toml (in a `const`, the build fails otherwise).
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,
             idempotent: None,
+            scopes: crate::scopes::of(name),
         }
     }
 
@@ -54,6 +58,7 @@ impl Operation {
         Self {
             name,
             idempotent: Some(status),
+            scopes: crate::scopes::of(name),
         }
     }
 }
@@ -104,7 +109,18 @@ where
     };
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
+        Ok(p) => {
+            // The token's scopes before anything else: a refused call reads
+            // and writes nothing.
+            let required = crate::scopes::required(op.scopes, &path);
+            if crate::scopes::grants(p.scopes.as_deref(), required) {
+                deadline::scope(until, run(state, op, p, req, f)).await
+            } else {
+                Err(ApiError::Forbidden(crate::scopes::missing(
+                    required, operation, &path,
+                )))
+            }
+        }
     };
 
     let (response, tracking_id, error) = match result {
