@@ -22,7 +22,7 @@ use crate::auth::Principal;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
-use crate::models::{Accepted, CommentBody, ForwardApprovalDto};
+use crate::models::{Accepted, CommentBody, ForwardApprovalDto, OwnerType};
 use crate::records::{new_id, AccessRequestRecord, ApprovalRecord, EventRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{ApprovalRead, Store, StoreError};
@@ -248,15 +248,31 @@ fn plan(
         .ok_or_else(|| not_found(approval_id))?;
     let before = &found.request;
     let step = found.approval().ok_or_else(|| not_found(approval_id))?;
-    let may_act = principal
-        .identity_id
-        .as_deref()
-        .is_some_and(|me| step.may_act(me));
+    let requested_for = &before.requested_for;
+    let me = principal.identity_id.as_deref();
+    // Nobody decides their own access: the identity it is requested for may
+    // not act on a step through a governance group it belongs to, nor on one
+    // forwarded to it (stored before such forwards were refused).
+    let deciding_own_access = me == Some(requested_for.id.as_str())
+        && (step.owner().owner_type == OwnerType::GovernanceGroup || step.current_owner.is_some());
+    let may_act = me.is_some_and(|me| step.may_act(me)) && !deciding_own_access;
     if !principal.is_org_admin() && !may_act {
-        return Err(ApiError::Forbidden(format!(
-            "only ORG_ADMIN or the owner of approval {approval_id} ({}) may decide it",
-            step.owner().name
-        )));
+        return Err(ApiError::Forbidden(if deciding_own_access {
+            format!(
+                "approval {approval_id} is a step of access requested for {} ({}): the identity \
+                 access is requested for cannot decide it, as a member of the governance group \
+                 that owns it or as the identity it was forwarded to ({}); another approver or \
+                 ORG_ADMIN may",
+                requested_for.name,
+                requested_for.id,
+                step.owner().name
+            )
+        } else {
+            format!(
+                "only ORG_ADMIN or the owner of approval {approval_id} ({}) may decide it",
+                step.owner().name
+            )
+        }));
     }
     let decision = match request {
         Request::Decide(d) => d.clone(),
@@ -264,6 +280,14 @@ fn plan(
             new_owner_id,
             comment,
         } => {
+            if *new_owner_id == requested_for.id {
+                return Err(ApiError::bad_request(format!(
+                    "newOwnerId {new_owner_id} is the identity access is requested for \
+                     ({}): an approval step is never forwarded to the identity it is requested \
+                     for, since nobody decides their own access",
+                    requested_for.name
+                )));
+            }
             let Some(new_owner) = read.identities.get(new_owner_id) else {
                 return Err(ApiError::bad_request(format!(
                     "newOwnerId {new_owner_id} is not an identity of the tenant"
