@@ -114,7 +114,9 @@ where
             // and writes nothing.
             let required = crate::scopes::required(op.scopes, &path);
             if crate::scopes::grants(p.scopes.as_deref(), required) {
-                deadline::scope(until, run(state, op, p, req, f)).await
+                // On the heap: the operation's future is the largest part of
+                // this one, and a debug build polls it many frames deep.
+                deadline::scope(until, Box::pin(run(state, op, p, req, f))).await
             } else {
                 Err(ApiError::Forbidden(crate::scopes::missing(
                     required, operation, &path,
