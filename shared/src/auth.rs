@@ -329,9 +329,29 @@ fn header_algorithm(token: &str) -> Result<Algorithm, AuthError> {
         .map_err(|_| AuthError(format!("JWT algorithm {alg} is not accepted")))
 }
 
+/// The claims the service keys records by, or names actors with, must
+/// have the shape of ids (and a name's length): they become parts of
+/// DynamoDB keys and of stored records.
 fn check_claims(claims: Claims) -> Result<Principal, AuthError> {
     if claims.tenant_id.trim().is_empty() {
         return Err(AuthError("JWT tenant_id claim is empty".into()));
+    }
+    let ids = [
+        ("tenant_id", Some(&claims.tenant_id)),
+        (
+            "identity_id",
+            claims.identity_id.as_ref().filter(|s| !s.is_empty()),
+        ),
+        ("client_id", claims.client_id.as_ref()),
+    ];
+    for (claim, value) in ids {
+        if let Some(value) = value {
+            crate::limits::check_id(&format!("JWT claim {claim}"), value).map_err(AuthError)?;
+        }
+    }
+    if let Some(name) = &claims.user_name {
+        crate::limits::check_text("JWT claim user_name", name, crate::limits::MAX_NAME_CHARS)
+            .map_err(AuthError)?;
     }
     Principal::from_claims(claims)
 }

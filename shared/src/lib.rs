@@ -9,6 +9,7 @@ pub mod heap;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;
+pub mod limits;
 pub mod models;
 pub mod records;
 pub mod retry;

@@ -19,9 +19,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use super::lifecycle::{decided, Decision};
 use crate::auth::Principal;
+use crate::domain::access_requests::budget;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
+use crate::limits;
 use crate::models::{Accepted, CommentBody, ForwardApprovalDto, OwnerType};
 use crate::records::{new_id, AccessRequestRecord, ApprovalRecord, EventRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
@@ -41,6 +43,10 @@ pub async fn approve(
     now: DateTime<Utc>,
 ) -> Result<Accepted, ApiError> {
     let comment = body.comment.clone().filter(|c| !c.trim().is_empty());
+    if let Some(c) = &comment {
+        limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
+            .map_err(ApiError::bad_request)?;
+    }
     decide(
         store,
         principal,
@@ -60,7 +66,11 @@ pub async fn reject(
     now: DateTime<Utc>,
 ) -> Result<Accepted, ApiError> {
     let comment = match body.comment.as_deref() {
-        Some(c) if !c.trim().is_empty() => c.to_string(),
+        Some(c) if !c.trim().is_empty() => {
+            limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
+                .map_err(ApiError::bad_request)?;
+            c.to_string()
+        }
         Some(_) => {
             return Err(ApiError::bad_request(
                 "comment is required to reject an approval and must not be blank",
@@ -95,15 +105,16 @@ pub async fn forward(
         ("newOwnerId", &body.new_owner_id),
         ("comment", &body.comment),
     ] {
-        let n = value.chars().count();
         if value.trim().is_empty() {
             causes.push(format!(
                 "{field} is required and must not be blank (1 to {MAX_FORWARD_FIELD} characters)"
             ));
-        } else if n > MAX_FORWARD_FIELD {
-            causes.push(format!(
-                "{field} is {n} characters long; at most {MAX_FORWARD_FIELD} are allowed"
-            ));
+        } else if let Err(cause) = limits::check_text(field, value, MAX_FORWARD_FIELD) {
+            causes.push(cause);
+        } else if field == "newOwnerId" {
+            if let Err(cause) = limits::check_id(field, value.trim()) {
+                causes.push(cause);
+            }
         }
     }
     if !causes.is_empty() {
@@ -185,6 +196,7 @@ async fn decide(
     if approval_id.is_empty() {
         return Err(ApiError::bad_request("approvalId is required"));
     }
+    limits::check_id("approvalId", approval_id).map_err(ApiError::bad_request)?;
     // Kept, shown and keyed at millisecond precision.
     let now = now.trunc_subsecs(3);
     let tenant = principal.tenant_id.as_str();
@@ -304,6 +316,15 @@ fn plan(
     };
     let actor = caller_ref(principal, &read.identities);
     let after = decided(before, approval_id, &actor, &decision, now)?;
+    // A decision that adds text must leave the request within its size
+    // budgets; one without (an approval without a comment) always fits.
+    if decision.comment().is_some() {
+        let field = match decision {
+            Decision::Forward { .. } => "comment (of the forward)",
+            _ => "comment",
+        };
+        budget::check(&after, now).map_err(|overflow| overflow.error(field))?;
+    }
     let step = after
         .approval(approval_id)
         .cloned()
