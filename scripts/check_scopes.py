@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks the `scopes` of every row of the route table (routes.toml) against the
-official OpenAPI fragments (reference/openapi/{v3,beta}-*.yaml).
+official OpenAPI fragments (openapi/{v3,beta}-*.yaml).
 
   python3 scripts/check_scopes.py          # exit 1 on any difference
   python3 scripts/check_scopes.py --print  # the scopes the fragments give, as TOML
@@ -29,7 +29,7 @@ import yaml
 from routes import routes
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAGMENTS = ROOT / "reference" / "openapi"
+FRAGMENTS = ROOT / "openapi"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 

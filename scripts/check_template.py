@@ -14,6 +14,15 @@ Checks, each counted as one pass or failure:
       builds its own cargo binary;
   (c) every function's environment (Globals merged with its own) has TABLE_NAME
       referencing the table, plus the other variables the code reads;
+  (d) every function's IAM policy grants exactly the DynamoDB actions of its row
+      in routes.toml (`dynamodb_actions`), on exactly the table and the indexes of
+      the row (`dynamodb_indexes`), and nothing else; the row's actions are IAM
+      actions (there is no TransactWriteItems action: IAM authorizes a
+      transaction's items as PutItem, DeleteItem, UpdateItem, ConditionCheckItem);
+  (e) every function logs to a log group of its own (LoggingConfig.LogGroup),
+      kept LogRetentionDays (a parameter, default 30), and answers within API
+      Gateway's 29 s integration limit (Timeout below 29);
+  (f) the table has deletion protection;
   plus the gateway responses: each template, once API Gateway has substituted its
   $context variables, is JSON of the shape SailPoint clients parse.
 
@@ -34,6 +43,32 @@ from routes import logical_id, routes
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# API Gateway ends a REST integration after 29 s; a function must answer before.
+GATEWAY_TIMEOUT_SECONDS = 29
+LOG_RETENTION_DEFAULT_DAYS = 30
+
+# The DynamoDB IAM actions a row of routes.toml may name: those the item API's
+# calls are authorized by.
+DYNAMODB_ITEM_ACTIONS = {
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "DeleteItem",
+    "UpdateItem",
+    "ConditionCheckItem",
+    "BatchWriteItem",
+}
+
+
+def expected_grants() -> dict[str, tuple[list[str], list[str]]]:
+    """logical id -> (DynamoDB actions, indexes) of its row in routes.toml."""
+    return {
+        logical_id(r["function"]): (r["dynamodb_actions"], r["dynamodb_indexes"]) for r in routes()
+    }
+
+
 def expected_functions() -> dict[str, tuple[str, set[tuple[str, str]]]]:
     """logical id -> (cargo binary = folder under functions/, {(METHOD, path)}), from
     the route table routes.toml: every route under each of its versions."""
@@ -47,6 +82,7 @@ def expected_functions() -> dict[str, tuple[str, set[tuple[str, str]]]]:
 
 
 EXPECTED_FUNCTIONS = expected_functions()
+EXPECTED_GRANTS = expected_grants()
 
 # Table properties that define the schema; the template may hold these only as the
 # JSON says (TableName, encryption, PITR and the like are the template's own business).
@@ -111,16 +147,20 @@ def load_template(path: Path) -> dict:
 
 
 class Checker:
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         self.passed = 0
         self.failed = 0
+        self.failures: list[str] = []
+        self.quiet = quiet
 
     def check(self, ok: bool, what: str, detail: str = "") -> bool:
         if ok:
             self.passed += 1
         else:
             self.failed += 1
-            print(f"FAIL: {what}" + (f"\n      {detail}" if detail else ""), file=sys.stderr)
+            self.failures.append(what)
+            if not self.quiet:
+                print(f"FAIL: {what}" + (f"\n      {detail}" if detail else ""), file=sys.stderr)
         return ok
 
 
@@ -184,6 +224,12 @@ def check_table(c: Checker, resources: dict, definition: dict) -> str | None:
         )
     unknown = sorted(set(definition) - set(SCHEMA_KEYS) - {"TableName"})
     c.check(not unknown, "table-definition.json has only keys this check knows", f"unchecked: {unknown}")
+    # (f)
+    c.check(
+        props.get("DeletionProtectionEnabled") is True,
+        f"{table_id} has DeletionProtectionEnabled: true",
+        f"DeletionProtectionEnabled {props.get('DeletionProtectionEnabled')!r}",
+    )
     return table_id
 
 
@@ -208,6 +254,7 @@ def check_functions(c: Checker, template: dict, table_id: str | None) -> None:
     global_fn = (template.get("Globals") or {}).get("Function") or {}
     global_env = ((global_fn.get("Environment") or {}).get("Variables")) or {}
     seen_routes: dict = {}
+    log_groups_used: dict[str, str] = {}
 
     for fid in functions:
         res = resources[fid]
@@ -274,19 +321,113 @@ def check_functions(c: Checker, template: dict, table_id: str | None) -> None:
                 shown = f"!Ref {want[1]}" if isinstance(want, tuple) else repr(want)
                 c.check(ok, f"{fid} env {var} = {shown}", f"got {got!r}")
 
-        # IAM: inline statements only, every resource the table or its indexes
+        # (d) IAM: inline statements only, every resource the table or its indexes
+        policies = props.get("Policies") or []
+        c.check(
+            all(isinstance(p, dict) for p in policies),
+            f"{fid} has inline policy statements only (no managed or SAM policy templates)",
+            f"Policies {json.dumps(policies)}",
+        )
         statements = [
             s
-            for p in (props.get("Policies") or [])
+            for p in policies
             if isinstance(p, dict)
             for s in (p.get("Statement") or [])
         ]
         resources_ok = bool(statements) and table_id is not None and all(
             references_table(r, table_id)
             for s in statements
-            for r in (s.get("Resource") if isinstance(s.get("Resource"), list) else [s.get("Resource")])
+            for r in as_list(s.get("Resource"))
         )
         c.check(resources_ok, f"{fid} IAM statements are scoped to {table_id} and its indexes")
+        if fid in EXPECTED_FUNCTIONS and table_id is not None:
+            check_grants(c, fid, statements, table_id)
+
+        # (e) logs and timeout
+        logging = dict(global_fn.get("LoggingConfig") or {})
+        logging.update(props.get("LoggingConfig") or {})
+        group = logging.get("LogGroup")
+        group_id = group.get("Ref") if isinstance(group, dict) else None
+        group_res = resources.get(group_id) if isinstance(group_id, str) else None
+        if c.check(
+            group_res is not None and group_res.get("Type") == "AWS::Logs::LogGroup",
+            f"{fid} logs to a log group of the template (LoggingConfig.LogGroup: !Ref <LogGroup>)",
+            f"LogGroup {group!r}",
+        ):
+            c.check(
+                group_id not in log_groups_used,
+                f"{fid} has a log group of its own",
+                f"{group_id} is also {log_groups_used.get(group_id)}'s",
+            )
+            log_groups_used.setdefault(group_id, fid)
+            c.check(
+                is_ref((group_res.get("Properties") or {}).get("RetentionInDays"), "LogRetentionDays"),
+                f"{group_id} keeps its events LogRetentionDays",
+                f"RetentionInDays {(group_res.get('Properties') or {}).get('RetentionInDays')!r}",
+            )
+        timeout = props.get("Timeout", global_fn.get("Timeout", 3))
+        c.check(
+            isinstance(timeout, int) and timeout < GATEWAY_TIMEOUT_SECONDS,
+            f"{fid} times out before API Gateway's {GATEWAY_TIMEOUT_SECONDS} s integration limit",
+            f"Timeout {timeout!r}",
+        )
+
+    log_groups = sorted(k for k, v in resources.items() if v.get("Type") == "AWS::Logs::LogGroup")
+    c.check(
+        sorted(log_groups_used) == log_groups,
+        "every log group is a function's",
+        f"unused: {sorted(set(log_groups) - set(log_groups_used))}",
+    )
+    parameter = (template.get("Parameters") or {}).get("LogRetentionDays") or {}
+    c.check(
+        parameter.get("Type") == "Number" and parameter.get("Default") == LOG_RETENTION_DEFAULT_DAYS,
+        f"parameter LogRetentionDays is a Number, default {LOG_RETENTION_DEFAULT_DAYS}",
+        f"{parameter!r}",
+    )
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def check_grants(c: Checker, fid: str, statements: list, table_id: str) -> None:
+    """(d): the policy's DynamoDB actions and resources are exactly the row's."""
+    want_actions, want_indexes = EXPECTED_GRANTS[fid]
+    unknown = sorted(set(want_actions) - DYNAMODB_ITEM_ACTIONS)
+    c.check(
+        not unknown,
+        f"routes.toml dynamodb_actions of {fid} are DynamoDB IAM actions",
+        f"not IAM actions: {unknown}"
+        + (
+            " (a transaction is authorized by its items' actions: PutItem, DeleteItem, "
+            "UpdateItem, ConditionCheckItem)"
+            if "TransactWriteItems" in unknown
+            else ""
+        ),
+    )
+    c.check(
+        all(s.get("Effect") == "Allow" and "NotAction" not in s and "NotResource" not in s for s in statements),
+        f"{fid} IAM statements are plain Allow statements",
+    )
+    granted = [a for s in statements for a in as_list(s.get("Action"))]
+    got = sorted(a.removeprefix("dynamodb:") for a in granted if isinstance(a, str))
+    want = sorted(want_actions)
+    c.check(
+        got == want and all(isinstance(a, str) and a.startswith("dynamodb:") for a in granted),
+        f"{fid} is granted exactly the DynamoDB actions of its row in routes.toml",
+        f"template {got}, routes.toml {want}"
+        f"\n      missing {sorted(set(want) - set(got))}, beyond the code {sorted(set(got) - set(want))}",
+    )
+    want_resources = [{"Fn::GetAtt": [table_id, "Arn"]}] + [
+        {"Fn::Sub": "${" + table_id + ".Arn}/index/" + index} for index in want_indexes
+    ]
+    for s in statements:
+        got_resources = as_list(s.get("Resource"))
+        c.check(
+            canonical(got_resources) == canonical(want_resources) and len(got_resources) == len(want_resources),
+            f"{fid} statement {s.get('Sid')} names the table and exactly the indexes of its row in routes.toml",
+            f"template {json.dumps(got_resources)}\n      routes.toml {json.dumps(want_resources)}",
+        )
 
 
 # Values API Gateway substitutes into gateway-response templates, for the JSON check.
@@ -360,6 +501,20 @@ def check_gateway_responses(c: Checker, resources: dict) -> None:
         )
 
 
+def check_all(template: dict, definition: dict, quiet: bool = False) -> Checker:
+    """Every check of the template against the table definition and routes.toml."""
+    c = Checker(quiet)
+    c.check(
+        template.get("Transform") == "AWS::Serverless-2016-10-31",
+        "Transform is AWS::Serverless-2016-10-31",
+    )
+    resources = template.get("Resources") or {}
+    table_id = check_table(c, resources, definition)
+    check_functions(c, template, table_id)
+    check_gateway_responses(c, resources)
+    return c
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
@@ -370,7 +525,6 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    c = Checker()
     try:
         template = load_template(args.template)
         definition = json.loads(args.table_definition.read_text(encoding="utf-8"))
@@ -378,15 +532,7 @@ def main() -> int:
         print(f"template check: cannot load inputs: {e}", file=sys.stderr)
         return 1
 
-    c.check(
-        template.get("Transform") == "AWS::Serverless-2016-10-31",
-        "Transform is AWS::Serverless-2016-10-31",
-    )
-    resources = template.get("Resources") or {}
-    table_id = check_table(c, resources, definition)
-    check_functions(c, template, table_id)
-    check_gateway_responses(c, resources)
-
+    c = check_all(template, definition)
     print(f"template check: {c.passed} passed, {c.failed} failed")
     return 0 if c.failed == 0 else 1
 

@@ -1017,6 +1017,8 @@ def summary_cases() -> list[dict]:
         case("admin-tenant", client="acme-admin"),
         case("admin-owner-id", client="acme-admin", query=[("owner-id", MARIA)]),
         case("from-date", client="acme-manager", query=[("from-date", "2026-11-15T00:00:00Z")]),
+        case("admin-tenant-from-date", client="acme-admin",
+             query=[("from-date", "2026-11-15T00:00:00Z")]),
         case("group-member-beta", client="acme-source-admin", version="beta"),
         # 400
         case("bad-from-date", client="acme-manager", query=[("from-date", "yesterday")]),

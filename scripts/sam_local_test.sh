@@ -39,7 +39,10 @@
 #    rejection of each function; an invocation takes about 2.5 s here.
 # 5. start-api: moto_server (scripts/with-moto.sh) listening on the Docker
 #    bridge's address on this machine, so that both this machine and the
-#    containers reach it; the table created and seeded by the local API
+#    containers reach it (scripts/docker_bridge.sh: the bridge network's
+#    gateway, else the docker0 interface's address, which a daemon's first
+#    start leaves as the only source; waited for up to 30 s, then Docker's
+#    own error); the table created and seeded by the local API
 #    (scripts/local_api.sh, --init-table), whose /oauth/token also issues the
 #    tokens; `sam local start-api --env-vars` pointing the functions at that
 #    table; then tests/sdk/sdk_flow.py against the SAM API, with its tokens
@@ -50,6 +53,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/docker_bridge.sh
 
 SAM_CLI_VERSION="1.170.0"
 STAND_IN_LABEL="access-request-api.lambda-base-stand-in"
@@ -335,11 +339,12 @@ PY
 # 5. sam local start-api on DynamoDB, and the Python SDK flow through it.
 run_start_api() {
     local gateway
-    gateway="$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)"
-    if [ -z "$gateway" ]; then
-        echo "sam_local_test: no Docker bridge gateway address to serve DynamoDB on" >&2
+    # The bridge's gateway, else docker0's address; else Docker's own error.
+    if ! gateway="$(docker_bridge_address)"; then
+        echo "sam_local_test: no Docker bridge address to serve DynamoDB on (see above)" >&2
         exit 1
     fi
+    echo "== DynamoDB (moto_server) for the containers on the Docker bridge address $gateway"
     cargo build --quiet --locked -p local-api
     SAM_LOCAL_TEMPLATE="$template" SAM_LOCAL_ARCH="$arch" MOTO_HOST="$gateway" \
         bash scripts/with-moto.sh env TABLE_NAME="sam-local-$$" JWT_HS256_SECRET="sam-local-secret-$$" \

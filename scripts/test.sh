@@ -5,9 +5,14 @@
 #   1. every Rust test, each store rule on the in-process store AND DynamoDB;
 #   2. the official Python SDK flows (access requests; approvals; non-employee
 #      requests and approvals) against the local API, each on a fresh
-#      in-process store and on a fresh DynamoDB table;
-#   3. the template check (routes, table definition, IAM resources), and
-#      the scopes of routes.toml against the official fragments;
+#      in-process store and on a fresh DynamoDB table, every response
+#      validated against the official OpenAPI fragments (openapi/);
+#   2b. the responses against those fragments: every expected response under
+#      events/, and a short schemathesis run over every operation, v3 and beta
+#      (scripts/spec_test.sh);
+#   3. the template check (routes, table definition, each function's IAM grant
+#      against routes.toml, log groups, timeouts) and its own test, and the
+#      scopes of routes.toml against the official fragments;
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
@@ -16,7 +21,8 @@
 #   7. the function binaries under `sam local invoke` (every smoke fixture of
 #      routes.toml) and `sam local start-api` on DynamoDB with the Python SDK
 #      flow (scripts/sam_local_test.sh: Docker from apt, and a local stand-in
-#      for the Lambda base image where the registry is unreachable);
+#      for the Lambda base image where the registry is unreachable; before it,
+#      scripts/docker_bridge_test.sh, its Docker bridge address lookup);
 #   8. faults: a mixed workload of every endpoint through the local API on
 #      DynamoDB behind a fault-injecting proxy (tests/faults), in three
 #      configurations, then its invariants (prints the README's figure).
@@ -36,8 +42,9 @@ timed() {
 }
 
 timed "template check" python scripts/check_template.py
+timed "template check catches what it is for" python scripts/check_template_test.py
 
-timed "scopes of routes.toml against the official fragments (reference/openapi)" \
+timed "scopes of routes.toml against the official fragments (openapi/)" \
     python scripts/check_scopes.py
 
 timed "Rust tests (in-process store and DynamoDB via moto_server)" \
@@ -55,11 +62,17 @@ for flow in sdk_flow approvals_flow non_employee_flow; do
         bash scripts/local_api.sh sh -c "python tests/sdk/$flow.py --base-url \"\$BASE_URL\""
 done
 
+timed "responses against the official OpenAPI fragments (event fixtures; schemathesis, short)" \
+    bash scripts/spec_test.sh short
+
 timed "function binaries under the Lambda Runtime API emulator (cargo lambda watch)" \
     bash scripts/emulator_test.sh
 
 timed "official TypeScript SDK against the local API (in-process store)" \
     bash scripts/sdk_ts_flow.sh
+
+timed "the Docker bridge address lookup of the sam local stage (stand-in docker and ip)" \
+    bash scripts/docker_bridge_test.sh
 
 # Under sam local every function answers a success and a rejection of its
 # smoke fixtures (each invocation starts a container: seconds apiece); the

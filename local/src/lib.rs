@@ -32,6 +32,12 @@ pub struct Route {
     pub scopes: std::collections::BTreeMap<String, Vec<String>>,
     /// Fixtures the tests of the real binaries invoke; the first a success.
     pub smoke: Vec<String>,
+    /// The DynamoDB IAM actions its code calls (`GetItem`, ...), which the
+    /// template grants it and nothing more.
+    pub dynamodb_actions: Vec<String>,
+    /// The table's indexes it queries (`GSI1`, ...), whose ARNs the
+    /// template grants it.
+    pub dynamodb_indexes: Vec<String>,
 }
 
 impl Route {
@@ -87,10 +93,11 @@ macro_rules! handlers {
         pub const FUNCTIONS: &[&str] = &[$($name),*];
 
         /// The answer of `function`'s handler to `req`; `None` for a name
-        /// without a handler.
+        /// without a handler. Each handler's future is boxed: unboxed, a
+        /// debug build gives every arm's its own stack slot in one frame.
         pub async fn call(function: &str, state: &AppState, req: Request) -> Option<ApiResponse> {
             Some(match function {
-                $($name => $krate::handler(state, req).await,)*
+                $($name => Box::pin($krate::handler(state, req)).await,)*
                 _ => return None,
             })
         }

@@ -6,6 +6,11 @@
 //!
 //! Store: the in-process one loaded with the seed (default), or DynamoDB when
 //! `TABLE_NAME` is set (`AWS_ENDPOINT_URL_DYNAMODB` for a local server).
+//! Tokens are verified as the functions verify them (`JWT_*`); the public
+//! development secret serves only the in-process store: with `TABLE_NAME`
+//! set and no key the server refuses to start. `/oauth/token` signs with
+//! `JWT_HS256_SECRET` (or that development secret) and issues nothing when
+//! only public keys are configured.
 //! Response header names are written in title case (`X-Total-Count`), as
 //! the real service spells them.
 
@@ -14,6 +19,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body as AxumBody};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
@@ -25,11 +32,13 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use lambda_http::RequestExt;
 use serde_json::json;
-use shared::auth::{claims_for, TokenIssuer};
+use shared::auth::{claims_for, AuthConfig, TokenIssuer};
 use shared::error::ApiError;
 use shared::http::{locale_origin, new_tracking_id, ApiResponse};
 use shared::seed::{SeedFile, DEMO_SEED};
-use shared::state::{store_from_env, table_from_env, AppState, LOCAL_HS256_SECRET};
+use shared::state::{
+    authenticator_from_env, has_key, store_from_env, table_from_env, AppState, LOCAL_HS256_SECRET,
+};
 use shared::store::DynamoStore;
 
 /// Tokens from `/oauth/token` live this long (seconds), like SailPoint's.
@@ -67,7 +76,23 @@ struct Options {
 struct Local {
     app: AppState,
     seed: Arc<SeedFile>,
-    issuer: TokenIssuer,
+    /// Signs `/oauth/token`'s tokens; `None` when only public keys verify
+    /// tokens (JWT_PUBLIC_KEY_PEM, JWT_JWKS): their issuer is elsewhere.
+    issuer: Option<TokenIssuer>,
+}
+
+/// The HS256 secret `/oauth/token` signs with: `JWT_HS256_SECRET`, or,
+/// with no key and no table configured, the public development secret (no
+/// table: the in-process store's demo data). With a table, only a secret
+/// the deployment chose: [`authenticator_from_env`] refuses to start without one.
+fn token_secret(config: &AuthConfig) -> Option<String> {
+    match &config.hs256_secret {
+        Some(secret) => Some(secret.clone()),
+        None if !has_key(config) && table_from_env().is_none() => {
+            Some(LOCAL_HS256_SECRET.to_string())
+        }
+        None => None,
+    }
 }
 
 #[tokio::main]
@@ -88,10 +113,9 @@ async fn run(options: Options) -> Result<(), String> {
         None => DEMO_SEED.to_string(),
     };
     let seed = SeedFile::from_json(&seed_json).map_err(|e| e.to_string())?;
-    let secret = std::env::var("JWT_HS256_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| LOCAL_HS256_SECRET.into());
+    // Verifies as the functions do; refuses to start on a table without a key.
+    let auth = authenticator_from_env().map_err(|e| e.to_string())?;
+    let issuer = token_secret(&AuthConfig::from_env()).map(|s| TokenIssuer::hs256(&s));
 
     if let Some(table) = table_from_env() {
         if options.init_table {
@@ -106,12 +130,12 @@ async fn run(options: Options) -> Result<(), String> {
     let store = store_from_env(&seed_json)
         .await
         .map_err(|e| e.to_string())?;
-    let app = AppState::new(store, Arc::new(shared::auth::Authenticator::hs256(&secret)))
+    let app = AppState::new(store, Arc::new(auth))
         .with_request_budget(std::time::Duration::from_millis(options.request_budget_ms));
     let local = Local {
         app,
         seed: Arc::new(seed),
-        issuer: TokenIssuer::hs256(&secret),
+        issuer,
     };
 
     let addr: SocketAddr = format!("{}:{}", options.host, options.port)
@@ -120,6 +144,8 @@ async fn run(options: Options) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("binding {addr}: {e}"))?;
+    // The bound address: with --port 0, the port the system chose.
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     print_banner(&local, addr);
     serve(listener, router(local)).await
 }
@@ -160,8 +186,13 @@ fn router(local: Local) -> Router {
                     &path,
                     on(
                         method,
-                        move |s, Path(params): Path<HashMap<String, String>>, r| {
-                            invoke(s, function, params, r)
+                        move |s,
+                              params: Result<Path<HashMap<String, String>>, PathRejection>,
+                              r| async move {
+                            match params {
+                                Ok(Path(params)) => invoke(s, function, params, r).await,
+                                Err(rejection) => path_rejected(&rejection, &r),
+                            }
                         },
                     ),
                 )
@@ -212,6 +243,31 @@ async fn invoke(
         Some(response) => to_axum(response),
         None => not_found_response(function),
     }
+}
+
+/// A path whose parameter axum cannot hand over — one that is not UTF-8
+/// once percent-decoded (`/v3/non-employee-requests/%FF`) — answers a
+/// SailPoint 400, as every other bad input does, not axum's plain text.
+fn path_rejected(rejection: &PathRejection, req: &Request) -> Response {
+    let origin = locale_origin(
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let cause = match rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key } => {
+                format!("path parameter {key} is not valid UTF-8 once percent-decoded")
+            }
+            _ => format!("the path's parameters cannot be read: {}", e.body_text()),
+        },
+        _ => "the path's parameters cannot be read".to_string(),
+    };
+    to_axum(ApiResponse::error(
+        &ApiError::bad_request(cause),
+        &new_tracking_id(),
+        origin,
+    ))
 }
 
 fn to_axum(response: ApiResponse) -> Response {
@@ -284,6 +340,15 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
         params.entry("client_id".into()).or_insert(id);
         params.entry("client_secret".into()).or_insert(secret);
     }
+    let Some(issuer) = &local.issuer else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "this server issues no tokens: it verifies tokens with JWT_PUBLIC_KEY_PEM or \
+             JWT_JWKS, so get one from their issuer (or set JWT_HS256_SECRET for this \
+             endpoint to sign tokens with it)",
+        );
+    };
     if params.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -327,7 +392,7 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
         TOKEN_TTL_SECS,
     );
     claims.scope = Some(json!(scopes));
-    let access_token = local.issuer.issue(&claims);
+    let access_token = issuer.issue(&claims);
     let mut body = json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -473,7 +538,7 @@ mod tests {
                 .await
                 .expect("the demo seed loads"),
             seed: Arc::new(seed),
-            issuer: TokenIssuer::hs256(LOCAL_HS256_SECRET),
+            issuer: Some(TokenIssuer::hs256(LOCAL_HS256_SECRET)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -641,6 +706,40 @@ mod tests {
         let (status, answer) = form_token(addr, "&scope=%22quoted%22").await;
         assert_eq!(status, 400, "{answer}");
         assert_eq!(answer["error"], "invalid_scope");
+    }
+
+    /// Every route with a path parameter, with each parameter percent-encoding
+    /// bytes that are not UTF-8, answers a SailPoint 400 naming it (axum's
+    /// own answer would be plain text).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_path_parameter_that_is_not_utf8_gets_the_error_envelope() {
+        let addr = serve().await;
+        let mut checked = 0;
+        for route in local_api::routes().iter().filter(|r| r.path.contains('{')) {
+            for encoded in ["%FF", "abc%C3%28def"] {
+                let mut target = format!("/{}{}", route.versions[0], route.path);
+                let mut names = Vec::new();
+                while let Some(start) = target.find('{') {
+                    let end = target[start..].find('}').expect("a closed parameter") + start;
+                    names.push(target[start + 1..end].to_string());
+                    target.replace_range(start..=end, encoded);
+                }
+                let (status, body) = send(addr, &route.method, &target, &[], Vec::new()).await;
+                assert_eq!(status, 400, "{} {target}: {body}", route.method);
+                assert_eq!(body["detailCode"], "400.1 Bad Request Content", "{body}");
+                assert!(body["trackingId"].is_string(), "{body}");
+                assert!(body["messages"].is_array(), "{body}");
+                let cause = body["causes"][0]["text"].as_str().unwrap_or_default();
+                assert!(
+                    names
+                        .iter()
+                        .any(|n| cause.contains(&format!("path parameter {n} "))),
+                    "the cause names the parameter: {body}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{checked} routes with a path parameter");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

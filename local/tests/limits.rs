@@ -16,7 +16,7 @@ use shared::auth::{claims_for, Authenticator, TokenIssuer};
 use shared::http::ApiResponse;
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::state::{AppState, LOCAL_HS256_SECRET};
-use shared::store::item::{Item, ItemStore, Query, Read, Write};
+use shared::store::item::{Cursor, Item, ItemStore, Query, QueryPage, Read, Write};
 use shared::store::{DynamoStore, MemoryStore, Store, StoreError};
 
 const ACME: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
@@ -33,6 +33,15 @@ impl ItemStore for Counted {
     async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.get(reads).await
+    }
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.query_page(query, after, limit).await
     }
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);

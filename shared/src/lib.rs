@@ -6,6 +6,8 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod heap;
+#[cfg(feature = "test-support")]
+pub mod history;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;

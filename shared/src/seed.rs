@@ -507,7 +507,7 @@ impl SeedTenant {
                 )));
             }
             // Any change of a request writes every copy of it in one transaction.
-            if Store::non_employee_request_writes(&record) >= MAX_TRANSACTION_ITEMS {
+            if Store::non_employee_request_writes(&record) > MAX_TRANSACTION_ITEMS {
                 return Err(problem(format!(
                     "non-employee request {}: its approvers and account managers are too many to change it atomically",
                     r.id

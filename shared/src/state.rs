@@ -57,20 +57,7 @@ impl AppState {
     /// loaded from `SEED_FILE` or the demo seed, with the local secret unless
     /// a key is configured.
     pub async fn from_env() -> Result<Self, StartupError> {
-        let config = AuthConfig::from_env();
-        let has_key = config.hs256_secret.is_some()
-            || config.public_key_pem.is_some()
-            || config.jwks.is_some();
-        let auth = if has_key {
-            Authenticator::new(&config).map_err(|e| StartupError(e.to_string()))?
-        } else if table_from_env().is_some() {
-            return Err(StartupError(
-                "no JWT key configured: set JWT_HS256_SECRET, JWT_PUBLIC_KEY_PEM or JWT_JWKS"
-                    .into(),
-            ));
-        } else {
-            Authenticator::hs256(LOCAL_HS256_SECRET)
-        };
+        let auth = authenticator_from_env()?;
         let seed = match std::env::var("SEED_FILE").ok().filter(|s| !s.is_empty()) {
             Some(path) => std::fs::read_to_string(&path)
                 .map_err(|e| StartupError(format!("SEED_FILE {path}: {e}")))?,
@@ -78,6 +65,31 @@ impl AppState {
         };
         Ok(Self::new(store_from_env(&seed).await?, Arc::new(auth)))
     }
+}
+
+/// The token verifier the environment configures: the `JWT_*` keys (and
+/// issuer and audience checks) when any key is set; otherwise the public
+/// [`LOCAL_HS256_SECRET`], but only while no table is configured — with
+/// `TABLE_NAME` set and no key, anyone could sign tokens for the table's
+/// data, so that is a start-up error.
+pub fn authenticator_from_env() -> Result<Authenticator, StartupError> {
+    let config = AuthConfig::from_env();
+    if has_key(&config) {
+        return Authenticator::new(&config).map_err(|e| StartupError(e.to_string()));
+    }
+    match table_from_env() {
+        Some(table) => Err(StartupError(format!(
+            "TABLE_NAME is set ({table}) but no JWT key is: set JWT_HS256_SECRET, \
+             JWT_PUBLIC_KEY_PEM or JWT_JWKS (the public development secret serves only \
+             the in-process store)"
+        ))),
+        None => Ok(Authenticator::hs256(LOCAL_HS256_SECRET)),
+    }
+}
+
+/// Whether `config` names a verification key.
+pub fn has_key(config: &AuthConfig) -> bool {
+    config.hs256_secret.is_some() || config.public_key_pem.is_some() || config.jwks.is_some()
 }
 
 /// The DynamoDB table the environment names (`TABLE_NAME`), if any.

@@ -4,6 +4,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+/// The length of a formatted timestamp (`2019-08-23T18:52:59.162Z`) of
+/// years 0000 to 9999.
+pub const WIDTH: usize = 24;
+
 /// Formats a timestamp the way every response and storage key does.
 pub fn format(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

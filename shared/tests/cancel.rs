@@ -200,6 +200,7 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
         .unwrap();
         assert_eq!(again.new_requests.len(), 1, "{name}");
         assert!(again.existing_requests.is_empty(), "{name}");
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -329,6 +330,7 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
             c[0].contains("PROVISIONING_VERIFICATION_PENDING"),
             "{name}: {c:?}"
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -556,6 +558,7 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
             "{name}: {RACED_REQUESTS} requests x {} racing calls: {cancelled} cancelled, {closed} closed",
             CANCELS_PER_REQUEST + CLOSE_CALLS
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 

@@ -267,6 +267,7 @@ async fn each_execution_and_completion_status_leads_to_its_state() {
                 "{name}: {phases:?}"
             );
         }
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -405,6 +406,7 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
             stored(&store, ACME, &ids[3]).await.state,
             RequestState::Executing
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -470,6 +472,7 @@ async fn close_works_after_the_approval_step_has_passed() {
             Some(shared::models::PhaseResult::Successful),
             "{name}"
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -676,6 +679,7 @@ async fn racing_closes_take_effect_once_per_request() {
             4,
             "{name}"
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 

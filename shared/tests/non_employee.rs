@@ -473,6 +473,7 @@ async fn create_stores_the_request_and_its_items_in_order() {
                 .await
                 .contains(&"dana.scully".to_string()));
         }
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -591,6 +592,7 @@ async fn a_rejected_or_deleted_request_frees_its_account_name() {
             )
             .await,
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -642,6 +644,7 @@ async fn racing_creates_of_one_account_name_store_one() {
         assert_eq!(stored.len(), 1, "{name}");
         assert_eq!(stored[0].id, won[0].id, "{name}");
         assert_eq!(stored[0].first_name, won[0].first_name, "{name}");
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -708,6 +711,7 @@ async fn approving_advances_the_order_and_completes_the_request() {
             )
             .await,
         );
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -916,6 +920,7 @@ async fn racing_approvals_and_rejections_of_one_item_have_one_winner() {
             .unwrap()
             .version;
         assert_eq!(version, 2, "{name}: one write only");
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -973,6 +978,7 @@ async fn delete_removes_the_request_and_its_undecided_items() {
         }
         // Its name is free again.
         sponsor(&store, "dana.scully").await;
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -1401,6 +1407,7 @@ async fn lists_page_and_count() {
             let c = causes(approvals::parse_list(&params(&[(k, v)])).unwrap_err());
             assert!(c[0].contains(k), "{name}: {c:?}");
         }
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 
@@ -1552,6 +1559,7 @@ async fn summaries_count_by_status_over_the_listed_sets() {
         assert_eq!(count(ApprovalStatus::Pending), 2);
         assert_eq!(count(ApprovalStatus::Approved), 1);
         assert_eq!(count(ApprovalStatus::Rejected), 1);
+        assert_counts_agree(&store, ACME, &[]).await;
     }
 }
 

@@ -87,6 +87,9 @@ conformance!(
     items_conditions_hold_or_nothing_is_written,
     items_batches_refuse_a_key_twice_and_oversize,
     items_queries_read_one_partition_in_order,
+    items_query_pages_follow_bounds_direction_and_cursor,
+    items_index_pages_follow_bounds_direction_and_cursor,
+    items_counts_add_up_and_only_with_their_transaction,
     items_indexes_follow_rewrites_and_deletes,
     items_expired_are_invisible,
     lookup_finds_present_and_skips_absent,
@@ -587,6 +590,199 @@ async fn items_queries_read_one_partition_in_order(store: &Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Every item of a paged query, page by page with `limit` items each,
+/// and the pages' `read` totals.
+async fn all_pages(
+    backend: &dyn ItemStore,
+    query: &Query,
+    limit: usize,
+) -> (Vec<Item>, usize, usize) {
+    let (mut items, mut read, mut pages) = (Vec::new(), 0, 0);
+    let mut after = None;
+    loop {
+        let page = backend
+            .query_page(query, after.as_ref(), Some(limit))
+            .await
+            .unwrap();
+        assert!(page.read <= limit, "a page reads at most its limit");
+        pages += 1;
+        read += page.read;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return (items, read, pages),
+        }
+    }
+}
+
+async fn items_query_pages_follow_bounds_direction_and_cursor(store: &Store) {
+    let backend = store.backend();
+    let keys: Vec<String> = (0..25).map(|i| format!("k#{i:02}")).collect();
+    backend
+        .load(
+            keys.iter()
+                .map(|k| pointer_item("T#p#P", k, "x"))
+                .chain([
+                    pointer_item("T#p#P", "a#0", "x"),
+                    pointer_item("T#p#P", "z#0", "x"),
+                    pointer_item("T#p#Q", "k#05", "x"),
+                ])
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let sks = |items: &[Item]| items.iter().map(|i| i.key.sk.clone()).collect::<Vec<_>>();
+    let in_range = Query::table("T#p#P").between(Some("k#03".into()), Some("k#20".into()));
+    // Ascending, descending, in pages of any size: the same items, in order,
+    // each read once.
+    let ascending: Vec<String> = keys[3..=20].to_vec();
+    for limit in [1, 4, 7, 100] {
+        let (items, read, pages) = all_pages(&*backend, &in_range, limit).await;
+        assert_eq!(sks(&items), ascending, "limit {limit}");
+        assert_eq!(read, ascending.len(), "limit {limit}");
+        assert!(
+            pages <= ascending.len().div_ceil(limit) + 1,
+            "limit {limit}"
+        );
+        let (items, _, _) = all_pages(&*backend, &in_range.clone().descending(true), limit).await;
+        let mut descending = ascending.clone();
+        descending.reverse();
+        assert_eq!(sks(&items), descending, "limit {limit}, descending");
+    }
+    // One bound, a prefix, nothing in range.
+    let from = Query::table("T#p#P").between(Some("k#24".into()), None);
+    assert_eq!(
+        sks(&all_pages(&*backend, &from, 10).await.0),
+        ["k#24", "z#0"]
+    );
+    let to = Query::table("T#p#P").between(None, Some("a#0".into()));
+    assert_eq!(sks(&all_pages(&*backend, &to, 10).await.0), ["a#0"]);
+    let prefix = Query::table("T#p#P").with_prefix("k#1").descending(true);
+    assert_eq!(
+        sks(&all_pages(&*backend, &prefix, 3).await.0),
+        (10..20).rev().map(|i| format!("k#{i}")).collect::<Vec<_>>()
+    );
+    let empty = Query::table("T#p#P").between(Some("k#30".into()), Some("k#40".into()));
+    assert!(all_pages(&*backend, &empty, 10).await.0.is_empty());
+    let reversed = Query::table("T#p#P").between(Some("k#09".into()), Some("k#01".into()));
+    assert!(all_pages(&*backend, &reversed, 10).await.0.is_empty());
+    // A page stops at its limit and says where to go on.
+    let first = backend.query_page(&in_range, None, Some(2)).await.unwrap();
+    assert_eq!(sks(&first.items), ["k#03", "k#04"]);
+    assert_eq!(first.read, 2);
+    let next = first.next.expect("more in range");
+    let second = backend
+        .query_page(&in_range, Some(&next), Some(2))
+        .await
+        .unwrap();
+    assert_eq!(sks(&second.items), ["k#05", "k#06"]);
+}
+
+async fn items_index_pages_follow_bounds_direction_and_cursor(store: &Store) {
+    let backend = store.backend();
+    // Index keys with ties (two items share each index sort key): a page
+    // boundary between tied items loses and repeats nothing.
+    let items: Vec<Item> = (0..20)
+        .map(|i| {
+            pointer_item(&format!("T#x#{i:02}"), "#", "x")
+                .indexed(Index::Gsi1, Key::new("T#x#LIST", format!("t#{:02}", i / 2)))
+        })
+        .collect();
+    backend.load(items).await.unwrap();
+    let pks = |items: &[Item]| items.iter().map(|i| i.key.pk.clone()).collect::<Vec<_>>();
+    let query =
+        Query::index(Index::Gsi1, "T#x#LIST").between(Some("t#02".into()), Some("t#07".into()));
+    let expected: Vec<String> = (4..16).map(|i| format!("T#x#{i:02}")).collect();
+    for limit in [1, 3, 5, 50] {
+        let (found, read, _) = all_pages(&*backend, &query, limit).await;
+        assert_eq!(pks(&found), expected, "limit {limit}");
+        assert_eq!(read, expected.len(), "limit {limit}");
+        let (found, _, _) = all_pages(&*backend, &query.clone().descending(true), limit).await;
+        let mut reversed = pks(&found);
+        reversed.reverse();
+        // Descending: sort keys descend; ties keep one order (the primary key's).
+        let sort_keys: Vec<String> = found
+            .iter()
+            .map(|i| i.index_key(Index::Gsi1).unwrap().sk.clone())
+            .collect();
+        let mut sorted_desc = sort_keys.clone();
+        sorted_desc.sort_by(|a, b| b.cmp(a));
+        assert_eq!(sort_keys, sorted_desc, "limit {limit}, descending");
+        reversed.sort();
+        assert_eq!(reversed, expected, "limit {limit}, descending: each once");
+    }
+}
+
+async fn items_counts_add_up_and_only_with_their_transaction(store: &Store) {
+    use shared::records::Counts;
+    let backend = store.backend();
+    let key = Key::new("T#c#COUNTS", "#");
+    let counts = |pairs: &[(&str, i64)]| -> Counts {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let read = |backend: Arc<dyn ItemStore>| async move {
+        match get_one(&*backend, "T#c#COUNTS", "#")
+            .await
+            .map(|i| i.record)
+        {
+            Some(Record::Counter(c)) => c.counts,
+            None => Counts::new(),
+            Some(other) => panic!("not a counter: {other:?}"),
+        }
+    };
+    // Alone, an add creates the item and adds; later adds add.
+    backend
+        .write(vec![Write::Add {
+            key: key.clone(),
+            counts: counts(&[("a", 2), ("b", -1)]),
+        }])
+        .await
+        .unwrap();
+    backend
+        .write(vec![
+            Write::Add {
+                key: key.clone(),
+                counts: counts(&[("a", 3), ("c", 7)]),
+            },
+            Write::put(pointer_item("T#c#OTHER", "#", "x")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        read(backend.clone()).await,
+        counts(&[("a", 5), ("b", -1), ("c", 7)])
+    );
+    // A transaction whose condition fails adds nothing.
+    let failed = backend
+        .write(vec![
+            Write::Add {
+                key: key.clone(),
+                counts: counts(&[("a", 100)]),
+            },
+            Write::put_if(pointer_item("T#c#OTHER", "#", "y"), Condition::Absent),
+        ])
+        .await;
+    assert!(is_conflict(&failed), "{failed:?}");
+    assert_eq!(read(backend.clone()).await["a"], 5);
+    // Concurrent adds lose nothing.
+    let adds = (0..10).map(|_| {
+        let backend = backend.clone();
+        let key = key.clone();
+        async move {
+            backend
+                .write(vec![Write::Add {
+                    key,
+                    counts: counts(&[("a", 1)]),
+                }])
+                .await
+        }
+    });
+    for result in futures::future::join_all(adds).await {
+        result.unwrap();
+    }
+    assert_eq!(read(backend.clone()).await["a"], 15);
 }
 
 async fn items_indexes_follow_rewrites_and_deletes(store: &Store) {
@@ -1752,6 +1948,13 @@ async fn non_employee_lists_follow_each_identity(store: &Store) {
     b.source.id = "src-2".into();
     b.source.account_manager_ids = vec!["sally".into()];
     b.approval_items[0].approver = person("gus");
+    // Items are created with their request; each list is in its rows' order.
+    for r in [&mut a, &mut b] {
+        let created = r.created;
+        r.approval_items
+            .iter_mut()
+            .for_each(|i| i.created = created);
+    }
     for r in [&a, &b] {
         store.create_non_employee_request(ACME, r).await.unwrap();
     }
@@ -2301,10 +2504,16 @@ async fn dynamo_round_trip_budgets() {
         request("new-3", "rita", "alice", at(100), vec![]),
     ];
     let claims: Vec<PendingClaim> = requests.iter().flat_map(claims_of).collect();
-    // 3 requests, 4 assignments, 3 approvals with 4 list entries, 3 claims.
+    // 3 requests, 4 assignments, 3 approvals with 4 list entries, 3 claims,
+    // and the counts of 7 identities (rita, fred, sam, alice, mona, gina,
+    // gus) and of the requests' tenant shards.
+    let shards: std::collections::BTreeSet<u32> = requests
+        .iter()
+        .map(|r| shared::store::keys::shard(&r.id))
+        .collect();
     assert_eq!(
         Store::submission_writes(&requests, &claims),
-        3 + 4 + 3 + 4 + 3
+        3 + 4 + 3 + 4 + 3 + 7 + shards.len()
     );
     counter.reset();
     store
@@ -2484,19 +2693,36 @@ async fn dynamo_transaction_size_limit() {
         return;
     };
     let store = typed(fresh_table(&endpoint, None).await);
-    // 20 requests, each with one assignee, one pending approval with its
-    // one list entry, and one claim: 100 writes.
-    let make = |n: usize, prefix: &str| {
-        let requests: Vec<AccessRequestRecord> = (0..n)
-            .map(|i| simple_request(&format!("{prefix}-{i:02}"), at(i as i64)))
-            .collect();
-        let claims: Vec<PendingClaim> = requests
-            .iter()
-            .map(|r| claim("fred", &format!("{}-a", r.id), &r.id, None))
-            .collect();
+    // Requests, each with one assignee, one pending approval with its one
+    // list entry, and one claim (five writes), the counts of rita, fred and
+    // mona and of each shard they fall in; padded with claims to exactly
+    // `extra` more.
+    let make = |prefix: &str, extra: usize| {
+        let fits = |n: usize| {
+            let requests: Vec<AccessRequestRecord> = (0..n)
+                .map(|i| simple_request(&format!("{prefix}-{i:02}"), at(i as i64)))
+                .collect();
+            let claims: Vec<PendingClaim> = requests
+                .iter()
+                .map(|r| claim("fred", &format!("{}-a", r.id), &r.id, None))
+                .collect();
+            (requests, claims)
+        };
+        let n = (1..)
+            .take_while(|n| {
+                let (r, c) = fits(*n);
+                Store::submission_writes(&r, &c) <= MAX_TRANSACTION_ITEMS
+            })
+            .last()
+            .unwrap();
+        let (requests, mut claims) = fits(n);
+        let room = MAX_TRANSACTION_ITEMS - Store::submission_writes(&requests, &claims);
+        for i in 0..room + extra {
+            claims.push(claim("fred", &format!("pad-{i}"), &requests[0].id, None));
+        }
         (requests, claims)
     };
-    let (requests, claims) = make(20, "fits");
+    let (requests, claims) = make("fits", 0);
     assert_eq!(
         Store::submission_writes(&requests, &claims),
         MAX_TRANSACTION_ITEMS
@@ -2511,11 +2737,10 @@ async fn dynamo_transaction_size_limit() {
             .await
             .unwrap()
             .len(),
-        20
+        requests.len()
     );
 
-    let (mut requests, mut claims) = make(20, "over");
-    claims.push(claim("fred", "one-more", &requests[0].id, None));
+    let (mut requests, claims) = make("over", 1);
     assert_eq!(
         Store::submission_writes(&requests, &claims),
         MAX_TRANSACTION_ITEMS + 1

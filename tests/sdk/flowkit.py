@@ -5,6 +5,12 @@ Importing it turns every Python warning into an error and records every log
 record of level WARNING or above: the SDK logs (and pydantic warns) when a
 response does not match its models, which must fail a flow. A flow module
 imports it before `sailpoint`.
+
+Every raw HTTP response the SDK's clients receive is also validated against
+the official OpenAPI fragment of its operation (tests/spec/openapi_check.py),
+errors included: the SDK tolerates a `null` the schema does not allow, and
+schema-checking or generated clients in other languages do not. A violation
+fails its step.
 """
 
 import argparse
@@ -18,6 +24,9 @@ import traceback
 import urllib.parse
 import urllib.request
 import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spec"))
+from openapi_check import SdkResponseCheck  # noqa: E402
 
 warnings.simplefilter("error")
 
@@ -36,6 +45,7 @@ class _RecordWarnings(logging.Handler):
 LOG_WARNINGS = _RecordWarnings()
 logging.getLogger().addHandler(LOG_WARNINGS)
 logging.getLogger().setLevel(logging.WARNING)
+
 
 import sailpoint.beta as beta  # noqa: E402
 import sailpoint.v3 as v3  # noqa: E402
@@ -89,6 +99,7 @@ class SdkFlow:
         self.secrets = {c["clientId"]: c["clientSecret"] for c in self.tenant["oauthClients"]}
         self._clients = {}
         self.passed = 0
+        self.spec_check = SdkResponseCheck(self.base_url)
 
     def fetch_token(self, client_id):
         """A token from the token URL by the client-credentials grant, as the SDK asks for one."""
@@ -118,7 +129,10 @@ class SdkFlow:
                   f"SDK printed while fetching the token of {client_id}: {printed.getvalue().strip()}")
             check(isinstance(config.access_token, str) and config.access_token,
                   f"SDK obtained no access token for {client_id}")
-            self._clients[client_id] = (v3.ApiClient(config), beta.ApiClient(config))
+            pair = (v3.ApiClient(config), beta.ApiClient(config))
+            for api_client in pair:
+                self.spec_check.watch(api_client)
+            self._clients[client_id] = pair
         return self._clients[client_id]
 
     def expect_api_error(self, status, call, detail_code=None, documented=True):
@@ -152,21 +166,30 @@ class SdkFlow:
     def run(self):
         """Runs the steps in order; the first failure ends the flow. Prints
         `ok <step>` per step and `<NAME>: N passed, F failed`; 0 or 1."""
+        spec_check = self.spec_check
         for name, fn in self.STEPS:
             LOG_WARNINGS.records.clear()
+            spec_check.violations.clear()
             try:
                 fn(self)
                 if LOG_WARNINGS.records:
                     raise StepFailed("logged warnings: " + "; ".join(
                         f"{r.name}: {r.getMessage()}" for r in LOG_WARNINGS.records))
+                if spec_check.violations:
+                    raise StepFailed(f"{len(spec_check.violations)} responses differ from "
+                                     "the official schemas")
             except Exception as e:  # noqa: BLE001 - any failure ends the flow
                 print(f"FAIL {name}: {type(e).__name__}: {e}")
                 if not isinstance(e, StepFailed):
                     traceback.print_exc(file=sys.stdout)
+                for v in spec_check.violations:
+                    print(f"  VIOLATION {v}")
                 print(f"{self.NAME}: {self.passed} passed, 1 failed")
                 return 1
             self.passed += 1
             print(f"ok {name}")
+        print(f"{self.NAME}: {spec_check.responses} responses of {len(spec_check.operations)} "
+              "operations (v3 and beta) conform to the official fragments")
         print(f"{self.NAME}: {self.passed} passed, 0 failed")
         return 0
 

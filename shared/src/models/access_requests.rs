@@ -219,7 +219,9 @@ pub struct ApprovalStatusDto {
     #[serde(default)]
     pub forwarded: bool,
     pub original_owner: OwnerReference,
-    /// Null while a governance group (not one identity) holds the step.
+    /// Absent while a governance group (not one identity) holds the step:
+    /// the schema's `allOf: [AccessItemReviewedBy]` is an object, never `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_owner: Option<IdentityReference>,
     /// Who decided the step (present in the published example, not in the
     /// schema; only sent once someone has reviewed it).
@@ -249,7 +251,11 @@ pub struct AccessRequestPhase {
     pub phase_reference: Option<String>,
 }
 
-/// `RequestedItemStatus`: one entry of `GET /access-request-status`.
+/// `RequestedItemStatus`: one entry of `GET /access-request-status`. The
+/// object fields the schema writes as `allOf: [$ref, {nullable: true}]`
+/// (`cancelledRequestDetails`, `requesterComment`, `sodViolationContext`,
+/// `provisioningDetails`, `preApprovalTriggerDetails`) are left out when
+/// empty: the referenced object's type rejects `null` under OpenAPI 3.0.3.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestedItemStatus {
@@ -258,6 +264,7 @@ pub struct RequestedItemStatus {
     pub name: Option<String>,
     #[serde(rename = "type")]
     pub item_type: Option<ItemType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_request_details: Option<CancelledRequestDetails>,
     pub error_messages: Option<Vec<Vec<ErrorMessageDto>>>,
     pub state: RequestState,
@@ -273,9 +280,13 @@ pub struct RequestedItemStatus {
     pub created: DateTime<Utc>,
     pub requester: IdentityReference,
     pub requested_for: IdentityReference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_comment: Option<CommentDto>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sod_violation_context: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_details: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_approval_trigger_details: Option<serde_json::Value>,
     pub access_request_phases: Option<Vec<AccessRequestPhase>>,
     pub description: Option<String>,

@@ -87,7 +87,8 @@ pub struct RequestableObjectReference {
 }
 
 /// `PendingApproval` (v3; beta has no `accessRequestId`). Optional fields
-/// the schema does not make nullable are left out when there is no value.
+/// the schema does not make nullable are left out when there is no value
+/// (`actionInProcess`: decisions take effect before their 202 is sent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingApproval {
@@ -111,6 +112,7 @@ pub struct PendingApproval {
     pub previous_reviewers_comments: Vec<CommentDto>,
     pub forward_history: Vec<ApprovalForwardHistory>,
     pub comment_required_when_rejected: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_in_process: Option<PendingApprovalAction>,
     #[serde(
         default,
@@ -145,7 +147,8 @@ pub struct PendingApproval {
     pub max_permitted_access_duration: Option<serde_json::Value>,
 }
 
-/// `CompletedApproval`.
+/// `CompletedApproval`. `reviewerComment` is left out when the reviewer
+/// wrote none: the schema's `allOf: [CommentDto]` is an object, never `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompletedApproval {
@@ -166,6 +169,7 @@ pub struct CompletedApproval {
     pub requested_object: RequestableObjectReference,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_comment: Option<CommentDto>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewer_comment: Option<CommentDto>,
     pub previous_reviewers_comments: Vec<CommentDto>,
     pub forward_history: Vec<ApprovalForwardHistory>,

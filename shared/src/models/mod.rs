@@ -3,8 +3,11 @@
 //! area uses here, each API area's own in its module.
 //!
 //! Request types are lenient where the API is (unknown fields are ignored) and
-//! strict where it is not (enums, required fields). Response types serialize
-//! nullable fields as `null` so clients see the same keys the real service sends.
+//! strict where it is not (enums, required fields). Response types write an
+//! empty field as `null` only where its schema says `nullable: true` (next to
+//! a `type`), so clients see the keys the real service sends; any other
+//! optional field is left out when it has no value (`tests/spec` checks every
+//! response against the fragments).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
 //! Non-employee requests and their approval items (`/non-employee-requests`,
-//! `/non-employee-approvals`).
+//! `/non-employee-approvals`). No field of these schemas is nullable: an
+//! optional one without a value is left out, never `null`.
 
 use std::collections::BTreeMap;
 
@@ -82,7 +83,7 @@ pub struct NonEmployeeApprovalItem {
     pub account_name: String,
     pub approval_status: ApprovalStatus,
     pub approval_order: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(with = "crate::time::millis")]
     pub modified: DateTime<Utc>,
@@ -94,7 +95,7 @@ pub struct NonEmployeeApprovalItem {
 /// `NonEmployeeApprovalDecision`: body of the approve operation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NonEmployeeApprovalDecision {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
@@ -106,6 +107,7 @@ pub struct NonEmployeeSourceLite {
     pub id: String,
     pub source_id: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -117,6 +119,7 @@ pub struct NonEmployeeSourceLiteWithSchemaAttributes {
     pub id: String,
     pub source_id: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub schema_attributes: Vec<serde_json::Value>,
 }
@@ -130,7 +133,7 @@ pub struct NonEmployeeApprovalItemBase {
     pub account_name: String,
     pub approval_status: ApprovalStatus,
     pub approval_order: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(with = "crate::time::millis")]
     pub modified: DateTime<Utc>,
@@ -147,6 +150,7 @@ pub struct NonEmployeeRequest {
     pub id: String,
     pub source_id: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub account_name: String,
     pub first_name: String,
@@ -159,8 +163,14 @@ pub struct NonEmployeeRequest {
     pub approval_items: Vec<NonEmployeeApprovalItemBase>,
     pub approval_status: ApprovalStatus,
     /// The sponsor's comment: the create body has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(with = "crate::time::millis_opt")]
+    /// Set when the last approval item is approved.
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completion_date: Option<DateTime<Utc>>,
     #[serde(with = "offset_millis")]
     pub start_date: DateTime<FixedOffset>,
@@ -188,8 +198,13 @@ pub struct NonEmployeeRequestWithoutApprovalItem {
     pub non_employee_source: NonEmployeeSourceLiteWithSchemaAttributes,
     pub data: BTreeMap<String, String>,
     pub approval_status: ApprovalStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(with = "crate::time::millis_opt")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completion_date: Option<DateTime<Utc>>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -217,7 +232,7 @@ pub struct NonEmployeeApprovalItemDetail {
     pub account_name: String,
     pub approval_status: ApprovalStatus,
     pub approval_order: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     #[serde(with = "crate::time::millis")]
     pub modified: DateTime<Utc>,

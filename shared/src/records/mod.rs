@@ -36,6 +36,23 @@ pub struct IdempotencyRecord {
     pub created: DateTime<Utc>,
 }
 
+/// Named counts: how many rows a list holds, by the name of the list.
+pub type Counts = BTreeMap<String, i64>;
+
+/// The sizes of the lists of one scope (an identity's lists, a tenant
+/// shard's): kept in the transaction of every change of a list, so that a
+/// list's total is read, not counted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CounterRecord {
+    pub counts: Counts,
+}
+
+impl CounterRecord {
+    pub fn get(&self, name: &str) -> i64 {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+}
+
 /// A reference to another record: a duplicate guard names the request that
 /// claims it, an assignment the request to list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

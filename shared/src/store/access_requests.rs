@@ -1,11 +1,14 @@
 //! Access requests: the request records, their duplicate guards and the
 //! assignments that list a request for each identity that may act on it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use super::events::event_item;
-use super::item::{Condition, Index, Item, Key, Query, Read, Record, Write};
+use super::item::{unexpected, Condition, Index, Item, ItemStore, Key, Query, Read, Record, Write};
+use super::scan::{Rows, Scan, MAX_SCAN_PAGE};
 use super::{keys, RequestIndex, Store, StoreError};
 use crate::records::{AccessRequestRecord, EventRecord, PendingClaim, PointerRecord};
 
@@ -26,7 +29,10 @@ pub(super) fn request_item(tenant: &str, record: &AccessRequestRecord) -> Item {
             sort.clone(),
         ),
     )
-    .indexed(Index::Gsi3, Key::new(keys::tenant_requests(tenant), sort))
+    .indexed(
+        Index::Gsi3,
+        Key::new(keys::tenant_requests(tenant, keys::shard(&record.id)), sort),
+    )
 }
 
 /// The assignment that lists `record` for `identity` (status `assigned-to`).
@@ -42,29 +48,149 @@ pub(super) fn assignment_item(tenant: &str, record: &AccessRequestRecord, identi
     )
 }
 
+fn request(item: Item) -> Result<Arc<AccessRequestRecord>, StoreError> {
+    item.into_record(|r| match r {
+        Record::AccessRequest(r) => Some(r),
+        _ => None,
+    })
+}
+
 fn requests(items: Vec<Item>) -> Result<Vec<Arc<AccessRequestRecord>>, StoreError> {
-    items
-        .into_iter()
-        .map(|i| {
-            i.into_record(|r| match r {
-                Record::AccessRequest(r) => Some(r),
-                _ => None,
-            })
-        })
-        .collect()
+    items.into_iter().map(request).collect()
+}
+
+/// The bounds of `created` a status list reads within (either end open).
+pub type CreatedRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The access requests of one index, in key order (`created`, then id),
+/// each with its group (the millisecond it was created in), read lazily.
+pub struct RequestStream<'s> {
+    source: Source<'s>,
+}
+
+enum Source<'s> {
+    Rows(Rows<'s, Arc<AccessRequestRecord>>),
+    Assignee(Box<Assigned<'s>>),
+}
+
+/// An assignee's requests: the assignment pointers in key order, and the
+/// requests they name read a batch at a time.
+struct Assigned<'s> {
+    items: &'s dyn ItemStore,
+    pointers: Scan<'s>,
+    tenant: String,
+    identity: String,
+    batch: usize,
+    ready: VecDeque<(String, Arc<AccessRequestRecord>)>,
+    read: usize,
+}
+
+impl RequestStream<'_> {
+    /// Items read so far.
+    pub fn read(&self) -> usize {
+        match &self.source {
+            Source::Rows(rows) => rows.read(),
+            Source::Assignee(a) => a.pointers.read() + a.read,
+        }
+    }
+
+    /// The next request, with its group.
+    pub async fn next(&mut self) -> Result<Option<(String, Arc<AccessRequestRecord>)>, StoreError> {
+        match &mut self.source {
+            Source::Rows(rows) => rows.next().await,
+            Source::Assignee(a) => {
+                let Assigned {
+                    items,
+                    pointers,
+                    tenant,
+                    identity,
+                    batch,
+                    ready,
+                    read,
+                } = &mut **a;
+                while ready.is_empty() {
+                    let mut wanted = Vec::new();
+                    while wanted.len() < *batch {
+                        match pointers.next().await? {
+                            Some(p) => match p.record.target() {
+                                Some(target) => wanted.push((
+                                    keys::time_prefix(&p.key.sk, "").to_string(),
+                                    target.to_string(),
+                                )),
+                                None => return Err(unexpected(&p.key.pk, p.record.kind())),
+                            },
+                            None => break,
+                        }
+                    }
+                    if wanted.is_empty() {
+                        return Ok(None);
+                    }
+                    let reads: Vec<Read> = wanted
+                        .iter()
+                        .map(|(_, id)| Read::consistent(keys::request(tenant, id)))
+                        .collect();
+                    let found = items.get(&reads).await?;
+                    *read += found.len();
+                    let mut by_id: HashMap<String, Arc<AccessRequestRecord>> = HashMap::new();
+                    for item in found {
+                        let r = request(item)?;
+                        by_id.insert(r.id.clone(), r);
+                    }
+                    // The request itself is the truth: an assignment outlives
+                    // an approver who is no longer on the request.
+                    ready.extend(wanted.into_iter().filter_map(|(group, id)| {
+                        by_id
+                            .remove(&id)
+                            .filter(|r| r.assignees().contains(identity))
+                            .map(|r| (group, r))
+                    }));
+                    *batch = (*batch * 2).min(MAX_SCAN_PAGE);
+                }
+                Ok(ready.pop_front())
+            }
+        }
+    }
+}
+
+/// The writes of a submission: every request with everything that presents
+/// it, every duplicate-guard claim, and the counts they add to.
+fn submission(
+    tenant: &str,
+    requests: &[AccessRequestRecord],
+    claims: &[PendingClaim],
+) -> Vec<Write> {
+    let mut writes = Vec::new();
+    let mut tally = super::counts::Tally::default();
+    for r in requests {
+        let (w, t) = super::approvals::request_change(tenant, None, r);
+        writes.extend(w);
+        tally.merge(t, 1);
+    }
+    for c in claims {
+        let claim = Item::new(
+            keys::pending(tenant, &c.key),
+            Record::Pointer(PointerRecord {
+                target: c.access_request_id.clone(),
+            }),
+        );
+        let condition = match &c.replaces {
+            None => Condition::Absent,
+            Some(stale) => Condition::PointsTo(stale.clone()),
+        };
+        writes.push(Write::put_if(claim, condition));
+    }
+    writes.extend(tally.writes());
+    writes
 }
 
 impl Store {
     /// How many writes [`Store::create_requests`] makes for a submission:
     /// each request, its assignments, its first steps' approval items and
-    /// list entries, and each claim. A submission above
-    /// [`super::MAX_TRANSACTION_ITEMS`] cannot be stored atomically.
+    /// list entries, each claim, and the counter items they add to. A
+    /// submission above [`super::MAX_TRANSACTION_ITEMS`] cannot be stored
+    /// atomically.
     pub fn submission_writes(requests: &[AccessRequestRecord], claims: &[PendingClaim]) -> usize {
-        requests
-            .iter()
-            .map(|r| super::approvals::request_change("", None, r).len())
-            .sum::<usize>()
-            + claims.len()
+        submission("", requests, claims).len()
     }
 
     /// The access requests with these ids that exist (in any order), read
@@ -106,69 +232,80 @@ impl Store {
         requests: &[AccessRequestRecord],
         claims: &[PendingClaim],
     ) -> Result<(), StoreError> {
-        let mut writes = Vec::with_capacity(Self::submission_writes(requests, claims));
-        for r in requests {
-            writes.extend(super::approvals::request_change(tenant, None, r));
-        }
-        for c in claims {
-            let claim = Item::new(
-                keys::pending(tenant, &c.key),
-                Record::Pointer(PointerRecord {
-                    target: c.access_request_id.clone(),
-                }),
-            );
-            let condition = match &c.replaces {
-                None => Condition::Absent,
-                Some(stale) => Condition::PointsTo(stale.clone()),
-            };
-            writes.push(Write::put_if(claim, condition));
-        }
-        self.commit(writes).await
+        self.commit(submission(tenant, requests, claims)).await
     }
 
-    /// The access requests an index holds, ordered by (`created`, `id`),
-    /// for reading: shared, not copied.
+    /// The access requests of `index` created within `created`, in key
+    /// order (`descending`: newest first), read lazily; the first page of
+    /// each partition asks for about `expected` rows.
+    pub fn request_stream(
+        &self,
+        tenant: &str,
+        index: &RequestIndex,
+        created: CreatedRange,
+        descending: bool,
+        expected: usize,
+    ) -> RequestStream<'_> {
+        let (from, to) = keys::time_bounds("", created.0, created.1);
+        let query = |index: Index, partition: String| {
+            Query::index(index, partition)
+                .between(from.clone(), to.clone())
+                .descending(descending)
+        };
+        let queries = match index {
+            RequestIndex::Requester(id) => vec![query(Index::Gsi1, keys::requester(tenant, id))],
+            RequestIndex::RequestedFor(id) => {
+                vec![query(Index::Gsi2, keys::requested_for(tenant, id))]
+            }
+            RequestIndex::Regarding(id) => vec![
+                query(Index::Gsi1, keys::requester(tenant, id)),
+                query(Index::Gsi2, keys::requested_for(tenant, id)),
+            ],
+            RequestIndex::Tenant => keys::shards()
+                .map(|s| query(Index::Gsi3, keys::tenant_requests(tenant, s)))
+                .collect(),
+            RequestIndex::Assignee(id) => {
+                let pointers = Query::table(keys::assignees(tenant, id))
+                    .between(from.clone(), to.clone())
+                    .descending(descending);
+                return RequestStream {
+                    source: Source::Assignee(Box::new(Assigned {
+                        items: &*self.items,
+                        pointers: Scan::new(&*self.items, pointers, expected + 1),
+                        tenant: tenant.to_string(),
+                        identity: id.clone(),
+                        batch: (expected + 1).min(MAX_SCAN_PAGE),
+                        ready: VecDeque::new(),
+                        read: 0,
+                    })),
+                };
+            }
+        };
+        // An identity's two indexes may hold the same requests (its own).
+        let overlapping = matches!(index, RequestIndex::Regarding(_));
+        RequestStream {
+            source: Source::Rows(Rows::new(
+                &*self.items,
+                queries,
+                (expected, overlapping),
+                "",
+                request,
+            )),
+        }
+    }
+
+    /// Every access request an index holds, oldest first (`created`, then
+    /// id). It reads the whole index: for tests and tools, never a list.
     pub async fn query_requests(
         &self,
         tenant: &str,
         index: &RequestIndex,
     ) -> Result<Vec<Arc<AccessRequestRecord>>, StoreError> {
-        let mut records = match index {
-            RequestIndex::Requester(id) => requests(
-                self.items
-                    .query(&Query::index(Index::Gsi1, keys::requester(tenant, id)))
-                    .await?,
-            )?,
-            RequestIndex::RequestedFor(id) => requests(
-                self.items
-                    .query(&Query::index(Index::Gsi2, keys::requested_for(tenant, id)))
-                    .await?,
-            )?,
-            RequestIndex::Tenant => requests(
-                self.items
-                    .query(&Query::index(Index::Gsi3, keys::tenant_requests(tenant)))
-                    .await?,
-            )?,
-            RequestIndex::Assignee(id) => {
-                let assignments = self
-                    .items
-                    .query(&Query::table(keys::assignees(tenant, id)))
-                    .await?;
-                let mut seen = HashSet::new();
-                let reads: Vec<Read> = assignments
-                    .iter()
-                    .filter_map(|a| a.record.target())
-                    .filter(|request_id| seen.insert(request_id.to_string()))
-                    .map(|request_id| Read::consistent(keys::request(tenant, request_id)))
-                    .collect();
-                // The request itself is the truth: an assignment outlives an
-                // approver who is no longer on the request.
-                requests(self.items.get(&reads).await?)?
-                    .into_iter()
-                    .filter(|r| r.assignees().contains(id))
-                    .collect()
-            }
-        };
+        let mut stream = self.request_stream(tenant, index, (None, None), false, MAX_SCAN_PAGE);
+        let mut records = Vec::new();
+        while let Some((_, r)) = stream.next().await? {
+            records.push(r);
+        }
         // Index keys sort by (created to the millisecond, id); sorting the
         // records also orders sub-millisecond differences.
         records.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));

@@ -27,8 +27,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::access_requests::{assignment_item, request_item};
+use super::counts;
 use super::events::event_item;
 use super::item::{Condition, Index, Item, Key, Query, Read, Record, Write};
+use super::scan::{Rows, MAX_SCAN_PAGE};
 use super::{keys, Store, StoreError};
 use crate::models::OwnerType;
 use crate::records::{
@@ -53,6 +55,37 @@ pub enum ApprovalList {
     All,
 }
 
+/// Whose approval list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalOwner<'a> {
+    Identity(&'a str),
+    Tenant,
+}
+
+/// A part of an approval list, in its key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalPart {
+    /// Pending approvals, by when they were reached.
+    Pending,
+    /// Decided approvals, by when they were reached.
+    Decided,
+    /// Decided approvals, by when they were decided.
+    Decisions,
+}
+
+impl ApprovalPart {
+    /// The sort-key prefix of the part in `owner`'s list.
+    fn prefix(self, owner: ApprovalOwner<'_>) -> &'static str {
+        match (self, owner) {
+            (ApprovalPart::Pending, _) => keys::PENDING_APPROVALS,
+            (ApprovalPart::Decided, _) => keys::DECIDED_APPROVALS,
+            (ApprovalPart::Decisions, ApprovalOwner::Identity(_)) => keys::DECISIONS,
+            // The tenant's decisions have an index of their own.
+            (ApprovalPart::Decisions, ApprovalOwner::Tenant) => "",
+        }
+    }
+}
+
 /// One list entry, and whether it is in the pending part of its list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListedApproval {
@@ -61,48 +94,69 @@ pub struct ListedApproval {
 }
 
 /// An approval's own item. A pending or decided approval is also indexed
-/// (GSI3) in the tenant's approval list, which ORG_ADMIN reads.
+/// (GSI3) in its shard of the tenant's approvals, by when it was reached; a
+/// decided one also (GSI1) in its shard of the tenant's decisions, by when
+/// it was decided. ORG_ADMIN's lists read them.
 fn approval_item(tenant: &str, request: &AccessRequestRecord, item: usize, step: usize) -> Item {
     let approval = &request.items[item].approvals[step];
-    let own = Item::new(
+    let shard = keys::shard(&request.id);
+    let mut own = Item::new(
         keys::approval(tenant, &approval.approval_id),
         Record::Approval(ApprovalItemRecord {
             approval_id: approval.approval_id.clone(),
             request: request.clone(),
         }),
     );
-    match listed_at(request, approval) {
-        Some((key, at)) => own.indexed(
+    let reached = approval.created_or(request.created);
+    if let Some(prefix) = list_prefix(approval) {
+        own = own.indexed(
             Index::Gsi3,
-            key(keys::approvals_of(tenant, None), &at, &approval.approval_id),
-        ),
-        None => own,
+            keys::approval_entry(
+                keys::tenant_approvals(tenant, shard),
+                prefix,
+                &reached,
+                &approval.approval_id,
+            ),
+        );
     }
+    if approval.is_decided() {
+        own = own.indexed(
+            Index::Gsi1,
+            keys::approval_entry(
+                keys::tenant_decisions(tenant, shard),
+                "",
+                &decided_at(request, approval),
+                &approval.approval_id,
+            ),
+        );
+    }
+    own
 }
 
-type EntryKey = fn(String, &DateTime<Utc>, &str) -> Key;
-
-/// Where in a list an approval sorts: pending ones by when they were
-/// reached, decided ones by when they were decided; others are not listed.
-fn listed_at(
-    request: &AccessRequestRecord,
-    approval: &ApprovalRecord,
-) -> Option<(EntryKey, DateTime<Utc>)> {
-    let reached = approval.created_or(request.created);
+/// Which part of a list an approval is in, by when it was reached: pending
+/// or decided; others are not listed.
+fn list_prefix(approval: &ApprovalRecord) -> Option<&'static str> {
     if approval.is_pending() {
-        Some((keys::pending_entry, reached))
+        Some(keys::PENDING_APPROVALS)
     } else if approval.is_decided() {
-        Some((keys::decided_entry, approval.modified.unwrap_or(reached)))
+        Some(keys::DECIDED_APPROVALS)
     } else {
         None
     }
+}
+
+/// When a decided approval was decided (its last change).
+fn decided_at(request: &AccessRequestRecord, approval: &ApprovalRecord) -> DateTime<Utc> {
+    approval
+        .modified
+        .unwrap_or_else(|| approval.created_or(request.created))
 }
 
 /// The identities listing an approval: while pending, each that may act on
 /// it (every member of its governance group); once decided, its reviewer,
 /// and its owner when an identity other than the reviewer (an ORG_ADMIN
 /// decided for them).
-fn listed_for(approval: &ApprovalRecord) -> Vec<String> {
+pub(super) fn listed_for(approval: &ApprovalRecord) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     let mut add = |id: &str| {
         if !ids.iter().any(|i| i == id) {
@@ -127,37 +181,48 @@ fn listed_for(approval: &ApprovalRecord) -> Vec<String> {
     ids
 }
 
-/// The list entries of step `step` of item `item` of `request`.
+/// The list entries of step `step` of item `item` of `request`: in the list
+/// of each identity listing it, by when it was reached and, once decided,
+/// by when it was decided too.
 fn entry_items(tenant: &str, request: &AccessRequestRecord, item: usize, step: usize) -> Vec<Item> {
     let approval = &request.items[item].approvals[step];
-    let Some((key, at)) = listed_at(request, approval) else {
+    let Some(prefix) = list_prefix(approval) else {
         return Vec::new();
     };
+    let reached = approval.created_or(request.created);
+    let mut positions = vec![(prefix, reached)];
+    if approval.is_decided() {
+        positions.push((keys::DECISIONS, decided_at(request, approval)));
+    }
     let entry = ApprovalEntryRecord::of(request, item, step);
-    listed_for(approval)
-        .into_iter()
-        .map(|owner| {
-            Item::new(
-                key(
-                    keys::approvals_of(tenant, Some(&owner)),
-                    &at,
+    let mut items = Vec::new();
+    for owner in listed_for(approval) {
+        for (prefix, at) in &positions {
+            items.push(Item::new(
+                keys::approval_entry(
+                    keys::approvals_of(tenant, &owner),
+                    prefix,
+                    at,
                     &approval.approval_id,
                 ),
                 Record::ApprovalEntry(entry.clone()),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    items
 }
 
 /// The writes of one change of a request, from `before` (`None`: it is new)
 /// to `after`: the request itself (conditional on `before`'s version, or on
 /// being new), the assignments of identities it newly concerns, and its
-/// approvals' items and list entries.
+/// approvals' items and list entries; and what the change adds to the
+/// counts of the lists (written once per transaction, with the other
+/// changes' in it: [`counts::Tally::writes`]).
 pub(super) fn request_change(
     tenant: &str,
     before: Option<&AccessRequestRecord>,
     after: &AccessRequestRecord,
-) -> Vec<Write> {
+) -> (Vec<Write>, counts::Tally) {
     let condition = match before {
         None => Condition::Absent,
         Some(b) => Condition::Version(b.version),
@@ -205,12 +270,17 @@ pub(super) fn request_change(
             writes.extend(old.into_keys().map(Write::delete));
         }
     }
-    writes
+    let before_counts = before
+        .map(|b| counts::access_request(tenant, b))
+        .unwrap_or_default();
+    let tally = counts::Tally::change(before_counts, counts::access_request(tenant, after));
+    (writes, tally)
 }
 
-/// The items a new request is stored with (seeding).
+/// The items a new request is stored with (seeding), its counts aside.
 pub(super) fn request_items(tenant: &str, record: &AccessRequestRecord) -> Vec<Item> {
     request_change(tenant, None, record)
+        .0
         .into_iter()
         .filter_map(|w| match w {
             Write::Put { item, .. } => Some(item),
@@ -219,11 +289,14 @@ pub(super) fn request_items(tenant: &str, record: &AccessRequestRecord) -> Vec<I
         .collect()
 }
 
-/// How many list entries a pending step of `approver` has.
-fn pending_fanout(approver: &Approver) -> usize {
-    let ids: HashSet<&str> = approver.acting_identities().into_iter().collect();
-    ids.len()
+/// The identities that may act on a pending step of `approver`.
+fn acting(approver: &Approver) -> HashSet<&str> {
+    approver.acting_identities().into_iter().collect()
 }
+
+/// Counter items every change of a request may add to besides those of
+/// its list entries: its requester's, its target's, its tenant shard's.
+const STATUS_COUNTERS: usize = 3;
 
 impl Store {
     /// The writes of storing a change of a request from `before` to `after`
@@ -234,38 +307,62 @@ impl Store {
         after: &AccessRequestRecord,
         events: &[EventRecord],
     ) -> usize {
-        request_change(tenant, Some(before), after).len() + events.len()
+        let (writes, tally) = request_change(tenant, Some(before), after);
+        writes.len() + tally.writes().len() + events.len()
     }
 
     /// The most writes any later change of `record` can need: a cancel or
-    /// close (the request, its event, and for each item its pending step's
-    /// item and entries), or a decision (the request, its event, the
-    /// decided step's item and entries, its two decided entries, the next
-    /// step's item and entries, and the other pending steps' items; a
-    /// forward needs no more).
+    /// close (the request, its event, and for each open item its pending
+    /// step's item and entries), or a decision (the request, its event, the
+    /// decided step's item and entries, its decided entries — two for each
+    /// of the reviewer and the owner — the next step's item and entries,
+    /// and the other pending steps' items); each with the counter items of
+    /// the identities whose counts change and of [`STATUS_COUNTERS`]. A
+    /// forward needs no more than a decision.
     pub fn transition_bound(record: &AccessRequestRecord) -> usize {
-        let mut ending = 2;
+        let mut ending_items = 0;
+        let mut ending_entries = 0;
+        let mut ending_listed: HashSet<&str> = HashSet::new();
         let mut deciding_step = 0;
         let mut open_items: usize = 0;
         for item in &record.items {
-            // The steps still to be decided, in order, by their fan-out.
-            let steps: Vec<usize> = item
+            // The steps still to be decided, in order, by who may act on them.
+            let steps: Vec<HashSet<&str>> = item
                 .pending_approval()
-                .map(|a| pending_fanout(a.owner()))
+                .map(|a| acting(a.owner()))
                 .into_iter()
-                .chain(item.upcoming.iter().map(|s| pending_fanout(&s.approver)))
+                .chain(item.upcoming.iter().map(|s| acting(&s.approver)))
                 .collect();
-            let Some(widest) = steps.iter().copied().max() else {
+            let Some(widest) = steps.iter().max_by_key(|a| a.len()) else {
                 continue;
             };
-            ending += 1 + widest;
             open_items += 1;
-            for (k, fanout) in steps.iter().enumerate() {
-                let next = steps.get(k + 1).map_or(0, |n| 1 + n);
-                deciding_step = deciding_step.max(fanout + next);
+            ending_items += 1;
+            ending_entries += widest.len();
+            // Any of the steps may be the pending one when it ends.
+            steps.iter().flatten().for_each(|id| {
+                ending_listed.insert(id);
+            });
+            for (k, now) in steps.iter().enumerate() {
+                let next = steps.get(k + 1);
+                let next_items = usize::from(next.is_some());
+                let next_entries = next.map_or(0, HashSet::len);
+                // The reviewer (an ORG_ADMIN may be none of them) and the
+                // owner, in two positions each.
+                let decided_entries = 4;
+                // The counts that change: those of identities listing one
+                // step but not the other, the reviewer's and the owner's.
+                let recounted = next.map_or(now.len(), |n| now.symmetric_difference(n).count()) + 2;
+                deciding_step = deciding_step
+                    .max(next_items + now.len() + decided_entries + next_entries + recounted);
             }
         }
-        let deciding = 2 + 1 + 2 + deciding_step + open_items.saturating_sub(1);
+        let ending = 2
+            + ending_items
+            + ending_entries
+            + ending_listed.len().min(ending_entries)
+            + STATUS_COUNTERS;
+        let deciding = 2 + 1 + open_items.saturating_sub(1) + deciding_step + STATUS_COUNTERS;
         ending.max(deciding)
     }
 
@@ -279,8 +376,9 @@ impl Store {
         after: &AccessRequestRecord,
         events: &[EventRecord],
     ) -> Result<(), StoreError> {
-        let mut writes = request_change(tenant, Some(before), after);
+        let (mut writes, tally) = request_change(tenant, Some(before), after);
         writes.extend(events.iter().map(|e| Write::put(event_item(tenant, e))));
+        writes.extend(tally.writes());
         self.commit(writes).await
     }
 
@@ -318,53 +416,88 @@ impl Store {
         Ok(read)
     }
 
-    /// The entries of one approval list in one Query: an identity's
-    /// (`owner`), from its partition, read consistently; the tenant's
-    /// (`None`), from the index of the approvals' own items.
+    /// The entries of one part of an approval list whose position time
+    /// (reached, or decided for [`ApprovalPart::Decisions`]) lies within
+    /// `range`, in key order (`descending`: latest first), read lazily: an
+    /// identity's from its partition (read consistently), the tenant's from
+    /// the index of the approvals' own items, its shards merged.
+    pub fn approval_stream(
+        &self,
+        tenant: &str,
+        owner: ApprovalOwner<'_>,
+        part: ApprovalPart,
+        range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+        descending: bool,
+        expected: usize,
+    ) -> Rows<'_, ApprovalEntryRecord> {
+        let prefix = part.prefix(owner);
+        let (from, to) = keys::time_bounds(prefix, range.0, range.1);
+        let queries = match owner {
+            ApprovalOwner::Identity(id) => vec![Query::table(keys::approvals_of(tenant, id))],
+            ApprovalOwner::Tenant => keys::shards()
+                .map(|s| match part {
+                    ApprovalPart::Decisions => {
+                        Query::index(Index::Gsi1, keys::tenant_decisions(tenant, s))
+                    }
+                    _ => Query::index(Index::Gsi3, keys::tenant_approvals(tenant, s)),
+                })
+                .collect(),
+        };
+        let queries = queries
+            .into_iter()
+            .map(|q| q.between(from.clone(), to.clone()).descending(descending))
+            .collect();
+        Rows::new(&*self.items, queries, (expected, false), prefix, entry_of)
+    }
+
+    /// Every entry of an approval list (`owner`'s, or the tenant's), by
+    /// when reached. It reads the whole list: for tests and tools.
     pub async fn list_approvals(
         &self,
         tenant: &str,
         owner: Option<&str>,
         which: ApprovalList,
     ) -> Result<Vec<ListedApproval>, StoreError> {
-        let partition = keys::approvals_of(tenant, owner);
-        let mut query = match owner {
-            Some(_) => Query::table(partition),
-            None => Query::index(Index::Gsi3, partition),
+        let owner = match owner {
+            Some(id) => ApprovalOwner::Identity(id),
+            None => ApprovalOwner::Tenant,
         };
-        match which {
-            ApprovalList::Pending => query = query.with_prefix(keys::PENDING_APPROVALS),
-            ApprovalList::Decided => query = query.with_prefix(keys::DECIDED_APPROVALS),
-            ApprovalList::All => {}
-        }
+        let parts: &[ApprovalPart] = match which {
+            ApprovalList::Pending => &[ApprovalPart::Pending],
+            ApprovalList::Decided => &[ApprovalPart::Decided],
+            ApprovalList::All => &[ApprovalPart::Pending, ApprovalPart::Decided],
+        };
         let mut listed = Vec::new();
-        for item in self.items.query(&query).await? {
-            let sort = match (owner, item.indexes.iter().find(|(i, _)| *i == Index::Gsi3)) {
-                (None, Some((_, k))) => k.sk.clone(),
-                _ => item.key.sk.clone(),
-            };
-            let pending = sort.starts_with(keys::PENDING_APPROVALS);
-            let pk = item.key.pk.clone();
-            let entry = match item.record {
-                Record::ApprovalEntry(e) => e,
-                Record::Approval(a) => match a.request.find_approval(&a.approval_id) {
-                    Some((i, j)) => ApprovalEntryRecord::of(&a.request, i, j),
-                    None => {
-                        return Err(StoreError::Corrupt(format!(
-                            "{pk}: approval {} is not in its request",
-                            a.approval_id
-                        )))
-                    }
-                },
-                other => {
-                    return Err(StoreError::Corrupt(format!(
-                        "{pk}: unexpected record kind {}",
-                        other.kind()
-                    )))
-                }
-            };
-            listed.push(ListedApproval { pending, entry });
+        for part in parts {
+            let mut rows =
+                self.approval_stream(tenant, owner, *part, (None, None), false, MAX_SCAN_PAGE);
+            while let Some((_, entry)) = rows.next().await? {
+                listed.push(ListedApproval {
+                    pending: *part == ApprovalPart::Pending,
+                    entry,
+                });
+            }
         }
         Ok(listed)
+    }
+}
+
+/// A list entry as stored: an entry of an identity's list, or an approval's
+/// own item (the tenant's list).
+fn entry_of(item: Item) -> Result<ApprovalEntryRecord, StoreError> {
+    let pk = item.key.pk.clone();
+    match item.record {
+        Record::ApprovalEntry(e) => Ok(e),
+        Record::Approval(a) => match a.request.find_approval(&a.approval_id) {
+            Some((i, j)) => Ok(ApprovalEntryRecord::of(&a.request, i, j)),
+            None => Err(StoreError::Corrupt(format!(
+                "{pk}: approval {} is not in its request",
+                a.approval_id
+            ))),
+        },
+        other => Err(StoreError::Corrupt(format!(
+            "{pk}: unexpected record kind {}",
+            other.kind()
+        ))),
     }
 }

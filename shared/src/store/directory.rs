@@ -1,7 +1,8 @@
 //! The tenant's directory and catalog, the one batch read an operation
 //! starts with, and seeding.
 
-use super::item::{unexpected, Batch, Item, Record};
+use super::counts::{self, Tally};
+use super::item::{unexpected, Batch, Item, Read, Record, MAX_TRANSACTION_ITEMS};
 use super::{keys, Lookup, LookupResult, Store, StoreError, TenantRecords};
 use crate::records::{pending_keys, PointerRecord};
 
@@ -103,6 +104,45 @@ impl Store {
             // The request, its assignments and its approvals' items and entries.
             items.extend(super::approvals::request_items(tenant, r));
         }
-        self.items.load(items).await
+        let counts = self.seed_counts(tenant, records).await?;
+        self.items.load(items).await?;
+        for chunk in counts.writes().chunks(MAX_TRANSACTION_ITEMS) {
+            self.items.write(chunk.to_vec()).await?;
+        }
+        Ok(())
+    }
+
+    /// What loading `records` adds to the counts: what the records add,
+    /// less what the stored records they replace added.
+    async fn seed_counts(
+        &self,
+        tenant: &str,
+        records: &TenantRecords,
+    ) -> Result<Tally, StoreError> {
+        /// Keys read per round: bounded, so that a large seed does not
+        /// send every batch read at once.
+        const KEYS_PER_ROUND: usize = 10_000;
+        let mut tally = Tally::default();
+        let mut reads = Vec::new();
+        for r in &records.access_requests {
+            tally.merge(counts::access_request(tenant, r), 1);
+            reads.push(Read::consistent(keys::request(tenant, &r.id)));
+        }
+        for r in &records.non_employee_requests {
+            tally.merge(counts::non_employee_request(tenant, r, false), 1);
+            reads.push(Read::consistent(keys::non_employee_request(tenant, &r.id)));
+        }
+        for chunk in reads.chunks(KEYS_PER_ROUND) {
+            for item in self.items.get(chunk).await? {
+                match &item.record {
+                    Record::AccessRequest(r) => tally.merge(counts::access_request(tenant, r), -1),
+                    Record::NonEmployeeRequest(r) => {
+                        tally.merge(counts::non_employee_request(tenant, r, false), -1)
+                    }
+                    other => return Err(unexpected(&item.key.pk, other.kind())),
+                }
+            }
+        }
+        Ok(tally)
     }
 }

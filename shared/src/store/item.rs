@@ -18,7 +18,7 @@ use crate::records::{
     NonEmployeeApprovalViewRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
     PointerRecord,
 };
-use crate::records::{ApprovalEntryRecord, ApprovalItemRecord};
+use crate::records::{ApprovalEntryRecord, ApprovalItemRecord, CounterRecord, Counts};
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
 /// one `TransactWriteItems`. Operations that would need more are refused
@@ -86,6 +86,9 @@ pub enum Record {
     Approval(ApprovalItemRecord),
     /// An entry of an approver's (or the tenant's) approval list.
     ApprovalEntry(ApprovalEntryRecord),
+    /// The sizes of the lists of one scope (an identity, a tenant shard),
+    /// changed only by [`Write::Add`].
+    Counter(CounterRecord),
 }
 
 impl Record {
@@ -103,6 +106,7 @@ impl Record {
             Record::Idempotency(_) => "idempotency",
             Record::Approval(_) => "approval",
             Record::ApprovalEntry(_) => "approvalEntry",
+            Record::Counter(_) => "counter",
         }
     }
 
@@ -144,6 +148,13 @@ impl Item {
             expires_at: None,
             record,
         }
+    }
+
+    /// The key the item has in `index`, if it projects into it.
+    pub fn index_key(&self, index: Index) -> Option<&Key> {
+        self.indexes
+            .iter()
+            .find_map(|(i, k)| (*i == index).then_some(k))
     }
 
     pub fn indexed(mut self, index: Index, key: Key) -> Self {
@@ -219,6 +230,9 @@ pub enum Write {
     },
     /// Writes nothing; fails the batch unless the condition holds.
     Check { key: Key, condition: Condition },
+    /// Adds to the named counts of a counter item, creating it (and any
+    /// count) at zero first: concurrent adds never lose one another.
+    Add { key: Key, counts: Counts },
 }
 
 impl Write {
@@ -254,7 +268,7 @@ impl Write {
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
-            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+            Write::Delete { key, .. } | Write::Check { key, .. } | Write::Add { key, .. } => key,
         }
     }
 
@@ -262,6 +276,7 @@ impl Write {
         match self {
             Write::Put { condition, .. } | Write::Delete { condition, .. } => condition.as_ref(),
             Write::Check { condition, .. } => Some(condition),
+            Write::Add { .. } => None,
         }
     }
 }
@@ -336,38 +351,102 @@ pub fn unexpected(pk: &str, kind: &str) -> StoreError {
     StoreError::Corrupt(format!("{pk}: unexpected record kind {kind}"))
 }
 
-/// Every item of one partition, of the table (read consistently) or of an
-/// index (eventually consistent), in sort-key order; optionally only those
-/// whose sort key starts with a prefix.
+/// The items of one partition, of the table (read consistently) or of an
+/// index (eventually consistent), in sort-key order or its reverse,
+/// optionally only those whose sort key lies within inclusive bounds. A
+/// prefix is the range from the prefix to the prefix followed by the
+/// highest character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     pub index: Option<Index>,
     pub partition: String,
-    pub sort_prefix: Option<String>,
+    /// The lowest sort key wanted (inclusive).
+    pub from: Option<String>,
+    /// The highest sort key wanted (inclusive).
+    pub to: Option<String>,
+    /// Highest sort key first.
+    pub descending: bool,
 }
+
+/// Above every character of a key: the upper bound of a prefix.
+const PREFIX_END: char = char::MAX;
 
 impl Query {
     pub fn table(partition: impl Into<String>) -> Self {
         Self {
             index: None,
             partition: partition.into(),
-            sort_prefix: None,
+            from: None,
+            to: None,
+            descending: false,
         }
     }
 
     pub fn index(index: Index, partition: impl Into<String>) -> Self {
         Self {
             index: Some(index),
-            partition: partition.into(),
-            sort_prefix: None,
+            ..Self::table(partition)
         }
     }
 
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.sort_prefix = Some(prefix.into());
+    /// Only sort keys that start with `prefix`.
+    pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        let end = format!("{prefix}{PREFIX_END}");
+        self.between(Some(prefix), Some(end))
+    }
+
+    /// Only sort keys within `from..=to` (either end open when `None`).
+    pub fn between(mut self, from: Option<String>, to: Option<String>) -> Self {
+        self.from = from;
+        self.to = to;
         self
     }
+
+    /// Highest sort key first (`desc`) or lowest first.
+    pub fn descending(mut self, desc: bool) -> Self {
+        self.descending = desc;
+        self
+    }
+
+    /// Whether `sort_key` lies within the query's bounds.
+    pub fn admits(&self, sort_key: &str) -> bool {
+        self.from.as_deref().is_none_or(|f| sort_key >= f)
+            && self.to.as_deref().is_none_or(|t| sort_key <= t)
+    }
+
+    /// The key an item sorts by in this query: its index key, or its own.
+    pub fn sort_key<'i>(&self, item: &'i Item) -> Option<&'i Key> {
+        match self.index {
+            None => Some(&item.key),
+            Some(index) => item.index_key(index),
+        }
+    }
 }
+
+/// Where a page of a query stopped: the last item it evaluated, by its key
+/// and (querying an index) its index key. The next page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: Key,
+    pub index_key: Option<Key>,
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryPage {
+    /// The live items of the page, in the query's order.
+    pub items: Vec<Item>,
+    /// How many items the store read for it (DynamoDB's `ScannedCount`),
+    /// expired ones included: what the page cost.
+    pub read: usize,
+    /// Where to go on, if the partition may hold more in range.
+    pub next: Option<Cursor>,
+}
+
+/// Items one query page holds at most when the caller sets no limit (a
+/// DynamoDB page also ends at 1 MB).
+pub const DEFAULT_PAGE_ITEMS: usize = 1000;
 
 /// A backend: DynamoDB ([`super::DynamoStore`]) or the in-process map
 /// ([`super::MemoryStore`]). Both pass one conformance suite
@@ -379,8 +458,30 @@ pub trait ItemStore: Send + Sync {
     /// parallel).
     async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError>;
 
-    /// The live items of one partition, every page.
-    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError>;
+    /// One page of a query: at most `limit` items evaluated (and at most
+    /// [`DEFAULT_PAGE_ITEMS`] without a limit), starting after `after`.
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError>;
+
+    /// Every live item of a query, page after page: for partitions known
+    /// to be small (a caller's events, tests). Lists read page by page
+    /// through `store::scan` instead.
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.query_page(query, after.as_ref(), None).await?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
 
     /// All the writes or none: `Conflict` when any condition fails (or a
     /// concurrent transaction touched the same items). At most

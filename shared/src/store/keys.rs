@@ -7,7 +7,7 @@
 //! | identity | `T#{t}#IDENTITY#{id}` | `#` | |
 //! | catalog item | `T#{t}#CATALOG#{TYPE}#{id}` | `#` | |
 //! | duplicate guard (pointer) | `T#{t}#PENDING#{identity}#{TYPE}#{item}#{REQUEST_TYPE}` | `#` | |
-//! | access request | `T#{t}#AR#{id}` | `#` | GSI1 `T#{t}#REQUESTER#{id}`, GSI2 `T#{t}#FOR#{id}`, GSI3 `T#{t}#AR`; sort `{created}#{id}` |
+//! | access request | `T#{t}#AR#{id}` | `#` | GSI1 `T#{t}#REQUESTER#{id}`, GSI2 `T#{t}#FOR#{id}`, GSI3 `T#{t}#REQUESTS#{shard}`; sort `{created}#{id}` |
 //! | assignment (pointer) | `T#{t}#ASSIGNEE#{identity}` | `{created}#{request}` | |
 //! | non-employee source | `T#{t}#NESOURCE#{id}` | `#` | |
 //! | non-employee request | `T#{t}#NEREQUEST#{id}` | `#` | |
@@ -15,10 +15,24 @@
 //! | its copy per identity that lists it | `T#{t}#NEREQUESTLIST#{identity}` | `{created}#{id}` | |
 //! | approvals list entry | `T#{t}#NEAPPROVALLIST#{identity}` | `{created}#{approvalItem}` | |
 //! | account name guard (pointer) | `T#{t}#NEACCOUNT#{source}#{accountName, lowercase}` | `#` | |
-//! | event | `T#{t}#EVENTS` | `{created}#{sequence}#{id}` | |
+//! | event | `T#{t}#EVENTS#{shard}` | `{created}#{sequence}#{id}` | |
 //! | idempotency record | `T#{t}#IDEM#{caller}#{key}` | `#` | (expires after 24 h) |
-//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | |
-//! | approval list entry | `T#{t}#APPROVER#{identity}`, and `T#{t}#APPROVALS` for the tenant | pending `P#{created}#{approval}`, decided `D#{decided}#{approval}` | |
+//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | GSI3 `T#{t}#APPROVALS#{shard}` sort pending `P#{reached}#{id}`, decided `D#{reached}#{id}`; decided also GSI1 `T#{t}#DECIDED#{shard}` sort `{decided}#{id}` |
+//! | approval list entry | `T#{t}#APPROVER#{identity}` | pending `P#{reached}#{approval}`, decided `D#{reached}#{approval}` and `M#{decided}#{approval}` | |
+//! | counts of an identity's lists | `T#{t}#COUNTS#IDENTITY#{id}` | `#` | |
+//! | counts of a tenant shard's lists | `T#{t}#COUNTS#TENANT#{shard}` | `#` | |
+//!
+//! **Shards.** A key that every change in a tenant would write (the
+//! tenant's list of requests, of approvals, its events, its counts) is
+//! split [`SHARDS`] ways by a hash of the request's id ([`shard`]): one
+//! partition key takes at most 1,000 write units a second, and an index
+//! partition that cannot keep up throttles the writes that feed it. A
+//! tenant-wide list merges the shards' sorted streams (`store::scan`).
+//!
+//! **Sort keys** start with a fixed-width time (`time::format`, to the
+//! millisecond), so that a partition read in key order is read in time
+//! order; [`time_prefix`] is the part of a sort key rows of one millisecond
+//! share.
 
 use chrono::{DateTime, Utc};
 
@@ -55,7 +69,25 @@ pub fn request(tenant: &str, id: &str) -> Key {
     root(format!("T#{tenant}#AR#{id}"))
 }
 
-/// Index partitions of access requests: by requester, by target, all.
+/// How many ways a tenant-wide key is split. Changing it re-keys every
+/// request, approval and event: a new table layout.
+pub const SHARDS: u32 = 16;
+
+/// The shard of a tenant-wide key that a record with this id writes to:
+/// stable across processes and versions (the first bytes of its SHA-256).
+pub fn shard(id: &str) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SHARDS
+}
+
+/// Every shard, in order.
+pub fn shards() -> impl Iterator<Item = u32> {
+    0..SHARDS
+}
+
+/// Index partitions of access requests: by requester, by target, and the
+/// tenant's (one per shard).
 pub fn requester(tenant: &str, identity_id: &str) -> String {
     format!("T#{tenant}#REQUESTER#{identity_id}")
 }
@@ -64,8 +96,8 @@ pub fn requested_for(tenant: &str, identity_id: &str) -> String {
     format!("T#{tenant}#FOR#{identity_id}")
 }
 
-pub fn tenant_requests(tenant: &str) -> String {
-    format!("T#{tenant}#AR")
+pub fn tenant_requests(tenant: &str, shard: u32) -> String {
+    format!("T#{tenant}#REQUESTS#{shard:02}")
 }
 
 pub fn assignees(tenant: &str, identity_id: &str) -> String {
@@ -103,8 +135,9 @@ pub fn non_employee_account(tenant: &str, source_id: &str, account_name: &str) -
     ))
 }
 
-pub fn events(tenant: &str) -> String {
-    format!("T#{tenant}#EVENTS")
+/// The events partition of one shard of a tenant.
+pub fn events(tenant: &str, shard: u32) -> String {
+    format!("T#{tenant}#EVENTS#{shard:02}")
 }
 
 /// A caller's `Idempotency-Key` in a tenant.
@@ -116,31 +149,79 @@ pub fn approval(tenant: &str, approval_id: &str) -> Key {
     root(format!("T#{tenant}#APPROVAL#{approval_id}"))
 }
 
-/// The approval list partition of one identity (`Some`), or of the tenant.
-pub fn approvals_of(tenant: &str, owner: Option<&str>) -> String {
-    match owner {
-        Some(identity) => format!("T#{tenant}#APPROVER#{identity}"),
-        None => format!("T#{tenant}#APPROVALS"),
-    }
+/// The approval list partition of one identity.
+pub fn approvals_of(tenant: &str, identity: &str) -> String {
+    format!("T#{tenant}#APPROVER#{identity}")
 }
 
-/// Sort-key prefixes of the approval lists: pending, decided.
+/// The index partition of one shard of the tenant's approvals (GSI3).
+pub fn tenant_approvals(tenant: &str, shard: u32) -> String {
+    format!("T#{tenant}#APPROVALS#{shard:02}")
+}
+
+/// The index partition of one shard of the tenant's decided approvals, by
+/// when they were decided (GSI1).
+pub fn tenant_decisions(tenant: &str, shard: u32) -> String {
+    format!("T#{tenant}#DECIDED#{shard:02}")
+}
+
+/// Sort-key prefixes of the approval lists: pending and decided by when
+/// they were reached, decided by when they were decided.
 pub const PENDING_APPROVALS: &str = "P#";
 pub const DECIDED_APPROVALS: &str = "D#";
+pub const DECISIONS: &str = "M#";
 
-/// A pending approval's entry in a list: ordered by when it was reached.
-pub fn pending_entry(partition: String, reached: &DateTime<Utc>, approval_id: &str) -> Key {
+/// An approval's entry in a list: `prefix` then when (reached, or decided).
+pub fn approval_entry(
+    partition: String,
+    prefix: &str,
+    at: &DateTime<Utc>,
+    approval_id: &str,
+) -> Key {
     Key::new(
         partition,
-        format!("{PENDING_APPROVALS}{}", chronological(reached, approval_id)),
+        format!("{prefix}{}", chronological(at, approval_id)),
     )
 }
 
-/// A decided approval's entry in a list: ordered by when it was decided.
-pub fn decided_entry(partition: String, decided: &DateTime<Utc>, approval_id: &str) -> Key {
-    Key::new(
-        partition,
-        format!("{DECIDED_APPROVALS}{}", chronological(decided, approval_id)),
+/// The counts of an identity's lists.
+pub fn identity_counts(tenant: &str, identity: &str) -> Key {
+    root(format!("T#{tenant}#COUNTS#IDENTITY#{identity}"))
+}
+
+/// The counts of one shard of a tenant's lists.
+pub fn tenant_counts(tenant: &str, shard: u32) -> Key {
+    root(format!("T#{tenant}#COUNTS#TENANT#{shard:02}"))
+}
+
+/// The part of a sort key `{prefix}{time}#...` that rows of one
+/// millisecond share: `prefix` and the time.
+pub fn time_prefix<'k>(sort_key: &'k str, prefix: &str) -> &'k str {
+    let end = (prefix.len() + crate::time::WIDTH).min(sort_key.len());
+    sort_key.get(..end).unwrap_or(sort_key)
+}
+
+/// The sort key bounds of `{prefix}{time}#...` keys whose time lies within
+/// `from..=to` (to the millisecond, so that times within a millisecond of
+/// a bound are included: callers compare exactly).
+pub fn time_bounds(
+    prefix: &str,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> (Option<String>, Option<String>) {
+    // An open end without a prefix is no bound (DynamoDB refuses an empty
+    // key value).
+    let open = |bound: String| (!prefix.is_empty()).then_some(bound);
+    (
+        match from {
+            Some(t) => Some(format!("{prefix}{}", crate::time::format(&t))),
+            None => open(prefix.to_string()),
+        },
+        match to {
+            // Every key of that millisecond: `{time}#...` sorts below `{time}$`.
+            Some(t) => Some(format!("{prefix}{}$", crate::time::format(&t))),
+            None => open(format!("{prefix}{}", char::MAX)),
+        },
     )
 }
 
@@ -153,7 +234,7 @@ pub fn chronological(created: &DateTime<Utc>, id: &str) -> String {
 /// [`EventRecord::chronological_order`].
 pub fn event(tenant: &str, event: &EventRecord) -> Key {
     Key::new(
-        events(tenant),
+        events(tenant, shard(&event.id)),
         format!(
             "{}#{:010}#{}",
             crate::time::format(&event.created),

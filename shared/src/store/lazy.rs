@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::OnceCell;
 
-use super::item::{Item, ItemStore, Query, Read, Write};
+use super::item::{Cursor, Item, ItemStore, Query, QueryPage, Read, Write};
 use super::StoreError;
 
 type Build<S> = Box<dyn Fn() -> BoxFuture<'static, Result<S, StoreError>> + Send + Sync>;
@@ -49,8 +49,13 @@ impl<S: ItemStore> ItemStore for LazyStore<S> {
         self.store().await?.get(reads).await
     }
 
-    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
-        self.store().await?.query(query).await
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError> {
+        self.store().await?.query_page(query, after, limit).await
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {

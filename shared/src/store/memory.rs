@@ -8,8 +8,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::item::{Index, Item, ItemStore, Key, Query, Read, Write, MAX_TRANSACTION_ITEMS};
+use std::ops::Bound::{self, Excluded, Included};
+
+use super::item::{
+    Cursor, Index, Item, ItemStore, Key, Query, QueryPage, Read, Record, Write, DEFAULT_PAGE_ITEMS,
+    MAX_TRANSACTION_ITEMS,
+};
 use super::StoreError;
+use crate::records::CounterRecord;
 
 #[derive(Default)]
 struct Table {
@@ -64,6 +70,18 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Whether a range is empty by its bounds (`BTreeMap::range` panics on
+/// such a range rather than answering nothing).
+fn lower_above_upper<T: Ord>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
+    match (lower, upper) {
+        (Included(l), Included(u)) => l > u,
+        (Included(l), Excluded(u)) | (Excluded(l), Included(u)) | (Excluded(l), Excluded(u)) => {
+            l >= u
+        }
+        _ => false,
+    }
+}
+
 #[async_trait]
 impl ItemStore for MemoryStore {
     async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
@@ -79,41 +97,132 @@ impl ItemStore for MemoryStore {
             .collect())
     }
 
-    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError> {
         let table = self.lock();
+        let limit = limit.unwrap_or(DEFAULT_PAGE_ITEMS).max(1);
         let now = now();
-        let prefix = query.sort_prefix.as_deref().unwrap_or("");
-        let live = |i: &&Item| !i.expired(now);
-        Ok(match query.index {
+        let partition = query.partition.as_str();
+        // Every key of the partition lies below this one.
+        let past_partition = format!("{partition}\u{0}");
+        let mut page = QueryPage::default();
+        let mut last: Option<Cursor> = None;
+        let mut more = false;
+        let mut take = |item: &Item, cursor: Cursor| -> bool {
+            if page.read == limit {
+                more = true;
+                return false;
+            }
+            page.read += 1;
+            if !item.expired(now) {
+                page.items.push(item.clone());
+            }
+            last = Some(cursor);
+            true
+        };
+        match query.index {
             None => {
-                let start = Key::new(query.partition.clone(), prefix);
-                table
-                    .items
-                    .range(start..)
-                    .take_while(|(k, _)| k.pk == query.partition && k.sk.starts_with(prefix))
-                    .map(|(_, i)| i)
-                    .filter(live)
-                    .cloned()
-                    .collect()
+                let lower = match (after, query.descending) {
+                    (Some(c), false) => Excluded(c.key.clone()),
+                    _ => Included(Key::new(partition, query.from.clone().unwrap_or_default())),
+                };
+                let upper = match (after, query.descending) {
+                    (Some(c), true) => Excluded(c.key.clone()),
+                    _ => match &query.to {
+                        Some(to) => Included(Key::new(partition, to.clone())),
+                        None => Excluded(Key::new(past_partition.clone(), "")),
+                    },
+                };
+                if lower_above_upper(&lower, &upper) {
+                    return Ok(page);
+                }
+                let range = table.items.range((lower, upper));
+                let cursor = |key: &Key| Cursor {
+                    key: key.clone(),
+                    index_key: None,
+                };
+                if query.descending {
+                    for (key, item) in range.rev() {
+                        if !take(item, cursor(key)) {
+                            break;
+                        }
+                    }
+                } else {
+                    for (key, item) in range {
+                        if !take(item, cursor(key)) {
+                            break;
+                        }
+                    }
+                }
             }
             Some(index) => {
                 let Some(entries) = table.indexes.get(&index) else {
-                    return Ok(Vec::new());
+                    return Ok(page);
                 };
-                let start = (
-                    query.partition.clone(),
-                    prefix.to_string(),
-                    Key::new("", ""),
-                );
-                entries
-                    .range(start..)
-                    .take_while(|(pk, sk, _)| pk == &query.partition && sk.starts_with(prefix))
-                    .filter_map(|(_, _, key)| table.items.get(key))
-                    .filter(live)
-                    .cloned()
-                    .collect()
+                let entry = |c: &Cursor| {
+                    let k = c.index_key.clone().unwrap_or_else(|| Key::new("", ""));
+                    (k.pk, k.sk, c.key.clone())
+                };
+                let lower = match (after, query.descending) {
+                    (Some(c), false) => Excluded(entry(c)),
+                    _ => Included((
+                        partition.to_string(),
+                        query.from.clone().unwrap_or_default(),
+                        Key::new("", ""),
+                    )),
+                };
+                let upper = match (after, query.descending) {
+                    (Some(c), true) => Excluded(entry(c)),
+                    _ => match &query.to {
+                        // Every entry whose index sort key is `to`, whatever
+                        // its primary key.
+                        Some(to) => Excluded((
+                            partition.to_string(),
+                            format!("{to}\u{0}"),
+                            Key::new("", ""),
+                        )),
+                        None => Excluded((past_partition.clone(), String::new(), Key::new("", ""))),
+                    },
+                };
+                if lower_above_upper(&lower, &upper) {
+                    return Ok(page);
+                }
+                let range = entries.range((lower, upper));
+                let mut visit = |(pk, sk, key): &(String, String, Key)| -> bool {
+                    let Some(item) = table.items.get(key) else {
+                        return true;
+                    };
+                    take(
+                        item,
+                        Cursor {
+                            key: key.clone(),
+                            index_key: Some(Key::new(pk.clone(), sk.clone())),
+                        },
+                    )
+                };
+                if query.descending {
+                    for e in range.rev() {
+                        if !visit(e) {
+                            break;
+                        }
+                    }
+                } else {
+                    for e in range {
+                        if !visit(e) {
+                            break;
+                        }
+                    }
+                }
             }
-        })
+        }
+        if more {
+            page.next = last;
+        }
+        Ok(page)
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -134,6 +243,20 @@ impl ItemStore for MemoryStore {
         let mut table = self.lock();
         // Every condition first: all of the writes or none of them.
         for w in &writes {
+            if let Write::Add { key, .. } = w {
+                if let Some(other) = table
+                    .items
+                    .get(key)
+                    .filter(|i| !matches!(i.record, Record::Counter(_)))
+                {
+                    return Err(StoreError::Corrupt(format!(
+                        "{} {}: counts added to a {} item",
+                        key.pk,
+                        key.sk,
+                        other.record.kind()
+                    )));
+                }
+            }
             if let Some(condition) = w.condition() {
                 if !condition.holds(table.items.get(w.key())) {
                     return Err(StoreError::Conflict(format!(
@@ -149,6 +272,7 @@ impl ItemStore for MemoryStore {
                 Write::Put { item, .. } => table.insert(item),
                 Write::Delete { key, .. } => table.remove(&key),
                 Write::Check { .. } => {}
+                Write::Add { key, counts } => add(&mut table, key, &counts),
             }
         }
         Ok(())
@@ -160,5 +284,18 @@ impl ItemStore for MemoryStore {
             table.insert(item);
         }
         Ok(())
+    }
+}
+
+/// Adds `counts` to the counter item at `key` (created at zero).
+fn add(table: &mut Table, key: Key, counts: &crate::records::Counts) {
+    let item = table
+        .items
+        .entry(key.clone())
+        .or_insert_with(|| Item::new(key, Record::Counter(CounterRecord::default())));
+    if let Record::Counter(counter) = &mut item.record {
+        for (name, n) in counts {
+            *counter.counts.entry(name.clone()).or_default() += n;
+        }
     }
 }

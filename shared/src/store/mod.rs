@@ -18,6 +18,7 @@ use crate::records::{
 
 mod access_requests;
 mod approvals;
+pub mod counts;
 mod directory;
 pub mod dynamo;
 mod events;
@@ -26,10 +27,12 @@ pub mod keys;
 mod lazy;
 mod memory;
 mod non_employee;
+pub mod scan;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use approvals::{ApprovalList, ApprovalRead, ListedApproval};
+pub use access_requests::{CreatedRange, RequestStream};
+pub use approvals::{ApprovalList, ApprovalOwner, ApprovalPart, ApprovalRead, ListedApproval};
 pub use dynamo::DynamoStore;
 pub use item::{ItemStore, MAX_TRANSACTION_ITEMS};
 pub use lazy::LazyStore;
@@ -154,6 +157,8 @@ pub enum RequestIndex {
     Requester(String),
     /// For this identity.
     RequestedFor(String),
+    /// Submitted by or for this identity.
+    Regarding(String),
     /// With an approval step this identity may act on.
     Assignee(String),
     /// The whole tenant.

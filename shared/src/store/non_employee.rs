@@ -17,7 +17,9 @@
 
 use std::collections::HashMap;
 
+use super::counts;
 use super::item::{unexpected, Batch, Condition, Item, Key, Query, Record, Write};
+use super::scan::{Rows, MAX_SCAN_PAGE};
 use super::{keys, Store, StoreError};
 use crate::records::{
     IdentityRecord, NonEmployeeApprovalRecord, NonEmployeeApprovalViewRecord,
@@ -88,15 +90,10 @@ fn list_key(tenant: &str, r: &NonEmployeeRequestRecord, identity: &str) -> Key {
     )
 }
 
-fn entry_key(
-    tenant: &str,
-    r: &NonEmployeeRequestRecord,
-    item: &NonEmployeeApprovalRecord,
-    identity: &str,
-) -> Key {
+fn entry_key(tenant: &str, item: &NonEmployeeApprovalRecord, identity: &str) -> Key {
     Key::new(
         keys::non_employee_approval_list(tenant, identity),
-        keys::chronological(&r.created, &item.id),
+        keys::chronological(&item.created, &item.id),
     )
 }
 
@@ -128,7 +125,7 @@ fn entries(
         .into_iter()
         .map(|identity| {
             Item::new(
-                entry_key(tenant, r, item, identity),
+                entry_key(tenant, item, identity),
                 Record::NonEmployeeApproval(view.clone()),
             )
         })
@@ -179,6 +176,7 @@ fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
     if r.holds_account_name() {
         writes.push(Write::put_if(account_guard(tenant, r), Condition::Absent));
     }
+    writes.extend(counts::non_employee_request(tenant, r, false).writes());
     writes
 }
 
@@ -215,13 +213,20 @@ fn update_writes(
                 previous
                     .listed_for()
                     .difference(&now_listed)
-                    .map(|identity| Write::delete(entry_key(tenant, before, previous, identity))),
+                    .map(|identity| Write::delete(entry_key(tenant, previous, identity))),
             );
         }
     }
     if before.holds_account_name() && !after.holds_account_name() {
         writes.push(Write::delete(account_key(tenant, before)));
     }
+    writes.extend(
+        counts::Tally::change(
+            counts::non_employee_request(tenant, before, false),
+            counts::non_employee_request(tenant, after, false),
+        )
+        .writes(),
+    );
     writes
 }
 
@@ -247,33 +252,30 @@ fn deletion_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
         writes.extend(
             item.listed_for()
                 .into_iter()
-                .map(|identity| Write::delete(entry_key(tenant, r, item, identity))),
+                .map(|identity| Write::delete(entry_key(tenant, item, identity))),
         );
     }
     if r.holds_account_name() {
         writes.push(Write::delete(account_key(tenant, r)));
     }
+    writes.extend(
+        counts::Tally::change(
+            counts::non_employee_request(tenant, r, false),
+            counts::non_employee_request(tenant, r, true),
+        )
+        .writes(),
+    );
     writes
 }
 
-fn requests(items: Vec<Item>) -> Result<Vec<NonEmployeeRequestRecord>, StoreError> {
-    items
-        .into_iter()
-        .map(|i| {
-            i.into_record(|r| match r {
-                Record::NonEmployeeRequest(r) => Some(r),
-                _ => None,
-            })
-        })
-        .collect()
-}
-
 impl Store {
-    /// How many writes storing `r` takes (its creation; any later change of
-    /// it takes at most one more). Above [`super::MAX_TRANSACTION_ITEMS`]
-    /// it cannot be stored atomically.
+    /// The most writes storing `r` or any later change of it takes: its
+    /// creation, or a decision, which may also list its reviewer (an
+    /// ORG_ADMIN need not be an approver) and add to the reviewer's counts.
+    /// Above [`super::MAX_TRANSACTION_ITEMS`] it cannot be changed
+    /// atomically.
     pub fn non_employee_request_writes(r: &NonEmployeeRequestRecord) -> usize {
-        creation_writes("", r).len()
+        creation_writes("", r).len() + 2
     }
 
     /// Sources, identities, account-name holders and requests, in one batch
@@ -421,42 +423,81 @@ impl Store {
     }
 
     /// The non-employee requests `identity_id` lists (sponsored, or on a
-    /// source it manages), oldest first: one Query.
+    /// source it manages) in key order (`created`, then id; `descending`:
+    /// newest first), read lazily.
+    pub fn non_employee_request_stream(
+        &self,
+        tenant: &str,
+        identity_id: &str,
+        descending: bool,
+        expected: usize,
+    ) -> Rows<'_, NonEmployeeRequestRecord> {
+        let query = Query::table(keys::non_employee_request_list(tenant, identity_id))
+            .descending(descending);
+        Rows::new(&*self.items, vec![query], (expected, false), "", request)
+    }
+
+    /// The approval items `identity_id` lists (it may decide them, or
+    /// decided them) in key order (`created`, then id), read lazily.
+    pub fn non_employee_approval_stream(
+        &self,
+        tenant: &str,
+        identity_id: &str,
+        descending: bool,
+        expected: usize,
+    ) -> Rows<'_, NonEmployeeApprovalViewRecord> {
+        let query = Query::table(keys::non_employee_approval_list(tenant, identity_id))
+            .descending(descending);
+        Rows::new(
+            &*self.items,
+            vec![query],
+            (expected, false),
+            "",
+            approval_view,
+        )
+    }
+
+    /// Every non-employee request `identity_id` lists, oldest first. It
+    /// reads the whole list: for tests and tools.
     pub async fn non_employee_request_list(
         &self,
         tenant: &str,
         identity_id: &str,
     ) -> Result<Vec<NonEmployeeRequestRecord>, StoreError> {
-        requests(
-            self.items
-                .query(&Query::table(keys::non_employee_request_list(
-                    tenant,
-                    identity_id,
-                )))
-                .await?,
-        )
+        let mut rows = self.non_employee_request_stream(tenant, identity_id, false, MAX_SCAN_PAGE);
+        let mut all = Vec::new();
+        while let Some((_, r)) = rows.next().await? {
+            all.push(r);
+        }
+        Ok(all)
     }
 
-    /// The approval items `identity_id` lists (it may decide them, or
-    /// decided them), oldest first: one Query.
+    /// Every approval item `identity_id` lists, oldest first. It reads the
+    /// whole list: for tests and tools.
     pub async fn non_employee_approval_list(
         &self,
         tenant: &str,
         identity_id: &str,
     ) -> Result<Vec<NonEmployeeApprovalViewRecord>, StoreError> {
-        self.items
-            .query(&Query::table(keys::non_employee_approval_list(
-                tenant,
-                identity_id,
-            )))
-            .await?
-            .into_iter()
-            .map(|i| {
-                i.into_record(|r| match r {
-                    Record::NonEmployeeApproval(r) => Some(r),
-                    _ => None,
-                })
-            })
-            .collect()
+        let mut rows = self.non_employee_approval_stream(tenant, identity_id, false, MAX_SCAN_PAGE);
+        let mut all = Vec::new();
+        while let Some((_, v)) = rows.next().await? {
+            all.push(v);
+        }
+        Ok(all)
     }
+}
+
+fn request(item: Item) -> Result<NonEmployeeRequestRecord, StoreError> {
+    item.into_record(|r| match r {
+        Record::NonEmployeeRequest(r) => Some(r),
+        _ => None,
+    })
+}
+
+fn approval_view(item: Item) -> Result<NonEmployeeApprovalViewRecord, StoreError> {
+    item.into_record(|r| match r {
+        Record::NonEmployeeApproval(r) => Some(r),
+        _ => None,
+    })
 }

@@ -6,19 +6,27 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 use super::dynamo::https_client;
 
 /// Counts the HTTP requests a client sends (every attempt, retries included),
-/// per operation name: tests and benches assert round-trip budgets with it.
+/// per operation name, and the items the store's answers say it read
+/// (a Query's `ScannedCount`, the items a GetItem or BatchGetItem found):
+/// tests and benches assert round-trip budgets and read costs with it.
 #[derive(Clone, Default, Debug)]
 pub struct RequestCounter {
     counts: Arc<Mutex<BTreeMap<String, usize>>>,
+    items_read: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl RequestCounter {
@@ -45,8 +53,15 @@ impl RequestCounter {
         self.counts().get(operation).copied().unwrap_or(0)
     }
 
+    /// Items read since creation or the last [`reset`](Self::reset).
+    pub fn items_read(&self) -> usize {
+        self.items_read.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn reset(&self) {
         self.counts().clear();
+        self.items_read
+            .store(0, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -75,6 +90,31 @@ impl Intercept for RequestCounter {
             })
             .unwrap_or_else(|| "unknown".to_string());
         *self.counts().entry(operation).or_default() += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Ok(output) = context.output_or_error() else {
+            return Ok(());
+        };
+        let read = if let Some(q) = output.downcast_ref::<QueryOutput>() {
+            q.scanned_count.max(0) as usize
+        } else if let Some(b) = output.downcast_ref::<BatchGetItemOutput>() {
+            b.responses
+                .as_ref()
+                .map_or(0, |r| r.values().map(Vec::len).sum())
+        } else if let Some(g) = output.downcast_ref::<GetItemOutput>() {
+            usize::from(g.item.is_some())
+        } else {
+            0
+        };
+        self.items_read
+            .fetch_add(read, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared::records::AccessRequestRecord;
-use shared::store::item::{Condition, Item, ItemStore, Query, Read, Record, Write};
+use shared::store::item::{
+    Condition, Cursor, Item, ItemStore, Query, QueryPage, Read, Record, Write,
+};
 use shared::store::{MemoryStore, Store, StoreError};
 
 /// A backend call, as the hooks see it.
@@ -136,9 +138,17 @@ impl<H: Hooks> ItemStore for HookedItems<H> {
     async fn get(&self, reads: &[Read]) -> Result<Vec<Item>, StoreError> {
         self.around(Call::Get(reads), self.inner.get(reads)).await
     }
-    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
-        self.around(Call::Query(query), self.inner.query(query))
-            .await
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError> {
+        self.around(
+            Call::Query(query),
+            self.inner.query_page(query, after, limit),
+        )
+        .await
     }
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let call = writes.clone();

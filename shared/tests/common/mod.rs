@@ -302,3 +302,164 @@ pub async fn approve_pending(store: &Store, who: &Principal, id: &str) -> String
     .unwrap_or_else(|e| panic!("approving {approval}: {e:?}"));
     approval
 }
+
+/// The identities of `tenant` in the demo seed.
+pub fn seed_identities(tenant: &str) -> Vec<String> {
+    let seed: serde_json::Value = serde_json::from_str(DEMO_SEED).unwrap();
+    seed["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["tenantId"] == tenant)
+        .flat_map(|t| t["identities"].as_array().unwrap().iter())
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Checks that the counts kept beside the lists say what the lists hold,
+/// for the tenant and for each of its demo-seed identities and `more`:
+/// every list read whole (as no API call reads it) and counted.
+pub async fn assert_counts_agree(store: &Store, tenant: &str, more: &[String]) {
+    use shared::models::{ApprovalStatus, RequestState, WorkItemState};
+    use shared::store::counts::{self, CountScope};
+    use shared::store::{ApprovalList, RequestIndex};
+
+    let mut identities = seed_identities(tenant);
+    identities.extend(more.iter().cloned());
+    identities.sort();
+    identities.dedup();
+    let mut scopes = vec![CountScope::Tenant];
+    scopes.extend(identities.iter().cloned().map(CountScope::Identity));
+    let read = store.read_counts(tenant, &scopes).await.unwrap();
+
+    // Status rows, and those still executing.
+    let rows = |records: &[std::sync::Arc<AccessRequestRecord>]| -> (i64, i64) {
+        let all = records.iter().map(|r| r.items.len() as i64).sum();
+        let executing = records
+            .iter()
+            .flat_map(|r| r.items.iter().map(move |i| r.item_state(i)))
+            .filter(|s| *s == RequestState::Executing)
+            .count() as i64;
+        (all, executing)
+    };
+    let approvals = |listed: &[shared::store::ListedApproval]| -> [i64; 3] {
+        let mut n = [0; 3];
+        for l in listed {
+            let status = l.entry.approval().map(|a| a.status);
+            match (l.pending, status) {
+                (true, _) => n[0] += 1,
+                (false, Some(WorkItemState::Approved)) => n[1] += 1,
+                (false, Some(WorkItemState::Rejected)) => n[2] += 1,
+                _ => {}
+            }
+        }
+        n
+    };
+    let kept = |id: Option<&str>, name: &str| match id {
+        Some(id) => read.identity(tenant, id, name),
+        None => read.tenant(tenant, name),
+    };
+    let check_status = |id: Option<&str>, name: &str, (all, executing): (i64, i64)| {
+        assert_eq!(kept(id, name), all, "{tenant} {id:?}: count {name}");
+        let name = counts::executing(name);
+        assert_eq!(kept(id, &name), executing, "{tenant} {id:?}: count {name}");
+    };
+    let check_approvals = |id: Option<&str>, n: [i64; 3]| {
+        for (name, n) in [
+            counts::APPROVALS_PENDING,
+            counts::APPROVALS_APPROVED,
+            counts::APPROVALS_REJECTED,
+        ]
+        .into_iter()
+        .zip(n)
+        {
+            assert_eq!(kept(id, name), n, "{tenant} {id:?}: count {name}");
+        }
+    };
+
+    let tenant_requests = store
+        .query_requests(tenant, &RequestIndex::Tenant)
+        .await
+        .unwrap();
+    check_status(None, counts::ITEMS, rows(&tenant_requests));
+    let listed = store
+        .list_approvals(tenant, None, ApprovalList::All)
+        .await
+        .unwrap();
+    check_approvals(None, approvals(&listed));
+
+    for id in &identities {
+        let by = store
+            .query_requests(tenant, &RequestIndex::Requester(id.clone()))
+            .await
+            .unwrap();
+        let for_ = store
+            .query_requests(tenant, &RequestIndex::RequestedFor(id.clone()))
+            .await
+            .unwrap();
+        let own: Vec<_> = by
+            .iter()
+            .filter(|r| &r.requested_for.id == id)
+            .cloned()
+            .collect();
+        check_status(Some(id), counts::REQUESTED, rows(&by));
+        check_status(Some(id), counts::FOR, rows(&for_));
+        check_status(Some(id), counts::SELF, rows(&own));
+        let listed = store
+            .list_approvals(tenant, Some(id), ApprovalList::All)
+            .await
+            .unwrap();
+        check_approvals(Some(id), approvals(&listed));
+        // Each decided entry is also listed by when it was decided.
+        let decided = |prefix: &str| {
+            let query =
+                shared::store::item::Query::table(shared::store::keys::approvals_of(tenant, id))
+                    .with_prefix(prefix);
+            async move {
+                let mut ids: Vec<String> = store
+                    .backend()
+                    .query(&query)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|i| i.key.sk.rsplit('#').next().unwrap().to_string())
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        assert_eq!(
+            decided(shared::store::keys::DECIDED_APPROVALS).await,
+            decided(shared::store::keys::DECISIONS).await,
+            "{tenant} {id}: decided entries by reached and by decided time"
+        );
+        for status in ApprovalStatus::ALL {
+            let requests = store
+                .non_employee_request_list(tenant, id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.approval_status == status)
+                .count() as i64;
+            let name = counts::non_employee_requests(status);
+            assert_eq!(
+                read.identity(tenant, id, &name),
+                requests,
+                "{tenant} {id}: {name}"
+            );
+            let items = store
+                .non_employee_approval_list(tenant, id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|v| v.item.approval_status == status)
+                .count() as i64;
+            let name = counts::non_employee_approvals(status);
+            assert_eq!(
+                read.identity(tenant, id, &name),
+                items,
+                "{tenant} {id}: {name}"
+            );
+        }
+    }
+}

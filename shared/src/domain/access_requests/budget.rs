@@ -38,6 +38,11 @@ const KEYS_BYTES: usize = 1024;
 /// four bytes) or of a close (its message), and an assignment written with
 /// a forward.
 const EVENTS_BYTES: usize = 18 * 1024;
+/// A counter item (the sizes of one scope's lists: a few named counts)
+/// with its keys; a change updates those of the identities whose lists it
+/// changes, and of the request's requester, target and tenant shard.
+const COUNTER_BYTES: usize = 1024;
+const STATUS_COUNTERS: usize = 3;
 
 /// The sizes that bound a request: as stored (with the room for a cancel
 /// or close), the largest transaction a change of it can write, and its
@@ -161,8 +166,9 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
     };
     // A change writes the request, a copy for each pending approval (one per
     // item that still executes) and for the step it reaches, the entries of
-    // the step it decides (its reviewer's, its owner's) and of the step it
-    // reaches (one per member of its group), and an event.
+    // the step it decides (its reviewer's and its owner's, two each) and of
+    // the step it reaches (one per member of its group), the counters of
+    // the identities whose lists change and of the request, and an event.
     let open = record
         .items
         .iter()
@@ -170,6 +176,7 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
         .count();
     let copies = (open + 2) * (request + KEYS_BYTES);
     let mut entries = 0;
+    let mut widest_step = 0;
     for (i, item) in decided.items.iter().enumerate() {
         // Rows only grow as steps are decided, but for a pending step's own
         // row, which only the request as it is has.
@@ -195,9 +202,11 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
             .map(|a| a.approver.acting_identities().len())
             .max()
             .unwrap_or(0);
-        entries = entries.max((2 + widest) * entry);
+        entries = entries.max((4 + widest) * entry);
+        widest_step = widest_step.max(widest);
     }
-    sizes.transaction = copies + entries + EVENTS_BYTES;
+    let counters = (2 * widest_step + 2 + STATUS_COUNTERS) * COUNTER_BYTES;
+    sizes.transaction = copies + entries + counters + EVENTS_BYTES;
     sizes
 }
 
@@ -213,7 +222,11 @@ pub fn submission_bytes(records: &[AccessRequestRecord], claims: usize) -> usize
             .iter()
             .map(|i| i.approvals.len())
             .sum::<usize>();
-        total += (1 + steps) * request + record.assignees().len() * KEYS_BYTES;
+        // The assignments, and the counters of the identities and scopes
+        // whose lists it enters.
+        total += (1 + steps) * request
+            + record.assignees().len() * (KEYS_BYTES + COUNTER_BYTES)
+            + STATUS_COUNTERS * COUNTER_BYTES;
         for (i, item) in record.items.iter().enumerate() {
             for (step, approval) in item.approvals.iter().enumerate() {
                 let entry = json_bytes(&ApprovalEntryRecord::of(record, i, step)) + KEYS_BYTES;

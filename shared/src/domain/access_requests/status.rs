@@ -2,7 +2,7 @@
 //! index each query reads, filters, sorters, paging and the response items.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::auth::Principal;
@@ -10,8 +10,9 @@ use crate::domain::approvals::render;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
+use crate::domain::collection::plan::{in_any_order, in_key_order, Listed, Total, SORT_BUDGET};
 use crate::domain::collection::sorters::{order, SortKey};
-use crate::domain::collection::{matches, select, Page, Paging, Params};
+use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
     AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
@@ -21,6 +22,7 @@ use crate::models::{
 use crate::records::{
     AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord, APPROVAL_PHASE,
 };
+use crate::store::counts::{self, CountScope};
 use crate::store::{RequestIndex, Store};
 
 /// The filterable fields of the status endpoint, with their operators as
@@ -166,69 +168,175 @@ pub async fn list(
     }
 
     let tenant = principal.tenant_id.as_str();
-    // The narrowest index answers; the other conditions filter its result.
-    let records = if let Some(r) = &regarding {
-        let (by_index, for_index) = (
-            RequestIndex::Requester(r.clone()),
-            RequestIndex::RequestedFor(r.clone()),
-        );
-        let (by, for_) = futures::try_join!(
-            store.query_requests(tenant, &by_index),
-            store.query_requests(tenant, &for_index),
-        )?;
-        let mut seen = HashSet::new();
-        by.into_iter()
-            .chain(for_)
-            .filter(|rec| seen.insert(rec.id.clone()))
-            .collect()
+    // The narrowest index answers; the other conditions filter its rows.
+    let (index, by_index) = if let Some(r) = &regarding {
+        (
+            RequestIndex::Regarding(r.clone()),
+            Counted::Regarding(r.clone()),
+        )
     } else if let Some(f) = &requested_for {
-        store
-            .query_requests(tenant, &RequestIndex::RequestedFor(f.clone()))
-            .await?
+        let counted = match requested_by {
+            None => Counted::For(f.clone()),
+            Some(_) => Counted::No,
+        };
+        (RequestIndex::RequestedFor(f.clone()), counted)
     } else if let Some(b) = &requested_by {
-        store
-            .query_requests(tenant, &RequestIndex::Requester(b.clone()))
-            .await?
+        (
+            RequestIndex::Requester(b.clone()),
+            Counted::Requested(b.clone()),
+        )
     } else if let Some(a) = &assigned_to {
-        store
-            .query_requests(tenant, &RequestIndex::Assignee(a.clone()))
-            .await?
-    } else if let Some(ids) = query.filters.as_ref().and_then(request_id_bound) {
-        // `accessRequestId eq/in` names the requests: read them by key
-        // rather than the whole tenant. The filter is still applied below.
-        store.read_requests(tenant, &ids).await?
+        (RequestIndex::Assignee(a.clone()), Counted::No)
     } else {
-        store.query_requests(tenant, &RequestIndex::Tenant).await?
+        (RequestIndex::Tenant, Counted::Tenant)
     };
+    // With another identity parameter beside the index's, or filters, the
+    // counts do not say how many rows match: the rest of the range is read.
+    let counted = match (&assigned_to, &query.filters, &index) {
+        (Some(_), _, RequestIndex::Assignee(_)) | (None, None, _) => by_index,
+        _ => Counted::No,
+    };
+    let created = query
+        .filters
+        .as_ref()
+        .map_or((None, None), |f| f.time_range(CREATED.name));
+    let key_order = query.sorters.first().filter(|s| s.field == CREATED.name);
+    let descending = key_order.is_some_and(|s| s.descending);
+    let need = query.paging.offset.saturating_add(query.paging.limit);
 
-    let records: Vec<Arc<AccessRequestRecord>> = records
-        .into_iter()
-        .filter(|r| {
-            requested_for
-                .as_ref()
-                .is_none_or(|f| &r.requested_for.id == f)
-        })
-        .filter(|r| requested_by.as_ref().is_none_or(|b| &r.requester.id == b))
-        .collect();
+    let expand = |r: Arc<AccessRequestRecord>, rows: &mut Vec<StatusRow>| {
+        if requested_for
+            .as_ref()
+            .is_some_and(|f| &r.requested_for.id != f)
+            || requested_by.as_ref().is_some_and(|b| &r.requester.id != b)
+        {
+            return;
+        }
+        for (i, item) in r.items.iter().enumerate() {
+            let keep = (!query.executing_only || r.item_state(item) == RequestState::Executing)
+                // `assigned-to` is about approval work items, which belong
+                // to one requested item: a request's other items are not
+                // the approver's.
+                && assigned_to
+                    .as_deref()
+                    .is_none_or(|a| item.approvals.iter().any(|ap| ap.involves(a)))
+                && matches(query.filters.as_ref(), &ItemRow(&r, item));
+            if keep {
+                rows.push(StatusRow(r.clone(), i));
+            }
+        }
+    };
+    let order = |a: &StatusRow, b: &StatusRow| compare(&query.sorters, &a.row(), &b.row());
 
-    let rows = records
-        .iter()
-        .flat_map(|r| r.items.iter().map(move |i| (r.as_ref(), i)))
-        .filter(|(r, i)| !query.executing_only || r.item_state(i) == RequestState::Executing)
-        // `assigned-to` is about approval work items, which belong to one
-        // requested item: a request's other items are not the approver's.
-        .filter(|(_, i)| {
-            assigned_to
-                .as_deref()
-                .is_none_or(|a| i.approvals.iter().any(|ap| ap.involves(a)))
-        });
-    Ok(select(
-        rows,
-        |(r, i)| matches(query.filters.as_ref(), &ItemRow(r, i)),
-        |a, b| compare(&query.sorters, a, b),
-        &query.paging,
-    )
-    .map(|(r, i)| Some(item_status(r, i))))
+    let total = async {
+        if !query.paging.count {
+            return Ok(Total::Skip);
+        }
+        counted.total(store, tenant, query.executing_only).await
+    };
+    let page = async {
+        let ids = match &index {
+            RequestIndex::Tenant => query.filters.as_ref().and_then(request_id_bound),
+            _ => None,
+        };
+        if let Some(ids) = ids {
+            // `accessRequestId eq/in` names the requests: read them by key
+            // rather than the tenant's list. The filter still applies.
+            let records = store.read_requests(tenant, &ids).await?;
+            let read = records.len();
+            let keyed = records
+                .into_iter()
+                .map(|r| (crate::time::format(&r.created), r))
+                .collect();
+            return Ok::<_, ApiError>(Paged::Listed(Listed::new(keyed, descending, read)));
+        }
+        let expected = if key_order.is_some() {
+            need + 1
+        } else {
+            SORT_BUDGET
+        };
+        Ok(Paged::Stream(Box::new(store.request_stream(
+            tenant, &index, created, descending, expected,
+        ))))
+    };
+    let (total, source) = futures::try_join!(total, page)?;
+    let narrow = "name an identity (requested-for, requested-by or regarding-identity), \
+                  or bound created in filters (created gt/ge/lt/le), or lower the offset";
+    let page = match (source, key_order) {
+        (Paged::Listed(mut listed), Some(_)) => {
+            in_key_order(&mut listed, expand, order, &query.paging, total, narrow).await?
+        }
+        (Paged::Listed(mut listed), None) => {
+            in_any_order(&mut listed, expand, order, &query.paging, narrow).await?
+        }
+        (Paged::Stream(mut stream), Some(_)) => {
+            in_key_order(&mut *stream, expand, order, &query.paging, total, narrow).await?
+        }
+        (Paged::Stream(mut stream), None) => {
+            let narrow = "sort by created (the list's own order), or name an identity \
+                          (requested-for, requested-by or regarding-identity), \
+                          or bound created in filters (created gt/ge/lt/le)";
+            in_any_order(&mut *stream, expand, order, &query.paging, narrow).await?
+        }
+    };
+    Ok(page.map(|row| Some(item_status(&row.0, &row.0.items[row.1]))))
+}
+
+/// Where a status page's rows come from.
+enum Paged<'s> {
+    Stream(Box<crate::store::RequestStream<'s>>),
+    Listed(Listed<Arc<AccessRequestRecord>>),
+}
+
+/// One row of the status list: a requested item of a request.
+struct StatusRow(Arc<AccessRequestRecord>, usize);
+
+impl StatusRow {
+    fn row(&self) -> (&AccessRequestRecord, &RequestedItemRecord) {
+        (&self.0, &self.0.items[self.1])
+    }
+}
+
+/// Which counts give the total of an unfiltered status list.
+enum Counted {
+    /// Requests by or for an identity: by + for - for itself (in both).
+    Regarding(String),
+    For(String),
+    Requested(String),
+    Tenant,
+    /// None: the total is counted by reading.
+    No,
+}
+
+impl Counted {
+    async fn total(&self, store: &Store, tenant: &str, executing: bool) -> Result<Total, ApiError> {
+        let name = |n: &str| {
+            if executing {
+                counts::executing(n)
+            } else {
+                n.to_string()
+            }
+        };
+        let scope = match self {
+            Counted::No => return Ok(Total::Count),
+            Counted::Tenant => CountScope::Tenant,
+            Counted::Regarding(id) | Counted::For(id) | Counted::Requested(id) => {
+                CountScope::Identity(id.clone())
+            }
+        };
+        let read = store.read_counts(tenant, &[scope]).await?;
+        Ok(Total::counted(match self {
+            Counted::Regarding(id) => {
+                read.identity(tenant, id, &name(counts::REQUESTED))
+                    + read.identity(tenant, id, &name(counts::FOR))
+                    - read.identity(tenant, id, &name(counts::SELF))
+            }
+            Counted::For(id) => read.identity(tenant, id, &name(counts::FOR)),
+            Counted::Requested(id) => read.identity(tenant, id, &name(counts::REQUESTED)),
+            Counted::Tenant => read.tenant(tenant, &name(counts::ITEMS)),
+            Counted::No => 0,
+        }))
+    }
 }
 
 /// One requested item of a request, as the filters see it.

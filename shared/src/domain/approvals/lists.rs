@@ -13,12 +13,17 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
+use crate::domain::collection::plan::{
+    in_any_order, in_key_order, Total, READ_BUDGET, SORT_BUDGET,
+};
 use crate::domain::collection::sorters::{order, SortKey};
-use crate::domain::collection::{matches, select, Page, Paging, Params};
+use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalSummary, CompletedApproval, PendingApproval, WorkItemState};
 use crate::records::ApprovalEntryRecord;
-use crate::store::{ApprovalList, ListedApproval, Store};
+use crate::store::counts::{self, CountScope};
+use crate::store::scan::MAX_SCAN_PAGE;
+use crate::store::{ApprovalOwner, ApprovalPart, Store};
 
 const fn field(name: &'static str, kind: ValueKind, ops: &'static [Op]) -> FieldSpec {
     FieldSpec { name, kind, ops }
@@ -193,17 +198,78 @@ fn compare(keys: &[SortKey], a: &ApprovalEntryRecord, b: &ApprovalEntryRecord) -
     )
 }
 
-/// Filters, sorts and pages the entries of one list.
-fn page(query: &ListQuery, entries: Vec<ListedApproval>) -> Page<ApprovalEntryRecord> {
-    select(
-        entries
-            .into_iter()
-            .map(|l| l.entry)
-            .filter(|e| e.approval().is_some()),
-        |e| matches(query.filters.as_ref(), &EntryRow(e)),
-        |a, b| compare(&query.sorters, a, b),
-        &query.paging,
-    )
+/// How to narrow an approval list past its budget.
+const NARROW: &str = "name an owner (owner-id), or bound created or modified in filters, \
+                      or lower the offset";
+
+/// One page of a part of `owner`'s list (`None`: the tenant's): in key
+/// order when the first sorter is the part's key time (`key_field`), its
+/// range bounded by the filters on that field; otherwise read whole and
+/// sorted. `counted` is the total when the query has no filters.
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    store: &Store,
+    tenant: &str,
+    owner: Option<&str>,
+    part: ApprovalPart,
+    key_field: &str,
+    query: &ListQuery,
+    counted: &[&str],
+) -> Result<Page<ApprovalEntryRecord>, ApiError> {
+    let owner = match owner {
+        Some(id) => ApprovalOwner::Identity(id),
+        None => ApprovalOwner::Tenant,
+    };
+    let key_order = query.sorters.first().filter(|s| s.field == key_field);
+    let range = query
+        .filters
+        .as_ref()
+        .map_or((None, None), |f| f.time_range(key_field));
+    let expected = match key_order {
+        Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
+        None => SORT_BUDGET,
+    };
+    let total = async {
+        if !query.paging.count {
+            return Ok::<_, ApiError>(Total::Skip);
+        }
+        if query.filters.is_some() {
+            return Ok(Total::Count);
+        }
+        let scope = match owner {
+            ApprovalOwner::Identity(id) => CountScope::Identity(id.to_string()),
+            ApprovalOwner::Tenant => CountScope::Tenant,
+        };
+        let read = store.read_counts(tenant, &[scope]).await?;
+        Ok(Total::counted(
+            counted
+                .iter()
+                .map(|name| match owner {
+                    ApprovalOwner::Identity(id) => read.identity(tenant, id, name),
+                    ApprovalOwner::Tenant => read.tenant(tenant, name),
+                })
+                .sum(),
+        ))
+    };
+    let mut rows = store.approval_stream(
+        tenant,
+        owner,
+        part,
+        range,
+        key_order.is_some_and(|s| s.descending),
+        expected,
+    );
+    let expand = |e: ApprovalEntryRecord, rows: &mut Vec<ApprovalEntryRecord>| {
+        if e.approval().is_some() && matches(query.filters.as_ref(), &EntryRow(&e)) {
+            rows.push(e);
+        }
+    };
+    let order = |a: &ApprovalEntryRecord, b: &ApprovalEntryRecord| compare(&query.sorters, a, b);
+    let total = total.await?;
+    Ok(match key_order {
+        Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
+        None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,
+    })
 }
 
 /// The pending approvals the query names, as `principal` may see them.
@@ -214,31 +280,42 @@ pub async fn pending(
     version: ApiVersion,
 ) -> Result<Page<PendingApproval>, ApiError> {
     let owner = owner(principal, query.owner_id.as_deref())?;
-    let entries = store
-        .list_approvals(
-            &principal.tenant_id,
-            owner.as_deref(),
-            ApprovalList::Pending,
-        )
-        .await?;
-    Ok(page(query, entries).map(|e| render::pending(&e, version)))
+    let page = page(
+        store,
+        &principal.tenant_id,
+        owner.as_deref(),
+        ApprovalPart::Pending,
+        "created",
+        query,
+        &[counts::APPROVALS_PENDING],
+    )
+    .await?;
+    Ok(page.map(|e| render::pending(&e, version)))
 }
 
-/// The completed (approved or rejected) approvals the query names.
+/// The completed (approved or rejected) approvals the query names: by when
+/// they were reached, or (sorted by `modified` first) by when decided.
 pub async fn completed(
     store: &Store,
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<Page<CompletedApproval>, ApiError> {
     let owner = owner(principal, query.owner_id.as_deref())?;
-    let entries = store
-        .list_approvals(
-            &principal.tenant_id,
-            owner.as_deref(),
-            ApprovalList::Decided,
-        )
-        .await?;
-    Ok(page(query, entries).map(|e| render::completed(&e)))
+    let (part, key_field) = match query.sorters.first() {
+        Some(s) if s.field == "modified" => (ApprovalPart::Decisions, "modified"),
+        _ => (ApprovalPart::Decided, "created"),
+    };
+    let page = page(
+        store,
+        &principal.tenant_id,
+        owner.as_deref(),
+        part,
+        key_field,
+        query,
+        &[counts::APPROVALS_APPROVED, counts::APPROVALS_REJECTED],
+    )
+    .await?;
+    Ok(page.map(|e| render::completed(&e)))
 }
 
 /// A parsed summary query.
@@ -272,40 +349,72 @@ pub fn parse_summary(params: &BTreeMap<String, Vec<String>>) -> Result<SummaryQu
 }
 
 /// How many of the owner's approvals are pending (reached at or after
-/// `from-date`), approved and rejected (decided at or after it): one Query.
+/// `from-date`), approved and rejected (decided at or after it): the
+/// counts kept beside the lists, or, from a date, the entries of the lists
+/// since then.
 pub async fn summary(
     store: &Store,
     principal: &Principal,
     query: &SummaryQuery,
 ) -> Result<ApprovalSummary, ApiError> {
     let owner = owner(principal, query.owner_id.as_deref())?;
-    let entries = store
-        .list_approvals(&principal.tenant_id, owner.as_deref(), ApprovalList::All)
-        .await?;
+    let tenant = principal.tenant_id.as_str();
+    let owner = match &owner {
+        Some(id) => ApprovalOwner::Identity(id),
+        None => ApprovalOwner::Tenant,
+    };
+    let Some(from) = query.from_date else {
+        let scope = match owner {
+            ApprovalOwner::Identity(id) => CountScope::Identity(id.to_string()),
+            ApprovalOwner::Tenant => CountScope::Tenant,
+        };
+        let read = store.read_counts(tenant, &[scope]).await?;
+        let count = |name: &str| -> i32 {
+            let n = match owner {
+                ApprovalOwner::Identity(id) => read.identity(tenant, id, name),
+                ApprovalOwner::Tenant => read.tenant(tenant, name),
+            };
+            n.clamp(0, i64::from(i32::MAX)) as i32
+        };
+        return Ok(ApprovalSummary {
+            pending: count(counts::APPROVALS_PENDING),
+            approved: count(counts::APPROVALS_APPROVED),
+            rejected: count(counts::APPROVALS_REJECTED),
+        });
+    };
     let mut summary = ApprovalSummary::default();
-    for listed in &entries {
-        let row = EntryRow(&listed.entry);
-        let Some(a) = listed.entry.approval() else {
-            continue;
-        };
-        let at = if listed.pending {
-            row.created()
-        } else {
-            row.modified()
-        };
-        if query
-            .from_date
-            .is_some_and(|from| at.is_none_or(|t| t < from))
-        {
-            continue;
+    let range = (Some(from), None);
+    for part in [ApprovalPart::Pending, ApprovalPart::Decisions] {
+        let mut rows = store.approval_stream(tenant, owner, part, range, false, MAX_SCAN_PAGE);
+        while let Some((_, entry)) = rows.next().await? {
+            if rows.read() > READ_BUDGET {
+                return Err(ApiError::bad_request(format!(
+                    "from-date {} reaches back over more than {READ_BUDGET} approvals; \
+                     give a later from-date, or name an owner (owner-id)",
+                    crate::time::format(&from)
+                )));
+            }
+            let row = EntryRow(&entry);
+            let Some(a) = entry.approval() else {
+                continue;
+            };
+            let pending = part == ApprovalPart::Pending;
+            let at = if pending {
+                row.created()
+            } else {
+                row.modified()
+            };
+            if at.is_none_or(|t| t < from) {
+                continue;
+            }
+            let counter = match (pending, a.status) {
+                (true, _) => &mut summary.pending,
+                (false, WorkItemState::Approved) => &mut summary.approved,
+                (false, WorkItemState::Rejected) => &mut summary.rejected,
+                _ => continue,
+            };
+            *counter = counter.saturating_add(1);
         }
-        let counter = match (listed.pending, a.status) {
-            (true, _) => &mut summary.pending,
-            (false, WorkItemState::Approved) => &mut summary.approved,
-            (false, WorkItemState::Rejected) => &mut summary.rejected,
-            _ => continue,
-        };
-        *counter = counter.saturating_add(1);
     }
     Ok(summary)
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::error::ApiError;
 
 pub mod filter;
+pub mod plan;
 pub mod sorters;
 
 use filter::{Expr, FilterSchema, Row};

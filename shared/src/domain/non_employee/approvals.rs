@@ -11,14 +11,16 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
+use crate::domain::collection::plan::{in_any_order, in_key_order, Total, SORT_BUDGET};
 use crate::domain::collection::sorters::{order, SortKey};
-use crate::domain::collection::{matches, select, Page, Paging, Params};
+use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{
     ApprovalStatus, NonEmployeeApprovalItem, NonEmployeeApprovalItemDetail,
     NonEmployeeApprovalSummary,
 };
 use crate::records::NonEmployeeApprovalViewRecord;
+use crate::store::counts::{self, CountScope};
 use crate::store::Store;
 
 /// The filterable fields, as the fragment lists them: `approvalStatus` with
@@ -119,23 +121,73 @@ fn compare(
     )
 }
 
-/// The approval items of the identity the query names: one Query.
+/// How to narrow the approvals list past its budget.
+const NARROW: &str = "sort by created (the list's own order), or lower the offset";
+
+/// A status alone, as the filters see it: the list's one filterable field
+/// is `approvalStatus`, so a filter's total is the sum of the counts of
+/// the statuses it matches.
+struct StatusRow(ApprovalStatus);
+
+impl Row for StatusRow {
+    fn value(&self, field: &str) -> Option<FieldValue<'_>> {
+        match field {
+            "approvalStatus" => Some(FieldValue::Text(self.0.as_str())),
+            _ => None,
+        }
+    }
+}
+
+/// The approval items of the identity the query names, read in key order
+/// (newest first by default) as far as the page needs.
 pub async fn list(
     store: &Store,
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<ApprovalPage, ApiError> {
     let identity = subject(principal, &query.requested_for)?;
-    let entries = store
-        .non_employee_approval_list(&principal.tenant_id, &identity)
-        .await?;
-    Ok(select(
-        entries,
-        |v| matches(query.filters.as_ref(), &ApprovalRow(v)),
-        |a, b| compare(&query.sorters, a, b),
-        &query.paging,
-    )
-    .map(|v| Some(view_item(&v))))
+    let tenant = principal.tenant_id.as_str();
+    let key_order = query.sorters.first().filter(|s| s.field == "created");
+    let total = async {
+        if !query.paging.count {
+            return Ok::<_, ApiError>(Total::Skip);
+        }
+        let read = store
+            .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+            .await?;
+        Ok(Total::counted(
+            ApprovalStatus::ALL
+                .iter()
+                .filter(|s| matches(query.filters.as_ref(), &StatusRow(**s)))
+                .map(|s| read.identity(tenant, &identity, &counts::non_employee_approvals(*s)))
+                .sum(),
+        ))
+    };
+    let expected = match key_order {
+        Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
+        None => SORT_BUDGET,
+    };
+    let mut rows = store.non_employee_approval_stream(
+        tenant,
+        &identity,
+        key_order.is_some_and(|s| s.descending),
+        expected,
+    );
+    let expand = |v: NonEmployeeApprovalViewRecord,
+                  rows: &mut Vec<NonEmployeeApprovalViewRecord>| {
+        if matches(query.filters.as_ref(), &ApprovalRow(&v)) {
+            rows.push(v);
+        }
+    };
+    let order = |a: &NonEmployeeApprovalViewRecord, b: &NonEmployeeApprovalViewRecord| {
+        compare(&query.sorters, a, b)
+    };
+    let total = total.await?;
+    let page = match key_order {
+        Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
+        None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,
+    };
+    Ok(page.map(|v| Some(view_item(&v))))
 }
 
 /// Approval item `id` with its request (`include_detail`) or only the
@@ -160,24 +212,25 @@ pub async fn get(
     approval_detail(&request, id, include_detail).ok_or_else(|| unknown_item(id))
 }
 
-/// Counts by status of the approval items `requested_for` lists: one Query.
+/// Counts by status of the approval items `requested_for` lists, as kept
+/// beside the list.
 pub async fn summary(
     store: &Store,
     principal: &Principal,
     requested_for: &str,
 ) -> Result<NonEmployeeApprovalSummary, ApiError> {
     let identity = subject(principal, requested_for)?;
-    let mut summary = NonEmployeeApprovalSummary::default();
-    for v in store
-        .non_employee_approval_list(&principal.tenant_id, &identity)
-        .await?
-    {
-        match v.item.approval_status {
-            ApprovalStatus::Approved => summary.approved += 1,
-            ApprovalStatus::Rejected => summary.rejected += 1,
-            ApprovalStatus::Pending => summary.pending += 1,
-            ApprovalStatus::NotReady | ApprovalStatus::Cancelled => {}
-        }
-    }
-    Ok(summary)
+    let tenant = principal.tenant_id.as_str();
+    let read = store
+        .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+        .await?;
+    let count = |status| {
+        read.identity(tenant, &identity, &counts::non_employee_approvals(status))
+            .max(0) as u64
+    };
+    Ok(NonEmployeeApprovalSummary {
+        approved: count(ApprovalStatus::Approved),
+        pending: count(ApprovalStatus::Pending),
+        rejected: count(ApprovalStatus::Rejected),
+    })
 }

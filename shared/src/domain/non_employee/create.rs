@@ -466,17 +466,16 @@ fn decide(
         approval_items,
         version: 1,
     };
-    // Any later change rewrites every copy in one transaction, which may
-    // hold one write more than the creation.
+    // Any later change rewrites every copy in one transaction.
     let writes = Store::non_employee_request_writes(&record);
-    if writes >= MAX_TRANSACTION_ITEMS {
+    if writes > MAX_TRANSACTION_ITEMS {
         return Err(ApiError::bad_request(format!(
             "source {} has {} approvers and {} account managers: a request on it takes {writes} writes, \
              more than the {} one transaction may hold",
             source.id,
             source.approvers.len(),
             source.account_manager_ids.len(),
-            MAX_TRANSACTION_ITEMS - 1
+            MAX_TRANSACTION_ITEMS
         )));
     }
     super::check_row(&record, "the request's fields and data")?;

@@ -11,11 +11,13 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
+use crate::domain::collection::plan::{in_any_order, in_key_order, Total, SORT_BUDGET};
 use crate::domain::collection::sorters::{order, SortKey};
-use crate::domain::collection::{matches, select, Page, Paging, Params};
+use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
 use crate::models::{ApprovalStatus, NonEmployeeRequest, NonEmployeeRequestSummary};
 use crate::records::NonEmployeeRequestRecord;
+use crate::store::counts::{self, CountScope};
 use crate::store::Store;
 
 /// The filterable fields, as the fragment lists them: `sourceId` with `eq`.
@@ -113,23 +115,61 @@ fn compare(
     )
 }
 
-/// The requests of the identity the query names: one Query.
+/// How to narrow the requests list past its budget.
+const NARROW: &str = "sort by created (the list's own order), or lower the offset";
+
+/// The requests of the identity the query names, read in key order (newest
+/// first by default) as far as the page needs.
 pub async fn list(
     store: &Store,
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<RequestPage, ApiError> {
     let identity = subject(principal, &query.requested_for)?;
-    let records = store
-        .non_employee_request_list(&principal.tenant_id, &identity)
-        .await?;
-    Ok(select(
-        records,
-        |r| matches(query.filters.as_ref(), &RequestRow(r)),
-        |a, b| compare(&query.sorters, a, b),
-        &query.paging,
-    )
-    .map(|r| Some(request_model(&r))))
+    let tenant = principal.tenant_id.as_str();
+    let key_order = query.sorters.first().filter(|s| s.field == "created");
+    let total = async {
+        match (query.paging.count, &query.filters) {
+            (false, _) => Ok::<_, ApiError>(Total::Skip),
+            (true, Some(_)) => Ok(Total::Count),
+            (true, None) => {
+                let read = store
+                    .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+                    .await?;
+                Ok(Total::counted(
+                    ApprovalStatus::ALL
+                        .iter()
+                        .map(|s| {
+                            read.identity(tenant, &identity, &counts::non_employee_requests(*s))
+                        })
+                        .sum(),
+                ))
+            }
+        }
+    };
+    let expected = match key_order {
+        Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
+        None => SORT_BUDGET,
+    };
+    let mut rows = store.non_employee_request_stream(
+        tenant,
+        &identity,
+        key_order.is_some_and(|s| s.descending),
+        expected,
+    );
+    let expand = |r: NonEmployeeRequestRecord, rows: &mut Vec<NonEmployeeRequestRecord>| {
+        if matches(query.filters.as_ref(), &RequestRow(&r)) {
+            rows.push(r);
+        }
+    };
+    let order =
+        |a: &NonEmployeeRequestRecord, b: &NonEmployeeRequestRecord| compare(&query.sorters, a, b);
+    let total = total.await?;
+    let page = match key_order {
+        Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
+        None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,
+    };
+    Ok(page.map(|r| Some(request_model(&r))))
 }
 
 /// Request `id`: for ORG_ADMIN, and for those who list it or one of its
@@ -152,28 +192,28 @@ pub async fn get(
     Ok(request_model(&record))
 }
 
-/// Counts by status of the requests `requested_for` lists: one Query. Each
-/// approved request made a non-employee record (`nonEmployeeCount`).
+/// Counts by status of the requests `requested_for` lists, as kept beside
+/// the list. Each approved request made a non-employee record
+/// (`nonEmployeeCount`).
 pub async fn summary(
     store: &Store,
     principal: &Principal,
     requested_for: &str,
 ) -> Result<NonEmployeeRequestSummary, ApiError> {
     let identity = subject(principal, requested_for)?;
-    let mut summary = NonEmployeeRequestSummary::default();
-    for r in store
-        .non_employee_request_list(&principal.tenant_id, &identity)
-        .await?
-    {
-        match r.approval_status {
-            ApprovalStatus::Approved => {
-                summary.approved += 1;
-                summary.non_employee_count += 1;
-            }
-            ApprovalStatus::Rejected => summary.rejected += 1,
-            ApprovalStatus::Pending => summary.pending += 1,
-            ApprovalStatus::NotReady | ApprovalStatus::Cancelled => {}
-        }
-    }
-    Ok(summary)
+    let tenant = principal.tenant_id.as_str();
+    let read = store
+        .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+        .await?;
+    let count = |status| {
+        read.identity(tenant, &identity, &counts::non_employee_requests(status))
+            .max(0) as u64
+    };
+    let approved = count(ApprovalStatus::Approved);
+    Ok(NonEmployeeRequestSummary {
+        approved,
+        rejected: count(ApprovalStatus::Rejected),
+        pending: count(ApprovalStatus::Pending),
+        non_employee_count: approved,
+    })
 }

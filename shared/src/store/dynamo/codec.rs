@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
+use crate::records::CounterRecord;
 use crate::store::item::{Index, Item, Key, Record};
 use crate::store::StoreError;
 
@@ -22,6 +23,9 @@ pub const EXPIRES_AT: &str = "expiresAt";
 /// The attributes [`super::super::item::Condition`]s test.
 pub const VERSION: &str = "version";
 pub const TARGET: &str = "target";
+/// A counter item's counts are top-level numbers (so that an update can
+/// `ADD` to them), each named with this prefix.
+pub const COUNT_PREFIX: &str = "c_";
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -59,6 +63,16 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
         Record::Idempotency(r) => fields(r)?,
         Record::Approval(r) => fields(r)?,
         Record::ApprovalEntry(r) => fields(r)?,
+        Record::Counter(r) => r
+            .counts
+            .iter()
+            .map(|(name, n)| {
+                (
+                    format!("{COUNT_PREFIX}{name}"),
+                    AttributeValue::N(n.to_string()),
+                )
+            })
+            .collect(),
     };
     attributes.extend(key_attributes(&item.key));
     attributes.insert(KIND.into(), s(item.record.kind()));
@@ -75,6 +89,22 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
 
 fn record<T: DeserializeOwned>(attributes: Attributes, pk: &str) -> Result<T, StoreError> {
     from_item(attributes).map_err(|e| StoreError::Corrupt(format!("{pk}: {e}")))
+}
+
+fn counter(attributes: &Attributes, pk: &str) -> Result<CounterRecord, StoreError> {
+    let mut counts = crate::records::Counts::new();
+    for (name, value) in attributes {
+        let Some(count) = name.strip_prefix(COUNT_PREFIX) else {
+            continue;
+        };
+        let n = match value {
+            AttributeValue::N(n) => n.parse::<i64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| StoreError::Corrupt(format!("{pk}: count {name} is not an integer")))?;
+        counts.insert(count.to_string(), n);
+    }
+    Ok(CounterRecord { counts })
 }
 
 /// The item an attribute map holds.
@@ -113,6 +143,7 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         "idempotency" => Record::Idempotency(record(attributes, pk)?),
         "approval" => Record::Approval(record(attributes, pk)?),
         "approvalEntry" => Record::ApprovalEntry(record(attributes, pk)?),
+        "counter" => Record::Counter(counter(&attributes, pk)?),
         other => {
             return Err(StoreError::Corrupt(format!(
                 "{pk}: unknown record kind {other}"

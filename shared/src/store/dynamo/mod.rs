@@ -7,15 +7,22 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, PutRequest, TransactWriteItem,
+    Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use futures::{StreamExt, TryStreamExt};
 
-use super::item::{Condition, Item, ItemStore, Key, Query, Read, Write, MAX_TRANSACTION_ITEMS};
+use super::item::{
+    Condition, Cursor, Item, ItemStore, Key, Query, QueryPage, Read, Write, DEFAULT_PAGE_ITEMS,
+    MAX_TRANSACTION_ITEMS,
+};
 use super::StoreError;
 use crate::retry::backoff;
-use codec::{decode, encode, key_attributes, s, Attributes, EXPIRES_AT, PK, SK, TARGET, VERSION};
+use codec::{
+    decode, encode, key_attributes, s, string_attr, Attributes, COUNT_PREFIX, EXPIRES_AT, KIND, PK,
+    SK, TARGET, VERSION,
+};
 use errors::{build_error, sdk_error, transact_error};
 
 pub mod client;
@@ -289,6 +296,25 @@ impl DynamoStore {
         Ok(())
     }
 
+    async fn update_counts(
+        &self,
+        key: &Key,
+        counts: &crate::records::Counts,
+    ) -> Result<(), StoreError> {
+        let add = Addition::of(counts);
+        send!(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attributes(key)))
+                .update_expression(add.text)
+                .set_expression_attribute_names(Some(add.names))
+                .set_expression_attribute_values(Some(add.values)),
+            sdk_error("UpdateItem")
+        )?;
+        Ok(())
+    }
+
     fn transact_item(&self, write: &Write) -> Result<TransactWriteItem, StoreError> {
         let expression = write.condition().map(Expression::of);
         Ok(match write {
@@ -320,6 +346,21 @@ impl DynamoStore {
                     .delete(delete.build().map_err(build_error)?)
                     .build()
             }
+            Write::Add { key, counts } => {
+                let add = Addition::of(counts);
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key_attributes(key)))
+                            .update_expression(add.text)
+                            .set_expression_attribute_names(Some(add.names))
+                            .set_expression_attribute_values(Some(add.values))
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build()
+            }
             Write::Check { key, .. } => {
                 let e = expression.expect("a check has a condition");
                 TransactWriteItem::builder()
@@ -336,6 +377,68 @@ impl DynamoStore {
                     .build()
             }
         })
+    }
+}
+
+/// The `ExclusiveStartKey` a cursor stands for.
+fn start_key(cursor: &Cursor, query: &Query) -> Attributes {
+    let mut key = key_attributes(&cursor.key);
+    if let (Some(index), Some(k)) = (query.index, &cursor.index_key) {
+        let (_, pk, sk) = index.names();
+        key.insert(pk.into(), s(k.pk.clone()));
+        key.insert(sk.into(), s(k.sk.clone()));
+    }
+    key
+}
+
+/// The cursor a `LastEvaluatedKey` stands for.
+fn cursor(last: &Attributes, query: &Query) -> Result<Cursor, StoreError> {
+    let attr = |name: &str| {
+        string_attr(last, name)
+            .map(str::to_string)
+            .ok_or_else(|| StoreError::Corrupt(format!("Query: LastEvaluatedKey without {name}")))
+    };
+    let index_key = match query.index {
+        Some(index) => {
+            let (_, pk, sk) = index.names();
+            Some(Key::new(attr(pk)?, attr(sk)?))
+        }
+        None => None,
+    };
+    Ok(Cursor {
+        key: Key::new(attr(PK)?, attr(SK)?),
+        index_key,
+    })
+}
+
+/// Counts to add, as an update expression: the item's kind set, each
+/// count `ADD`ed (a missing one counts from zero).
+struct Addition {
+    text: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Addition {
+    fn of(counts: &crate::records::Counts) -> Self {
+        let mut names = HashMap::from([("#kind".to_string(), KIND.to_string())]);
+        let mut values = HashMap::from([(":kind".to_string(), s("counter"))]);
+        let mut adds = Vec::new();
+        for (i, (name, n)) in counts.iter().enumerate() {
+            names.insert(format!("#c{i}"), format!("{COUNT_PREFIX}{name}"));
+            values.insert(format!(":c{i}"), AttributeValue::N(n.to_string()));
+            adds.push(format!("#c{i} :c{i}"));
+        }
+        let text = if adds.is_empty() {
+            "SET #kind = :kind".to_string()
+        } else {
+            format!("SET #kind = :kind ADD {}", adds.join(", "))
+        };
+        Self {
+            text,
+            names,
+            values,
+        }
     }
 }
 
@@ -422,7 +525,12 @@ impl ItemStore for DynamoStore {
         Ok(items)
     }
 
-    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+    async fn query_page(
+        &self,
+        query: &Query,
+        after: Option<&Cursor>,
+        limit: Option<usize>,
+    ) -> Result<QueryPage, StoreError> {
         let (partition_attribute, sort_attribute) = match query.index {
             Some(index) => {
                 let (_, pk, sk) = index.names();
@@ -430,46 +538,66 @@ impl ItemStore for DynamoStore {
             }
             None => (PK, SK),
         };
-        let condition = if query.sort_prefix.is_some() {
-            "#pk = :pk AND begins_with(#sk, :prefix)"
-        } else {
-            "#pk = :pk"
-        };
-        let now = chrono::Utc::now().timestamp();
-        let mut items = Vec::new();
-        let mut start: Option<Attributes> = None;
-        loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(condition)
-                .expression_attribute_names("#pk", partition_attribute)
-                .expression_attribute_values(":pk", s(query.partition.clone()))
-                .set_exclusive_start_key(start.take())
-                .set_limit(self.query_page_limit);
-            if let Some(prefix) = &query.sort_prefix {
-                request = request
-                    .expression_attribute_names("#sk", sort_attribute)
-                    .expression_attribute_values(":prefix", s(prefix.clone()));
-            }
-            request = match query.index {
-                Some(index) => request.index_name(index.names().0),
-                // Base-table partitions are read consistently: read-your-writes.
-                None => request.consistent_read(true),
-            };
-            let output = send!(request, sdk_error("Query"))?;
-            for attributes in output.items.unwrap_or_default() {
-                let item = decode(attributes)?;
-                if live(now)(&item) {
-                    items.push(item);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
+        if let (Some(from), Some(to)) = (&query.from, &query.to) {
+            // DynamoDB refuses such a BETWEEN; nothing lies in it.
+            if from > to {
+                return Ok(QueryPage::default());
             }
         }
+        let condition = match (&query.from, &query.to) {
+            (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
+            (Some(_), None) => "#pk = :pk AND #sk >= :from",
+            (None, Some(_)) => "#pk = :pk AND #sk <= :to",
+            (None, None) => "#pk = :pk",
+        };
+        let limit = limit
+            .unwrap_or(DEFAULT_PAGE_ITEMS)
+            .clamp(1, i32::MAX as usize);
+        // A test may cap pages lower still, to exercise paging.
+        let limit = self
+            .query_page_limit
+            .map_or(limit, |cap| limit.min(cap.max(1) as usize));
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .expression_attribute_names("#pk", partition_attribute)
+            .expression_attribute_values(":pk", s(query.partition.clone()))
+            .scan_index_forward(!query.descending)
+            .set_exclusive_start_key(after.map(|c| start_key(c, query)))
+            .limit(limit as i32);
+        if query.from.is_some() || query.to.is_some() {
+            request = request.expression_attribute_names("#sk", sort_attribute);
+        }
+        if let Some(from) = &query.from {
+            request = request.expression_attribute_values(":from", s(from.clone()));
+        }
+        if let Some(to) = &query.to {
+            request = request.expression_attribute_values(":to", s(to.clone()));
+        }
+        request = match query.index {
+            Some(index) => request.index_name(index.names().0),
+            // Base-table partitions are read consistently: read-your-writes.
+            None => request.consistent_read(true),
+        };
+        let output = send!(request, sdk_error("Query"))?;
+        let now = chrono::Utc::now().timestamp();
+        let mut page = QueryPage {
+            read: output.scanned_count.max(0) as usize,
+            ..Default::default()
+        };
+        for attributes in output.items.unwrap_or_default() {
+            let item = decode(attributes)?;
+            if live(now)(&item) {
+                page.items.push(item);
+            }
+        }
+        page.next = match output.last_evaluated_key {
+            Some(k) if !k.is_empty() => Some(cursor(&k, query)?),
+            _ => None,
+        };
+        Ok(page)
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -478,6 +606,7 @@ impl ItemStore for DynamoStore {
             // One write needs no transaction (half the write units).
             [Write::Put { item, condition }] => self.put_item(item, condition.as_ref()).await,
             [Write::Delete { key, condition }] => self.delete_item(key, condition.as_ref()).await,
+            [Write::Add { key, counts }] => self.update_counts(key, counts).await,
             _ if writes.len() > MAX_TRANSACTION_ITEMS => Err(StoreError::Unavailable(format!(
                 "TransactWriteItems: {} writes, more than the {MAX_TRANSACTION_ITEMS} one transaction may hold",
                 writes.len()

@@ -214,6 +214,22 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("\"")
 }
 
+/// Bounds of a date-time (either end open when `None`), inclusive.
+pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The tighter of two bounds (`pick`: `max` for lower ends, `min` for
+/// upper ones); an open end is no bound.
+fn tighter(
+    a: Option<DateTime<Utc>>,
+    b: Option<DateTime<Utc>>,
+    pick: fn(DateTime<Utc>, DateTime<Utc>) -> DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(pick(x, y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -249,6 +265,39 @@ impl Expr {
             Expr::And(lhs, rhs) => lhs.matches(row) && rhs.matches(row),
             Expr::Or(lhs, rhs) => lhs.matches(row) || rhs.matches(row),
             Expr::Not(inner) => !inner.matches(row),
+        }
+    }
+
+    /// Bounds on a date-time field outside which no row can match (either
+    /// end `None`: unbounded): what a list reads within when its key is
+    /// that time. A superset — every row read is still matched exactly.
+    pub fn time_range(&self, field: &str) -> TimeRange {
+        match self {
+            Expr::Cmp {
+                field: f,
+                op,
+                value,
+            } if f.name == field => match (op, value) {
+                (Op::Eq, Value::DateTime(t)) => (Some(*t), Some(*t)),
+                (Op::Gt | Op::Ge, Value::DateTime(t)) => (Some(*t), None),
+                (Op::Lt | Op::Le, Value::DateTime(t)) => (None, Some(*t)),
+                (Op::In, Value::Times(ts)) if !ts.is_empty() => {
+                    (ts.iter().min().copied(), ts.iter().max().copied())
+                }
+                _ => (None, None),
+            },
+            Expr::And(a, b) => {
+                let (a, b) = (a.time_range(field), b.time_range(field));
+                (tighter(a.0, b.0, Ord::max), tighter(a.1, b.1, Ord::min))
+            }
+            Expr::Or(a, b) => {
+                let (a, b) = (a.time_range(field), b.time_range(field));
+                (
+                    a.0.zip(b.0).map(|(x, y)| x.min(y)),
+                    a.1.zip(b.1).map(|(x, y)| x.max(y)),
+                )
+            }
+            _ => (None, None),
         }
     }
 

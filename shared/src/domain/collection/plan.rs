@@ -1,0 +1,214 @@
+//! How a list call reads: rows come from a [`Source`] in key order, each
+//! record with its *group* (the millisecond its key time names). A list in
+//! key order ([`in_key_order`]) sorts each group by the full order and
+//! stops once the page is complete; a list in any other order
+//! ([`in_any_order`]) reads its whole range and sorts it. Both stop with a
+//! 400 that says how to narrow the query once they would read more than a
+//! budget: a call's cost is bounded, whatever the history it lists.
+
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Page, Paging};
+use crate::error::ApiError;
+use crate::records::AccessRequestRecord;
+use crate::store::scan::Rows;
+use crate::store::{RequestStream, StoreError};
+
+/// The most stored items a list call reads: past it the call is refused
+/// (400) with a cause that says how to narrow it. Reading this many takes
+/// well under the function's timeout (bench/README.md, "Read budget").
+pub const READ_BUDGET: usize = 10_000;
+
+/// The most stored items a list sorted by a field that is not its key
+/// order reads: it holds every row it reads, to sort them.
+pub const SORT_BUDGET: usize = 2_500;
+
+/// Records in key order, each with its group.
+#[async_trait]
+pub trait Source: Send {
+    type Record: Send;
+
+    /// The next record and its group, or `None` at the end of the range.
+    async fn next(&mut self) -> Result<Option<(String, Self::Record)>, StoreError>;
+
+    /// Stored items read so far.
+    fn read(&self) -> usize;
+}
+
+#[async_trait]
+impl<T: Send> Source for Rows<'_, T> {
+    type Record = T;
+
+    async fn next(&mut self) -> Result<Option<(String, T)>, StoreError> {
+        Rows::next(self).await
+    }
+
+    fn read(&self) -> usize {
+        Rows::read(self)
+    }
+}
+
+#[async_trait]
+impl Source for RequestStream<'_> {
+    type Record = Arc<AccessRequestRecord>;
+
+    async fn next(&mut self) -> Result<Option<(String, Self::Record)>, StoreError> {
+        RequestStream::next(self).await
+    }
+
+    fn read(&self) -> usize {
+        RequestStream::read(self)
+    }
+}
+
+/// Records already read (by key), in key order.
+pub struct Listed<R> {
+    records: VecDeque<(String, R)>,
+    read: usize,
+}
+
+impl<R> Listed<R> {
+    /// `records` with their groups, ordered by group (`descending`: latest
+    /// first) and then as given; `read` items were read for them.
+    pub fn new(mut records: Vec<(String, R)>, descending: bool, read: usize) -> Self {
+        records.sort_by(|a, b| {
+            let ord = a.0.cmp(&b.0);
+            if descending {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+        Self {
+            records: records.into(),
+            read,
+        }
+    }
+}
+
+#[async_trait]
+impl<R: Send> Source for Listed<R> {
+    type Record = R;
+
+    async fn next(&mut self) -> Result<Option<(String, R)>, StoreError> {
+        Ok(self.records.pop_front())
+    }
+
+    fn read(&self) -> usize {
+        self.read
+    }
+}
+
+/// How a list's total (`X-Total-Count`) is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Not asked for.
+    Skip,
+    /// Read from the counts kept beside the list.
+    Counted(usize),
+    /// Counted by reading the rest of the range (filters the counts do not
+    /// cover), without keeping the rows.
+    Count,
+}
+
+impl Total {
+    /// [`Total::Counted`] from a count that may read negative while
+    /// concurrent changes are half-applied to different shards.
+    pub fn counted(n: i64) -> Self {
+        Total::Counted(n.max(0) as usize)
+    }
+}
+
+/// What the caller may do instead of a list past a budget.
+fn over_budget(read: usize, budget: usize, narrow: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "this list would read more than {budget} stored rows (read {read} so far); \
+         narrow it: {narrow}"
+    ))
+}
+
+/// One page of a list whose order is its key order (within a group, `order`
+/// decides): reads until the page is complete — and on to the end of the
+/// range only to count, when the total must be counted. `expand` adds the
+/// rows of a record that pass the list's filters. `narrow` says how to
+/// narrow the query, for the 400 past [`READ_BUDGET`].
+pub async fn in_key_order<S, Row>(
+    source: &mut S,
+    mut expand: impl FnMut(S::Record, &mut Vec<Row>) + Send,
+    order: impl Fn(&Row, &Row) -> Ordering + Send,
+    paging: &Paging,
+    total: Total,
+    narrow: &str,
+) -> Result<Page<Row>, ApiError>
+where
+    S: Source,
+    Row: Send,
+{
+    let need = paging.offset.saturating_add(paging.limit);
+    let counting = total == Total::Count;
+    let mut items = Vec::new();
+    let mut seen = 0usize;
+    let mut group: Vec<Row> = Vec::new();
+    let mut group_key: Option<String> = None;
+    loop {
+        let next = source.next().await?;
+        if source.read() > READ_BUDGET {
+            return Err(over_budget(source.read(), READ_BUDGET, narrow));
+        }
+        let starts_group = match &next {
+            Some((g, _)) => group_key.as_deref() != Some(g.as_str()),
+            None => true,
+        };
+        if starts_group {
+            group.sort_by(&order);
+            for row in group.drain(..) {
+                if seen >= paging.offset && items.len() < paging.limit {
+                    items.push(row);
+                }
+                seen += 1;
+            }
+            if next.is_none() || (!counting && seen >= need) {
+                break;
+            }
+        }
+        if let Some((g, record)) = next {
+            if starts_group {
+                group_key = Some(g);
+            }
+            expand(record, &mut group);
+        }
+    }
+    let total = match total {
+        Total::Counted(n) => n,
+        Total::Count | Total::Skip => seen,
+    };
+    Ok(Page { items, total })
+}
+
+/// One page of a list in an order other than its key order: reads the
+/// whole range (at most [`SORT_BUDGET`] items), sorts it, pages it.
+pub async fn in_any_order<S, Row>(
+    source: &mut S,
+    mut expand: impl FnMut(S::Record, &mut Vec<Row>) + Send,
+    order: impl Fn(&Row, &Row) -> Ordering + Send,
+    paging: &Paging,
+    narrow: &str,
+) -> Result<Page<Row>, ApiError>
+where
+    S: Source,
+    Row: Send,
+{
+    let mut rows = Vec::new();
+    while let Some((_, record)) = source.next().await? {
+        if source.read() > SORT_BUDGET {
+            return Err(over_budget(source.read(), SORT_BUDGET, narrow));
+        }
+        expand(record, &mut rows);
+    }
+    rows.sort_by(&order);
+    Ok(paging.page(rows))
+}
