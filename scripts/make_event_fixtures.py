@@ -111,6 +111,8 @@ ITEM_PENDING = "7c9180857a1f0002a1b2c3d4e5f60001"
 NE_BILL_PENDING = "2c1e388b-1e55-4b0a-ab5c-897f12040101"
 NE_CONSULTANTS = "b1404793-6f5b-45a8-9ed3-7df722360001"
 UNKNOWN_ID = "ffffffffffffffffffffffffffffffff"
+# A scope that reads status only: the 403-by-scope cases' tokens.
+STATUS_READ = "idn:access-request-status:read"
 
 
 # --- tokens -----------------------------------------------------------------
@@ -131,10 +133,12 @@ def jwt(claims: dict, secret: str = LOCAL_HS256_SECRET, alg: str = "HS256") -> s
 
 
 def claims(client_id: str, tenant: str, identity: str | None, user: str | None,
-           authorities: list[str], exp: int = EXP_2100) -> dict:
+           authorities: list[str], exp: int = EXP_2100,
+           scope: list[str] | None = None) -> dict:
     """The claims, in the order, of a SailPoint access token (see
     reference/jwt-claims.md): client-credentials tokens of an API client carry
-    no identity_id / user_name."""
+    no identity_id / user_name. `scope` narrows the token's scopes (default
+    sp:scopes:all)."""
     c = {"tenant_id": tenant, "internal": True, "pod": "local", "org": client_id.split("-")[0]}
     if identity is not None:
         c.update({"identity_id": identity, "user_name": user, "strong_auth": False})
@@ -142,7 +146,7 @@ def claims(client_id: str, tenant: str, identity: str | None, user: str | None,
         "authorities": authorities,
         "client_id": client_id,
         "strong_auth_supported": False,
-        "scope": ["sp:scopes:all"],
+        "scope": scope or ["sp:scopes:all"],
         "exp": exp,
         "jti": str(uuid.uuid5(NAMESPACE, f"jti:{client_id}:{exp}")),
     })
@@ -163,10 +167,11 @@ CLIENTS = {
 }
 
 
-def token(name: str) -> str:
-    """A valid token of a seed client, or one of the broken ones."""
+def token(name: str, scope: list[str] | None = None) -> str:
+    """A valid token of a seed client (with only `scope`, when given), or one
+    of the broken ones."""
     if name in CLIENTS:
-        return jwt(claims(name, *CLIENTS[name]))
+        return jwt(claims(name, *CLIENTS[name], scope=scope))
     base = claims("acme-employee", *CLIENTS["acme-employee"])
     if name == "expired":
         return jwt(claims("acme-employee", *CLIENTS["acme-employee"], exp=EXP_PAST))
@@ -335,11 +340,12 @@ def http_v2_event(function: str, case: str, *, version: str, auth: str | None,
 def case(name: str, *, client: str | None = None, auth: str | None = None, body=None,
          raw_body: str | None = None, query: list[tuple[str, str]] | None = None,
          path_id: str | None = None, version: str | None = None, headers: dict | None = None,
-         base64_body: bool = False, payload: str = "v1") -> dict:
-    """One fixture: `client` names a token (see `token`), `auth` overrides the
-    whole Authorization header, `body` is JSON-encoded, `raw_body` sent as is."""
+         base64_body: bool = False, payload: str = "v1", scope: list[str] | None = None) -> dict:
+    """One fixture: `client` names a token (see `token`; `scope` narrows its
+    scopes), `auth` overrides the whole Authorization header, `body` is
+    JSON-encoded, `raw_body` sent as is."""
     if client is not None:
-        auth = f"Bearer {token(client)}"
+        auth = f"Bearer {token(client, scope)}"
     if raw_body is None and body is not None:
         raw_body = json.dumps(body, separators=(",", ":"))
     return {
@@ -459,6 +465,8 @@ def create_cases() -> list[dict]:
         case("revoke-not-manager", client="acme-employee",
              body={"requestedFor": [EVAN], "requestType": "REVOKE_ACCESS",
                    "requestedItems": [item("ENTITLEMENT", JIRA_USER, comment="Not needed")]}),
+        case("read-only-scope", client="acme-employee", scope=[STATUS_READ],
+             body={"requestedFor": [EVE], "requestedItems": [eng]}),
         v2(grant_self),
         v2(no_token),
     ]
@@ -504,6 +512,8 @@ def close_cases() -> list[dict]:
              body={"accessRequestIds": [UNKNOWN_ID, AR_PENDING, AR_PENDING]}),
         case("final-state", client="initech-admin", body={"accessRequestIds": [AR_COMPLETED]}),
         case("not-admin", client="initech-peter", body={"accessRequestIds": [AR_PENDING]}),
+        case("read-only-scope", client="initech-admin", scope=[STATUS_READ],
+             body={"accessRequestIds": [AR_PENDING]}),
         case("no-ids", client="initech-admin", body={"accessRequestIds": []}),
         case("missing-ids", client="initech-admin", body={"message": "Close what?"}),
         case("too-many-ids", client="initech-admin",
@@ -925,6 +935,8 @@ def approve_approval_cases() -> list[dict]:
         case("original-owner-after-forward", client="acme-manager", path_id=AP_FORWARDED,
              body={}),
         case("api-token", client="acme-api", path_id=AP_MANAGER_PENDING, body={}),
+        case("read-only-scope", client="acme-manager", scope=[STATUS_READ, "idn:access-request-approvals:read"],
+             path_id=AP_MANAGER_PENDING, body={"comment": "Approved for onboarding."}),
         # 404
         case("unknown-id", client="acme-admin", path_id=UNKNOWN_ID, body={}),
         case("other-tenant", client="initech-admin", path_id=AP_MANAGER_PENDING, body={}),

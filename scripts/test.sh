@@ -11,7 +11,8 @@
 #      events/, and a short schemathesis run over every operation, v3 and beta
 #      (scripts/spec_test.sh);
 #   3. the template check (routes, table definition, each function's IAM grant
-#      against routes.toml, log groups, timeouts) and its own test;
+#      against routes.toml, log groups, timeouts) and its own test, and the
+#      scopes of routes.toml against the official fragments;
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
@@ -42,6 +43,9 @@ timed() {
 
 timed "template check" python scripts/check_template.py
 timed "template check catches what it is for" python scripts/check_template_test.py
+
+timed "scopes of routes.toml against the official fragments (openapi/)" \
+    python scripts/check_scopes.py
 
 timed "Rust tests (in-process store and DynamoDB via moto_server)" \
     bash scripts/with-moto.sh cargo test --workspace --locked

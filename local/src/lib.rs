@@ -27,6 +27,9 @@ pub struct Route {
     pub path: String,
     /// `v3`, `beta`.
     pub versions: Vec<String>,
+    /// Per version: the OAuth scopes that may call it (the edge enforces
+    /// them; `shared/build.rs` compiles them into the functions).
+    pub scopes: std::collections::BTreeMap<String, Vec<String>>,
     /// Fixtures the tests of the real binaries invoke; the first a success.
     pub smoke: Vec<String>,
     /// The DynamoDB IAM actions its code calls (`GetItem`, ...), which the
@@ -157,6 +160,11 @@ mod tests {
             assert!(!r.versions.is_empty(), "{r:?}");
             assert!(r.versions.iter().all(|v| v == "v3" || v == "beta"), "{r:?}");
             assert!(!r.smoke.is_empty(), "{r:?}: smoke fixtures");
+            let scoped: Vec<&String> = r.scopes.keys().collect();
+            let mut versions: Vec<&String> = r.versions.iter().collect();
+            versions.sort();
+            assert_eq!(scoped, versions, "{r:?}: scopes per version served");
+            assert!(r.scopes.values().all(|s| !s.is_empty()), "{r:?}");
         }
         assert_eq!(
             route("create-access-request").unwrap().logical_id(),

@@ -37,7 +37,8 @@ use shared::error::ApiError;
 use shared::http::{locale_origin, new_tracking_id, ApiResponse};
 use shared::seed::{SeedFile, DEMO_SEED};
 use shared::state::{
-    authenticator_from_env, has_key, table_from_env, table_store_from_env, AppState, LOCAL_HS256_SECRET,
+    authenticator_from_env, has_key, table_from_env, table_store_from_env, AppState,
+    LOCAL_HS256_SECRET,
 };
 use shared::store::DynamoStore;
 
@@ -386,8 +387,14 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
             "Bad client credentials",
         );
     };
+    let scopes = match granted_scopes(params.get("scope").map(String::as_str)) {
+        Ok(scopes) => scopes,
+        Err(description) => {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &description)
+        }
+    };
     let authorities: Vec<&str> = client.authorities.iter().map(String::as_str).collect();
-    let claims = claims_for(
+    let mut claims = claims_for(
         &tenant.tenant_id,
         client.identity_id.as_deref(),
         client.user_name.as_deref(),
@@ -395,12 +402,13 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
         &authorities,
         TOKEN_TTL_SECS,
     );
+    claims.scope = Some(json!(scopes));
     let access_token = issuer.issue(&claims);
     let mut body = json!({
         "access_token": access_token,
         "token_type": "bearer",
         "expires_in": TOKEN_TTL_SECS - 1,
-        "scope": "sp:scopes:all",
+        "scope": scopes.join(" "),
         "tenant_id": tenant.tenant_id,
         "internal": false,
         "pod": "local",
@@ -415,6 +423,43 @@ async fn token(State(local): State<Local>, headers: HeaderMap, req: Request) -> 
         body["user_id"] = json!(identity);
     }
     (StatusCode::OK, Json(body)).into_response()
+}
+
+/// At most this many scopes in a token request, each at most this long.
+const MAX_SCOPES: usize = 32;
+const MAX_SCOPE_CHARS: usize = 128;
+
+/// The scopes a token is issued with: `sp:scopes:all` (every client of the
+/// seed has every right its authorities give), or, when the request names
+/// some (`scope`, space-separated as OAuth clients send it), exactly those:
+/// a narrower token. Each must be an RFC 6749 scope token.
+fn granted_scopes(requested: Option<&str>) -> Result<Vec<String>, String> {
+    let Some(requested) = requested.filter(|s| !s.trim().is_empty()) else {
+        return Ok(vec![shared::scopes::ALL.to_string()]);
+    };
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in requested.split_whitespace() {
+        let valid = scope.len() <= MAX_SCOPE_CHARS
+            && scope
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !valid {
+            let shown: String = scope.chars().take(40).collect();
+            return Err(format!(
+                "scope {shown:?} is not a scope: at most {MAX_SCOPE_CHARS} printable ASCII characters, no quote or backslash"
+            ));
+        }
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    if scopes.len() > MAX_SCOPES {
+        return Err(format!(
+            "{} scopes requested; at most {MAX_SCOPES}",
+            scopes.len()
+        ));
+    }
+    Ok(scopes)
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
@@ -600,6 +645,78 @@ mod tests {
         .await;
         assert_eq!(status, 200, "status listing with the token: {body}");
         assert!(body.is_array(), "{body}");
+    }
+
+    /// A token request of [`CLIENT`], form-urlencoded, with `extra` fields.
+    async fn form_token(addr: SocketAddr, extra: &str) -> (u16, serde_json::Value) {
+        token_request(
+            addr,
+            &[(
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_string(),
+            )],
+            format!(
+                "grant_type=client_credentials&client_id={CLIENT}&client_secret={SECRET}{extra}"
+            )
+            .into_bytes(),
+        )
+        .await
+    }
+
+    /// The `scope` claim of a token.
+    fn scope_claim(answer: &serde_json::Value) -> serde_json::Value {
+        use base64::Engine as _;
+        let token = answer["access_token"].as_str().expect("an access_token");
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice::<serde_json::Value>(&bytes).expect("JSON claims")["scope"].clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_carry_all_scopes_unless_the_request_narrows_them() {
+        let addr = serve().await;
+        let (status, answer) = form_token(addr, "").await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["scope"], "sp:scopes:all");
+        assert_eq!(scope_claim(&answer), json!(["sp:scopes:all"]));
+
+        // Narrowed to reading status: the status list answers, a submit is 403.
+        let (status, answer) = form_token(
+            addr,
+            "&scope=idn%3Aaccess-request-status%3Aread+idn%3Anelm%3Aread",
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer["scope"],
+            "idn:access-request-status:read idn:nelm:read"
+        );
+        assert_eq!(
+            scope_claim(&answer),
+            json!(["idn:access-request-status:read", "idn:nelm:read"])
+        );
+        assert_token_works(addr, &answer).await;
+        let token = answer["access_token"].as_str().unwrap();
+        let (status, body) = send(
+            addr,
+            "POST",
+            "/v3/access-requests",
+            &[
+                ("Authorization", format!("Bearer {token}")),
+                ("Content-Type", "application/json".to_string()),
+            ],
+            br#"{"requestedFor":["2c9180835d191a86015d28455b4a0003"],"requestedItems":[{"type":"ROLE","id":"2c918086771c86df0177401efcdf0001"}]}"#.to_vec(),
+        )
+        .await;
+        assert_eq!(status, 403, "{body}");
+        let cause = body["causes"][0]["text"].as_str().unwrap_or_default();
+        assert!(cause.contains("idn:access-request:manage"), "{body}");
+
+        let (status, answer) = form_token(addr, "&scope=%22quoted%22").await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"], "invalid_scope");
     }
 
     /// Every route with a path parameter, with each parameter percent-encoding

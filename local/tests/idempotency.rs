@@ -113,6 +113,7 @@ async fn wiki_requests(state: &AppState) -> usize {
         user_name: None,
         client_id: None,
         authorities: vec!["ORG_ADMIN".into()],
+        scopes: None,
     };
     shared::domain::access_requests::status::list(&state.store, &admin, &query)
         .await

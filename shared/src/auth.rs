@@ -18,7 +18,9 @@ pub struct Claims {
     pub user_name: Option<String>,
     #[serde(default)]
     pub authorities: Vec<String>,
-    /// `["read", "write"]`, or scope strings; carried, not interpreted.
+    /// The token's scopes: a list (`["sp:scopes:all"]`) or one
+    /// space-separated string (`"idn:nelm:read idn:nelm:manage"`), as OAuth
+    /// token answers write them; both are accepted. Absent: no scope check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +39,9 @@ pub struct Principal {
     pub user_name: Option<String>,
     pub client_id: Option<String>,
     pub authorities: Vec<String>,
+    /// The token's scopes; `None` for a token without a `scope` claim,
+    /// which is treated as `sp:scopes:all` (see `crate::scopes`).
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Principal {
@@ -54,15 +59,39 @@ impl Principal {
     }
 }
 
-impl From<Claims> for Principal {
-    fn from(c: Claims) -> Self {
-        Self {
+impl Principal {
+    /// The principal of verified claims; a `scope` claim that is neither a
+    /// string nor a list of strings makes the token invalid.
+    pub fn from_claims(c: Claims) -> Result<Self, AuthError> {
+        let scopes = scopes_of(c.scope.as_ref())?;
+        Ok(Self {
             tenant_id: c.tenant_id,
             identity_id: c.identity_id.filter(|s| !s.is_empty()),
             user_name: c.user_name,
             client_id: c.client_id,
             authorities: c.authorities,
+            scopes,
+        })
+    }
+}
+
+/// The scopes of a `scope` claim: a space-separated string or a list of
+/// strings; absent or `null`, none given.
+fn scopes_of(claim: Option<&serde_json::Value>) -> Result<Option<Vec<String>>, AuthError> {
+    let wrong = || {
+        AuthError("JWT claim scope has the wrong format: give a list of strings or one space-separated string".into())
+    };
+    match claim {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => {
+            Ok(Some(s.split_whitespace().map(str::to_string).collect()))
         }
+        Some(serde_json::Value::Array(list)) => list
+            .iter()
+            .map(|s| s.as_str().map(str::to_string).ok_or_else(wrong))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(wrong()),
     }
 }
 
@@ -300,11 +329,31 @@ fn header_algorithm(token: &str) -> Result<Algorithm, AuthError> {
         .map_err(|_| AuthError(format!("JWT algorithm {alg} is not accepted")))
 }
 
+/// The claims the service keys records by, or names actors with, must
+/// have the shape of ids (and a name's length): they become parts of
+/// DynamoDB keys and of stored records.
 fn check_claims(claims: Claims) -> Result<Principal, AuthError> {
     if claims.tenant_id.trim().is_empty() {
         return Err(AuthError("JWT tenant_id claim is empty".into()));
     }
-    Ok(claims.into())
+    let ids = [
+        ("tenant_id", Some(&claims.tenant_id)),
+        (
+            "identity_id",
+            claims.identity_id.as_ref().filter(|s| !s.is_empty()),
+        ),
+        ("client_id", claims.client_id.as_ref()),
+    ];
+    for (claim, value) in ids {
+        if let Some(value) = value {
+            crate::limits::check_id(&format!("JWT claim {claim}"), value).map_err(AuthError)?;
+        }
+    }
+    if let Some(name) = &claims.user_name {
+        crate::limits::check_text("JWT claim user_name", name, crate::limits::MAX_NAME_CHARS)
+            .map_err(AuthError)?;
+    }
+    Principal::from_claims(claims)
 }
 
 fn describe(kind: &ErrorKind) -> String {

@@ -231,12 +231,87 @@ impl SeedFile {
 }
 
 impl SeedTenant {
+    /// The seed's ids, names and descriptions within the bounds the API
+    /// holds callers to (`crate::limits`): an id of another shape could never
+    /// be named in a request, and names and descriptions are copied into
+    /// every request that refers to them. Every problem, one per line.
+    fn check_bounds(&self) -> Vec<String> {
+        use crate::limits::{check_id, check_text, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+        let mut problems = Vec::new();
+        let mut id = |what: String, value: &str| {
+            if let Err(p) = check_id(&what, value) {
+                problems.push(p);
+            }
+        };
+        id("tenantId".into(), &self.tenant_id);
+        for i in &self.identities {
+            id("identity id".into(), &i.id);
+        }
+        for g in &self.governance_groups {
+            id("governance group id".into(), &g.id);
+        }
+        for c in &self.catalog {
+            id("catalog item id".into(), &c.id);
+        }
+        for s in &self.non_employee_sources {
+            id("non-employee source id".into(), &s.id);
+        }
+        for r in &self.non_employee_requests {
+            id("non-employee request id".into(), &r.id);
+            for a in &r.approval_items {
+                id(format!("approval item id of {}", r.id), &a.id);
+            }
+        }
+        for r in &self.access_requests {
+            id("access request id".into(), &r.id);
+            for a in r.items.iter().flat_map(|i| &i.approvals) {
+                id(format!("approval id of {}", r.id), &a.approval_id);
+            }
+        }
+        for c in &self.oauth_clients {
+            id("OAuth client id".into(), &c.client_id);
+        }
+        let names = self
+            .identities
+            .iter()
+            .map(|i| (&i.id, &i.name))
+            .chain(self.governance_groups.iter().map(|g| (&g.id, &g.name)))
+            .chain(self.catalog.iter().map(|c| (&c.id, &c.name)))
+            .chain(self.non_employee_sources.iter().map(|s| (&s.id, &s.name)));
+        for (of, name) in names {
+            if let Err(p) = check_text(&format!("the name of {of}"), name, MAX_NAME_CHARS) {
+                problems.push(p);
+            }
+        }
+        let descriptions = self.catalog.iter().map(|c| (&c.id, &c.description)).chain(
+            self.non_employee_sources
+                .iter()
+                .map(|s| (&s.id, &s.description)),
+        );
+        for (of, description) in descriptions {
+            if let Some(d) = description {
+                if let Err(p) = check_text(
+                    &format!("the description of {of}"),
+                    d,
+                    MAX_DESCRIPTION_CHARS,
+                ) {
+                    problems.push(p);
+                }
+            }
+        }
+        problems
+    }
+
     /// Resolves references into records, failing on any dangling id.
     pub fn resolve(&self) -> Result<TenantRecords, SeedError> {
         let problem = |p: String| SeedError::Reference {
             tenant: self.tenant_id.clone(),
             problem: p,
         };
+        let out_of_bounds = self.check_bounds();
+        if !out_of_bounds.is_empty() {
+            return Err(problem(out_of_bounds.join("; ")));
+        }
         let names: HashMap<&str, &str> = self
             .identities
             .iter()

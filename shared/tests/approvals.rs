@@ -598,6 +598,11 @@ async fn forward_needs_an_identity_of_the_tenant_other_than_the_owner() {
         let long = "x".repeat(256);
         for (to, text, fragment) in [
             (MANAGER, "to myself", "already owns"),
+            (
+                EMPLOYEE,
+                "to Eve herself",
+                "never forwarded to the identity it is requested for",
+            ),
             ("nobody-at-all", "who?", "not an identity of the tenant"),
             (GLOBEX_ADMIN, "elsewhere", "not an identity of the tenant"),
             ("", "empty", "newOwnerId is required"),
@@ -625,6 +630,121 @@ async fn forward_needs_an_identity_of_the_tenant_other_than_the_owner() {
             .await
             .contains(&group_step));
         assert!(!my_pending(&store, &manager()).await.contains(&group_step));
+    }
+}
+
+// ---------------------------------------------------------------- no self-approval
+
+#[tokio::test]
+async fn no_step_is_forwarded_to_the_identity_it_is_requested_for() {
+    for (name, store) in stores().await {
+        // Eve's manager step, and her Finance Analyst's group step.
+        let id = eves_request(&store).await;
+        let step = pending_approval_of(&store, ACME, &id).await;
+        let (group_id, group_step) = at_group_step(&store, &employee(), EMPLOYEE).await;
+        for (request, step, who) in [
+            (&id, &step, manager()),
+            (&id, &step, admin()),
+            (&group_id, &group_step, source_admin()),
+        ] {
+            let before = stored(&store, ACME, request).await;
+            let e = forward(&store, &who, step, EMPLOYEE, "Eve can decide")
+                .await
+                .unwrap_err();
+            assert_eq!(status_code(&e), 400, "{name}: {e:?}");
+            let c = cause(e);
+            assert!(
+                c.contains("never forwarded to the identity it is requested for"),
+                "{name}: {c}"
+            );
+            // Nothing changed: not forwarded, not in Eve's list.
+            assert_eq!(stored(&store, ACME, request).await, before, "{name}");
+        }
+        assert!(my_pending(&store, &employee()).await.is_empty(), "{name}");
+        assert!(decision_events(&store)
+            .await
+            .iter()
+            .all(|e| { e.attributes.get("newOwnerId").map(String::as_str) != Some(EMPLOYEE) }));
+    }
+}
+
+#[tokio::test]
+async fn the_requested_for_identity_cannot_decide_its_step_as_a_group_member() {
+    for (name, store) in stores().await {
+        // Maria asks Finance Analyst for herself: Ada (her manager), then
+        // the Finance Approvers group, of which she is a member.
+        let id = submit_one(&store, &manager(), MANAGER, "ROLE", ROLE_FINANCE).await;
+        approve_pending(&store, &admin(), &id).await;
+        let step = pending_approval_of(&store, ACME, &id).await;
+        let before = stored(&store, ACME, &id).await;
+        assert_eq!(
+            before.approval(&step).unwrap().approver.id,
+            FINANCE_GROUP,
+            "{name}"
+        );
+        for e in [
+            approve(&store, &manager(), &step, "me").await.unwrap_err(),
+            reject(&store, &manager(), &step, "me").await.unwrap_err(),
+            forward(&store, &manager(), &step, ENGINEER, "to a friend")
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(status_code(&e), 403, "{name}: {e:?}");
+            assert!(e.to_string().contains("cannot decide it"), "{name}: {e}");
+        }
+        assert_eq!(stored(&store, ACME, &id).await, before, "{name}");
+        // Sam, the other member, decides it.
+        approve(&store, &source_admin(), &step, "Finance agrees.")
+            .await
+            .unwrap();
+        let r = stored(&store, ACME, &id).await;
+        assert_eq!(r.state, RequestState::RequestCompleted, "{name}");
+        assert_eq!(
+            r.approval(&step)
+                .unwrap()
+                .reviewed_by
+                .as_ref()
+                .map(|n| n.id.as_str()),
+            Some(SOURCE_ADMIN)
+        );
+        // A group member deciding someone else's step is unaffected.
+        let (_, others) = at_group_step(&store, &employee(), EMPLOYEE).await;
+        approve(&store, &manager(), &others, "For Eve.")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_step_stored_as_forwarded_to_the_requested_for_identity_is_not_theirs_to_decide() {
+    for (name, store) in stores().await {
+        // A record written before forwards to the requested-for identity
+        // were refused: Eve's manager step forwarded to Eve.
+        let id = eves_request(&store).await;
+        let before = stored(&store, ACME, &id).await;
+        let mut after = before.clone();
+        after.version += 1;
+        after.items[0].approvals[0].current_owner = Some(shared::records::Approver {
+            owner_type: OwnerType::Identity,
+            id: EMPLOYEE.into(),
+            name: "Eve Employee".into(),
+            member_ids: Vec::new(),
+        });
+        store
+            .transition_request(ACME, &before, &after, &[])
+            .await
+            .unwrap();
+        let step = after.items[0].approvals[0].approval_id.clone();
+        let e = approve(&store, &employee(), &step, "mine")
+            .await
+            .unwrap_err();
+        assert_eq!(status_code(&e), 403, "{name}: {e:?}");
+        assert_eq!(stored(&store, ACME, &id).await, after, "{name}");
+        // ORG_ADMIN forwards it back to Maria, who decides.
+        forward(&store, &admin(), &step, MANAGER, "back to the manager")
+            .await
+            .unwrap();
+        approve(&store, &manager(), &step, "ok").await.unwrap();
     }
 }
 

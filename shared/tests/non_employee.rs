@@ -1564,7 +1564,7 @@ async fn summaries_count_by_status_over_the_listed_sets() {
 }
 
 #[tokio::test]
-async fn a_request_too_big_to_store_atomically_is_refused() {
+async fn a_request_too_big_to_list_or_store_atomically_is_refused() {
     // A source with 21 account managers and one approver: 23 copies of
     // each request (its own, its item's, one per manager).
     let mut seed: Value = serde_json::from_str(&large_seed(20)).unwrap();
@@ -1579,34 +1579,50 @@ async fn a_request_too_big_to_store_atomically_is_refused() {
             json!({"id": "crowded", "name": "Crowded", "accountManagerIds": managers,
                      "approvers": [{"type": "IDENTITY", "id": MANAGER}]}),
         );
+    // Ten values of 4000 four-byte characters each: 160 KB in every copy,
+    // and in every row of a list page of 250.
     let heavy: serde_json::Map<String, Value> = (0..10)
         .map(|i| (format!("k{i}"), json!("🦀".repeat(4000))))
         .collect();
+    // Ten values of 400: 16 KB.
+    let moderate: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("k{i}"), json!("🦀".repeat(400))))
+        .collect();
     for (name, store) in stores_with(&seed.to_string()).await {
-        let e = create::create(
-            &store,
-            &employee(),
-            &body("heavy", "crowded", json!({"data": heavy})),
-            now(),
-        )
-        .await
-        .unwrap_err();
-        let c = causes(e);
-        assert!(c[0].contains("stored 23 times"), "{name}: {c:?}");
-        // The same data on a source with fewer copies is fine.
+        for source in ["crowded", CONTRACTORS] {
+            let e = create::create(
+                &store,
+                &employee(),
+                &body("heavy", source, json!({"data": heavy})),
+                now(),
+            )
+            .await
+            .unwrap_err();
+            let c = causes(e);
+            assert!(
+                c[0].contains("fields and data") && c[0].contains("as listed"),
+                "{name}: {c:?}"
+            );
+        }
+        for source in ["crowded", CONTRACTORS] {
+            create::create(
+                &store,
+                &employee(),
+                &body(
+                    &format!("moderate-{source}"),
+                    source,
+                    json!({"data": moderate}),
+                ),
+                now(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        }
+        // Nothing of the heavy one was stored: its name is free.
         create::create(
             &store,
             &employee(),
-            &body("heavy", CONTRACTORS, json!({"data": heavy})),
-            now(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        // Light data on the crowded source too.
-        create::create(
-            &store,
-            &employee(),
-            &body("light", "crowded", json!({})),
+            &body("heavy", "crowded", json!({})),
             now(),
         )
         .await

@@ -2877,7 +2877,8 @@ async fn approvals_follow_their_request(store: &Store) {
     );
     let read = store.read_approval(ACME, &id, &[]).await.unwrap();
     assert_eq!(
-        read.approval.map(|a| AccessRequestRecord::clone(&a.request)),
+        read.approval
+            .map(|a| AccessRequestRecord::clone(&a.request)),
         Some(after.clone())
     );
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import hashlib
 import json
 import os
 import random
@@ -780,7 +781,7 @@ def check_table(f: Findings, items: list[dict]) -> dict:
     assignments = [i for i in items if i.get("kind") == "pointer" and "#ASSIGNEE#" in i["PK"]]
     f.notes["records scanned"] += len(items)
     known = {"identity", "catalogItem", "accessRequest", "nonEmployeeRequest", "event", "pointer", "idempotency",
-             "nonEmployeeSource", "nonEmployeeApproval", "approval"}
+             "nonEmployeeSource", "nonEmployeeApproval", "approval", "approvalEntry", "counter"}
     for i in items:
         if i.get("kind") not in known:
             f.notes[f"records of kind {i.get('kind')} (no invariant here yet)"] += 1
@@ -794,7 +795,7 @@ def check_table(f: Findings, items: list[dict]) -> dict:
         f.check("request indexed under requester, target and tenant",
                 r.get("GSI1PK") == f"T#{tenant}#REQUESTER#{r['requester']['id']}"
                 and r.get("GSI2PK") == f"T#{tenant}#FOR#{r['requestedFor']['id']}"
-                and r.get("GSI3PK") == f"T#{tenant}#AR"
+                and r.get("GSI3PK") == f"T#{tenant}#REQUESTS#{shard(rid, 16):02}"
                 and sort.endswith("#" + rid) and r.get("GSI2SK") == sort and r.get("GSI3SK") == sort, where)
         approvals = [a for it in r["items"] for a in it.get("approvals", [])]
         statuses = {a["status"] for a in approvals}
@@ -847,6 +848,7 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                        and s.get("accessRequestIds") == e.get("accessRequestIds")]
             f.check("a close's completion follows its start", bool(started), where)
 
+    check_counts(f, items, requests)
     approvals = check_approvals(f, items, requests, by_key)
     ne, ne_entries = check_non_employee(f, items, by_key)
 
@@ -861,6 +863,69 @@ def check_table(f: Findings, items: list[dict]) -> dict:
                     and isinstance(i.get("expiresAt"), int), i["PK"])
     return {"requests": requests, "events": events, "ne": ne, "ne_entries": ne_entries, "by_key": by_key,
             "approvals": approvals}
+
+
+def shard(id_: str, shards: int) -> int:
+    """The shard of a tenant-wide key a record with this id is in
+    (shared::store::keys::shard): the first four bytes of its SHA-256."""
+    return int.from_bytes(hashlib.sha256(id_.encode()).digest()[:4], "big") % shards
+
+
+def check_counts(f: Findings, items: list[dict], requests: dict) -> None:
+    """The counts kept beside the lists say what the lists hold: each
+    identity's and (summed over its counter items) each tenant's, counted
+    here from the stored rows themselves, however the calls that wrote them
+    were retried."""
+    expected: Counter = Counter()
+
+    def add(scope: tuple, name: str, n: int = 1) -> None:
+        expected[(*scope, name)] += n
+
+    for r in requests.values():
+        tenant = r["PK"].split("#")[1]
+        rows = len(r["items"])
+        executing = sum(1 for it in r["items"] if (it.get("state") or r["state"]) == "EXECUTING")
+        scopes = [((tenant, r["requester"]["id"]), "requested"), ((tenant, r["requestedFor"]["id"]), "for"),
+                  ((tenant,), "items")]
+        if r["requester"]["id"] == r["requestedFor"]["id"]:
+            scopes.append(((tenant, r["requester"]["id"]), "self"))
+        for scope, name in scopes:
+            add(scope, name, rows)
+            add(scope, name + "Executing", executing)
+    decided = {"APPROVED": "approvalsApproved", "REJECTED": "approvalsRejected"}
+    for i in items:
+        pk, sk, kind = i["PK"], i["SK"], i.get("kind")
+        tenant = pk.split("#")[1]
+        if kind == "approvalEntry" and "#APPROVER#" in pk:
+            who = pk.split("#APPROVER#", 1)[1]
+            status = (i["item"]["approvals"] or [{}])[-1].get("status")
+            if sk.startswith("P#"):
+                add((tenant, who), "approvalsPending")
+            elif sk.startswith("D#") and status in decided:
+                add((tenant, who), decided[status])
+        elif kind == "approval":
+            status = _approvals_in(i.get("request") or {}).get(i.get("approvalId"), {}).get("status")
+            if str(i.get("GSI3SK", "")).startswith("P#"):
+                add((tenant,), "approvalsPending")
+            elif str(i.get("GSI3SK", "")).startswith("D#") and status in decided:
+                add((tenant,), decided[status])
+        elif kind == "nonEmployeeRequest" and "#NEREQUESTLIST#" in pk:
+            add((tenant, pk.split("#NEREQUESTLIST#", 1)[1]), "neRequests" + i["approvalStatus"])
+        elif kind == "nonEmployeeApproval" and "#NEAPPROVALLIST#" in pk:
+            add((tenant, pk.split("#NEAPPROVALLIST#", 1)[1]), "neApprovals" + i["item"]["approvalStatus"])
+    kept: Counter = Counter()
+    for i in items:
+        if i.get("kind") != "counter":
+            continue
+        tenant = i["PK"].split("#")[1]
+        scope = (tenant,) if "#COUNTS#TENANT#" in i["PK"] else (tenant, i["PK"].split("#COUNTS#IDENTITY#", 1)[1])
+        for name, n in i.items():
+            if name.startswith("c_"):
+                kept[(*scope, name[2:])] += n
+    f.notes["counts kept"] += sum(1 for n in kept.values() if n)
+    for key in sorted(set(expected) | set(kept)):
+        f.check("the counts kept beside the lists say what the lists hold",
+                expected[key] == kept[key], f"{key}: lists hold {expected[key]}, counts say {kept[key]}")
 
 
 def _approvals_in(request: dict) -> dict:

@@ -104,6 +104,7 @@ fn principal(identity: &str, authorities: &[&str]) -> Principal {
         user_name: None,
         client_id: Some("bench".into()),
         authorities: authorities.iter().map(|a| a.to_string()).collect(),
+        scopes: None,
     }
 }
 

@@ -79,7 +79,9 @@ impl ItemStore for Metering {
             match w {
                 Write::Put { item, .. } => {
                     let size = shared::store::dynamo::item_size(item)?;
-                    metered.units.push((item.key.pk.to_string(), factor * kb(size)));
+                    metered
+                        .units
+                        .push((item.key.pk.to_string(), factor * kb(size)));
                     for (_, key) in &item.indexes {
                         metered.units.push((key.pk.to_string(), kb(size)));
                     }
@@ -215,6 +217,7 @@ pub async fn simulate(n: usize, seconds: f64, transaction_ms: f64) -> Value {
             user_name: None,
             client_id: None,
             authorities: vec!["USER".into()],
+            scopes: None,
         };
         let body = serde_json::from_value(json!({
             "requestedFor": [who],

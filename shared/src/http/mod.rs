@@ -36,15 +36,19 @@ pub struct Operation {
     /// For a state-changing POST: the status of its success, stored with
     /// its answer when the client sends an `Idempotency-Key`.
     pub idempotent: Option<u16>,
+    /// The OAuth scopes that may call it, per version (routes.toml).
+    pub scopes: &'static [crate::scopes::VersionScopes],
 }
 
 impl Operation {
     /// An operation that does not honour `Idempotency-Key`: a read, or a
-    /// DELETE (idempotent by itself: a repeat answers 404).
+    /// DELETE (idempotent by itself: a repeat answers 404). `name` must be
+    /// an operation of routes.toml (in a `const`, the build fails otherwise).
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,
             idempotent: None,
+            scopes: crate::scopes::of(name),
         }
     }
 
@@ -54,6 +58,7 @@ impl Operation {
         Self {
             name,
             idempotent: Some(status),
+            scopes: crate::scopes::of(name),
         }
     }
 }
@@ -69,6 +74,7 @@ where
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let logged_path: String = path.chars().take(LOGGED_PATH_CHARS).collect();
     let origin = locale_origin(
         req.headers()
             .get("accept-language")
@@ -102,9 +108,14 @@ where
             .request_budget
             .map(|budget| tokio::time::Instant::now() + budget),
     };
+    // The token's scopes, then the shape of the ids the request names,
+    // before anything else: a refused call reads and writes nothing.
+    let principal = principal.and_then(|p| admit(op, &path, &req, p));
     let result = match principal {
         Err(e) => Err(e),
-        Ok(p) => deadline::scope(until, run(state, op, p, req, f)).await,
+        // On the heap: the operation's future is the largest part of this
+        // one, and a debug build polls it many frames deep.
+        Ok(p) => deadline::scope(until, Box::pin(run(state, op, p, req, f))).await,
     };
 
     let (response, tracking_id, error) = match result {
@@ -124,7 +135,7 @@ where
                 $level,
                 operation,
                 method,
-                path,
+                path = logged_path,
                 status,
                 latency_ms,
                 tenant_id = tenant,
@@ -271,6 +282,98 @@ async fn replay(
         body: record.body,
     }))
 }
+
+/// The principal, if its token's scopes let it call `op` at `path` (403
+/// naming the missing scope otherwise) and the ids in the path and the
+/// query have the shape of ids (400 otherwise): ids are parts of store
+/// keys, so one of the wrong shape is refused before any store call,
+/// echoed only in part.
+fn admit(op: &Operation, path: &str, req: &Request, p: Principal) -> Result<Principal, ApiError> {
+    let required = crate::scopes::required(op.scopes, path);
+    if !crate::scopes::grants(p.scopes.as_deref(), required) {
+        return Err(ApiError::Forbidden(crate::scopes::missing(
+            required, op.name, path,
+        )));
+    }
+    if let Some(cause) = bad_path_id(req).or_else(|| bad_query_value(req)) {
+        return Err(ApiError::bad_request(cause));
+    }
+    Ok(p)
+}
+
+/// The cause for the first path parameter (every one is an id) that does
+/// not have the shape of an id.
+fn bad_path_id(req: &Request) -> Option<String> {
+    let params = req.path_parameters_ref()?;
+    let mut params: Vec<(&str, &str)> = params.iter().collect();
+    params.sort();
+    params.into_iter().find_map(|(name, value)| {
+        crate::limits::check_id(&format!("path parameter {name}"), value.trim()).err()
+    })
+}
+
+/// The query parameters that name an identity (`me` or its id); the
+/// lists read the store by them.
+const IDENTITY_PARAMETERS: [&str; 5] = [
+    "requested-for",
+    "requested-by",
+    "regarding-identity",
+    "assigned-to",
+    "owner-id",
+];
+
+/// The cause for the first query parameter naming an identity that is not
+/// an id, or the first quoted value of `filters` longer than any stored id
+/// or name can be (filters on ids are read by key).
+fn bad_query_value(req: &Request) -> Option<String> {
+    let params = query_params(req);
+    for name in IDENTITY_PARAMETERS {
+        for value in params.get(name).into_iter().flatten() {
+            let value = value.trim();
+            // Blank values are the lists' own 400s.
+            if !value.is_empty() {
+                if let Err(cause) = crate::limits::check_id(name, value) {
+                    return Some(cause);
+                }
+            }
+        }
+    }
+    params
+        .get("filters")
+        .into_iter()
+        .flatten()
+        .find_map(|filters| long_filter_value(filters))
+}
+
+/// The cause for the first quoted value of `filters` over
+/// [`crate::limits::MAX_ID_CHARS`] characters: no stored id or name is longer.
+fn long_filter_value(filters: &str) -> Option<String> {
+    let max = crate::limits::MAX_ID_CHARS.max(crate::limits::MAX_NAME_CHARS);
+    let mut value: Option<String> = None;
+    let mut chars = filters.chars();
+    while let Some(c) = chars.next() {
+        match (&mut value, c) {
+            (None, '"') => value = Some(String::new()),
+            (Some(v), '"') => {
+                if v.chars().count() > max {
+                    return Some(format!(
+                        "filters: the value {} is longer than any stored id or name ({max} characters)",
+                        crate::limits::shown(v)
+                    ));
+                }
+                value = None;
+            }
+            (Some(v), '\\') => v.extend(chars.next()),
+            (Some(v), c) => v.push(c),
+            (None, _) => {}
+        }
+    }
+    // An unterminated value is the filter parser's 400.
+    None
+}
+
+/// At most this much of a request path goes into the log line.
+const LOGGED_PATH_CHARS: usize = 256;
 
 /// A fresh tracking id: 32 lowercase hex characters.
 pub fn new_tracking_id() -> String {

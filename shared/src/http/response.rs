@@ -128,6 +128,9 @@ impl ApiResponse {
     }
 }
 
+/// At most this many causes are answered; the rest are counted.
+pub const MAX_CAUSES: usize = 50;
+
 /// The SailPoint body for an error. `tracking_id` is only used by the
 /// envelope statuses; 401 and 429 have bodies of their own.
 pub fn error_body(error: &ApiError, tracking_id: &str, origin: LocaleOrigin) -> Value {
@@ -137,11 +140,21 @@ pub fn error_body(error: &ApiError, tracking_id: &str, origin: LocaleOrigin) -> 
         text: text.to_string(),
     };
     let envelope = |detail: &str, text: &str, causes: &[String]| {
+        // A body of thousands of bad entries would answer thousands of
+        // causes: the first ones say enough.
+        let mut shown: Vec<ErrorMessageDto> =
+            causes.iter().take(MAX_CAUSES).map(|c| message(c)).collect();
+        if causes.len() > MAX_CAUSES {
+            shown.push(message(&format!(
+                "... and {} more problems",
+                causes.len() - MAX_CAUSES
+            )));
+        }
         serde_json::to_value(ErrorResponseDto {
             detail_code: detail.to_string(),
             tracking_id: tracking_id.to_string(),
             messages: vec![message(text)],
-            causes: causes.iter().map(|c| message(c)).collect(),
+            causes: shown,
         })
         .unwrap_or_default()
     };

@@ -18,11 +18,14 @@ use super::item::{
 use super::StoreError;
 use crate::records::CounterRecord;
 
+/// An index entry: (index partition, index sort key, primary key).
+type IndexEntry = (Arc<str>, Arc<str>, Key);
+
 #[derive(Default)]
 struct Table {
     items: BTreeMap<Key, Item>,
     /// Per index: (index partition, index sort key, primary key).
-    indexes: BTreeMap<Index, BTreeSet<(Arc<str>, Arc<str>, Key)>>,
+    indexes: BTreeMap<Index, BTreeSet<IndexEntry>>,
     /// One copy of each partition key (many items share one: a list's
     /// entries, an index partition's items) and of the sort key of records
     /// alone in their partition.
@@ -212,7 +215,7 @@ impl ItemStore for MemoryStore {
                     let k = c.index_key.clone().unwrap_or_else(|| Key::new("", ""));
                     (k.pk, k.sk, c.key.clone())
                 };
-                let bound = |pk: &str, sk: &str| -> (Arc<str>, Arc<str>, Key) {
+                let bound = |pk: &str, sk: &str| -> IndexEntry {
                     (pk.into(), sk.into(), Key::new("", ""))
                 };
                 let lower = match (after, query.descending) {
@@ -232,7 +235,7 @@ impl ItemStore for MemoryStore {
                     return Ok(page);
                 }
                 let range = entries.range((lower, upper));
-                let mut visit = |(pk, sk, key): &(Arc<str>, Arc<str>, Key)| -> bool {
+                let mut visit = |(pk, sk, key): &IndexEntry| -> bool {
                     let Some(item) = table.items.get(key) else {
                         return true;
                     };

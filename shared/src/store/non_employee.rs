@@ -178,7 +178,11 @@ fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
         request_record(tenant, &shared),
         Condition::Absent,
     )];
-    writes.extend(copies_and_entries(tenant, &shared).into_iter().map(Write::put));
+    writes.extend(
+        copies_and_entries(tenant, &shared)
+            .into_iter()
+            .map(Write::put),
+    );
     if r.holds_account_name() {
         writes.push(Write::put_if(account_guard(tenant, r), Condition::Absent));
     }

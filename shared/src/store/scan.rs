@@ -80,10 +80,7 @@ impl<'s> Scan<'s> {
 
     /// The key an item sorts by in this scan.
     fn order_key<'i>(&self, item: &'i Item) -> (&'i str, &'i Key) {
-        let sort = self
-            .query
-            .sort_key(item)
-            .map_or(&*item.key.sk, |k| &*k.sk);
+        let sort = self.query.sort_key(item).map_or(&*item.key.sk, |k| &*k.sk);
         (sort, &item.key)
     }
 }
@@ -212,9 +209,7 @@ impl<'s, T> Rows<'s, T> {
             return Ok(None);
         };
         let query = self.merge.scans[scan].query();
-        let sort = query
-            .sort_key(&item)
-            .map_or(&*item.key.sk, |k| &*k.sk);
+        let sort = query.sort_key(&item).map_or(&*item.key.sk, |k| &*k.sk);
         let group = super::keys::time_prefix(sort, self.prefix).to_string();
         Ok(Some((group, (self.decode)(item)?)))
     }

@@ -56,6 +56,7 @@ pub fn principal(tenant: &str, identity: Option<&str>, authorities: &[&str]) -> 
         user_name: identity.map(|i| format!("user-{}", &i[i.len() - 4..])),
         client_id: Some("test-client".into()),
         authorities: authorities.iter().map(|a| a.to_string()).collect(),
+        scopes: Some(vec![shared::scopes::ALL.to_string()]),
     }
 }
 

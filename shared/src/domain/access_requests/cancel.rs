@@ -8,6 +8,7 @@ use crate::auth::Principal;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
+use crate::limits;
 use crate::models::{Accepted, CancelAccessRequest, PhaseState, RequestState, WorkItemState};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
@@ -23,9 +24,17 @@ pub async fn cancel(
     let mut causes = Vec::new();
     if body.account_activity_id.trim().is_empty() {
         causes.push("accountActivityId is required and must not be empty".to_string());
+    } else if let Err(cause) =
+        limits::check_id("accountActivityId", body.account_activity_id.trim())
+    {
+        causes.push(cause);
     }
     if body.comment.trim().is_empty() {
         causes.push("comment is required and must not be empty".to_string());
+    } else if let Err(cause) =
+        limits::check_text("comment", &body.comment, limits::MAX_REQUEST_TEXT_CHARS)
+    {
+        causes.push(cause);
     }
     if !causes.is_empty() {
         return Err(ApiError::BadRequest(causes));

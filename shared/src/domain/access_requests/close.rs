@@ -10,6 +10,7 @@ use futures::stream::{self, StreamExt};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::idempotency;
+use crate::limits;
 use crate::models::{
     Accepted, CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState,
     RequestState, WorkItemState,
@@ -215,13 +216,27 @@ fn validate(body: &CloseAccessRequest) -> Result<CloseOptions, ApiError> {
             "accessRequestIds must contain between 1 and {MAX_IDS} ids; got {n}"
         ));
     }
-    for (i, id) in body.access_request_ids.iter().enumerate() {
-        if id.trim().is_empty() {
-            causes.push(format!("accessRequestIds[{i}] is empty"));
+    if n <= MAX_IDS {
+        for (i, id) in body.access_request_ids.iter().enumerate() {
+            if id.trim().is_empty() {
+                causes.push(format!("accessRequestIds[{i}] is empty"));
+            } else if let Err(cause) =
+                limits::check_id(&format!("accessRequestIds[{i}]"), id.trim())
+            {
+                causes.push(cause);
+            }
         }
     }
-    if body.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
-        causes.push("message must not be blank; omit it for the default".into());
+    match body.message.as_deref() {
+        Some(m) if m.trim().is_empty() => {
+            causes.push("message must not be blank; omit it for the default".into())
+        }
+        Some(m) => {
+            if let Err(cause) = limits::check_text("message", m, limits::MAX_REQUEST_TEXT_CHARS) {
+                causes.push(cause);
+            }
+        }
+        None => {}
     }
     if !causes.is_empty() {
         return Err(ApiError::BadRequest(causes));

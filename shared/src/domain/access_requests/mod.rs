@@ -1,5 +1,6 @@
 //! Access requests: submit, cancel, close and status.
 
+pub mod budget;
 pub mod cancel;
 pub mod close;
 pub mod status;

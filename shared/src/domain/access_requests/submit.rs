@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+use super::budget;
 use crate::auth::Principal;
 use crate::domain::approvals::lifecycle;
 use crate::error::ApiError;
 use crate::idempotency;
+use crate::limits;
 use crate::models::{
     AccessRequest, AccessRequestItem, AccessRequestResponse, AccessRequestTracking,
     AccessRequestType, ApprovalScheme, ItemType, OwnerType, RequestState, RequestedItemDetails,
@@ -132,6 +134,7 @@ async fn try_submit(
         return Ok(plan.response);
     }
     check_transaction_size(request, &plan)?;
+    check_sizes(request, &plan, now)?;
     idempotency::arm(&plan.response);
     match store
         .create_requests(tenant, &plan.records, &plan.claims)
@@ -371,6 +374,42 @@ fn check_transaction_size(request: &ValidRequest, plan: &Plan) -> Result<(), Api
     )))
 }
 
+/// Every new request, with every step it has left decided, within the
+/// size limits (`budget`), and the submission's own transaction too: the
+/// item whose comment and metadata (with its name, description and
+/// approvers) do not fit is named.
+fn check_sizes(request: &ValidRequest, plan: &Plan, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let field_of = |record: &AccessRequestRecord, item: Option<usize>| match item
+        .map(|i| &record.items[i])
+    {
+        Some(item) => {
+            let i = request
+                .items
+                .iter()
+                .position(|v| v.item_type == item.item_type && v.id == item.item_id)
+                .unwrap_or(0);
+            format!("requestedItems[{i}] (its comment and clientMetadata)")
+        }
+        None => "requestedItems (their comments and clientMetadata) and clientMetadata".to_string(),
+    };
+    for record in &plan.records {
+        budget::check(record, now).map_err(|o| o.error(&field_of(record, o.item)))?;
+    }
+    let written = budget::submission_bytes(&plan.records, plan.claims.len());
+    if written > limits::MAX_TRANSACTION_BYTES {
+        let overflow = budget::Overflow {
+            item: None,
+            what: "the submission (its requests, a copy for each first approval step, their list \
+                   entries and duplicate guards, in one transaction)"
+                .into(),
+            size: written,
+            limit: limits::MAX_TRANSACTION_BYTES,
+        };
+        return Err(overflow.error(&field_of(&plan.records[0], None)));
+    }
+    Ok(())
+}
+
 /// One cause per item missing from the catalog; when the id exists with
 /// another type (a common client mistake), the cause says which. Only failing
 /// submissions pay for this second read.
@@ -447,6 +486,9 @@ fn validate(
     check_targets(&body.requested_for, &mut causes);
     let items = check_items(&body.requested_items, revoke, now, &mut causes);
     check_limits(body, revoke, caller, &mut causes);
+    if let Some(metadata) = &body.client_metadata {
+        causes.extend(limits::check_metadata("clientMetadata", metadata));
+    }
     if !causes.is_empty() {
         return Err(ApiError::BadRequest(causes));
     }
@@ -473,10 +515,20 @@ fn request_type(body: &AccessRequest, causes: &mut Vec<String>) -> AccessRequest
     }
 }
 
-/// `requestedFor`: at least one id, none blank, none twice.
+/// `requestedFor`: 1 to [`limits::MAX_REQUESTED_FOR`] ids, each an id,
+/// none twice.
 fn check_targets(requested_for: &[String], causes: &mut Vec<String>) {
     if requested_for.is_empty() {
         causes.push("requestedFor must contain at least 1 identity id; got 0".into());
+    }
+    if requested_for.len() > limits::MAX_REQUESTED_FOR {
+        // Each gets a request of its own, in one transaction.
+        causes.push(format!(
+            "requestedFor has {} identities; at most {} are allowed in one request",
+            requested_for.len(),
+            limits::MAX_REQUESTED_FOR
+        ));
+        return;
     }
     let mut seen = HashSet::new();
     for (i, id) in requested_for.iter().enumerate() {
@@ -484,6 +536,8 @@ fn check_targets(requested_for: &[String], causes: &mut Vec<String>) {
             causes.push(format!(
                 "requestedFor[{i}] is empty; identity ids must be non-empty"
             ));
+        } else if let Err(cause) = limits::check_id(&format!("requestedFor[{i}]"), id) {
+            causes.push(cause);
         } else if !seen.insert(id.as_str()) {
             causes.push(format!(
                 "requestedFor[{i}]: identity {id} is listed more than once; ids must be distinct"
@@ -506,12 +560,17 @@ fn check_items(
             "requestedItems must contain between 1 and {MAX_ITEMS} items; got {n_items}"
         ));
     }
+    if n_items > MAX_ITEMS {
+        return Vec::new();
+    }
     let mut seen_items = HashSet::new();
     let mut items = Vec::with_capacity(n_items);
     for (i, item) in requested.iter().enumerate() {
         let at = format!("requestedItems[{i}]");
         if item.id.trim().is_empty() {
             causes.push(format!("{at}.id is empty; item ids must be non-empty"));
+        } else if let Err(cause) = limits::check_id(&format!("{at}.id"), &item.id) {
+            causes.push(cause);
         } else if !seen_items.insert((item.item_type, item.id.as_str())) {
             causes.push(format!(
                 "{at}: {} {} is listed more than once; items must be distinct",
@@ -519,15 +578,28 @@ fn check_items(
                 item.id
             ));
         }
+        if let Some(comment) = &item.comment {
+            if let Err(cause) =
+                limits::check_text(&format!("{at}.comment"), comment, limits::MAX_COMMENT_CHARS)
+            {
+                causes.push(cause);
+            }
+        }
+        if let Some(metadata) = &item.client_metadata {
+            causes.extend(limits::check_metadata(
+                &format!("{at}.clientMetadata"),
+                metadata,
+            ));
+        }
         if revoke && item.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
             let got = match &item.comment {
                 None => "it is missing".to_string(),
-                Some(c) => format!("got {c:?}"),
+                Some(c) => format!("got {}", limits::shown(c)),
             };
             causes.push(format!(
                 "{at}.comment is required for REVOKE_ACCESS ({} {}); {got}",
                 item.item_type.as_str(),
-                item.id
+                limits::shown_id(&item.id)
             ));
         }
         let (start_date, remove_date) = item_dates(&at, item, revoke, now, causes);
@@ -555,7 +627,8 @@ fn item_dates(
     let start_date = match &item.start_date {
         Some(s) if revoke => {
             causes.push(format!(
-                "{at}.startDate {s:?} is not allowed for REVOKE_ACCESS; a start date only applies to GRANT_ACCESS"
+                "{at}.startDate {} is not allowed for REVOKE_ACCESS; a start date only applies to GRANT_ACCESS",
+                limits::shown(s)
             ));
             None
         }
@@ -567,8 +640,9 @@ fn item_dates(
     let remove_date = match &item.remove_date {
         Some(s) if item.item_type == ItemType::Entitlement => {
             causes.push(format!(
-                "{at}.removeDate {s:?} is not allowed on entitlements (ENTITLEMENT {}); only roles and access profiles take a removeDate",
-                item.id
+                "{at}.removeDate {} is not allowed on entitlements (ENTITLEMENT {}); only roles and access profiles take a removeDate",
+                limits::shown(s),
+                limits::shown_id(&item.id)
             ));
             None
         }
@@ -621,16 +695,17 @@ fn check_limits(body: &AccessRequest, revoke: bool, caller: &str, causes: &mut V
 
 /// An RFC 3339 date-time, in UTC, strictly after `now`.
 fn future_utc(field: &str, value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let shown = limits::shown(value);
     let parsed = DateTime::parse_from_rfc3339(value).map_err(|_| {
-        format!("{field} {value:?} is not an RFC 3339 date-time (e.g. 2030-01-31T12:00:00Z)")
+        format!("{field} {shown} is not an RFC 3339 date-time (e.g. 2030-01-31T12:00:00Z)")
     })?;
     if parsed.offset().local_minus_utc() != 0 {
-        return Err(format!("{field} {value:?} must be in UTC (offset Z)"));
+        return Err(format!("{field} {shown} must be in UTC (offset Z)"));
     }
     let t = parsed.with_timezone(&Utc);
     if t <= now {
         return Err(format!(
-            "{field} {value:?} must be in the future (now is {})",
+            "{field} {shown} must be in the future (now is {})",
             crate::time::format(&now)
         ));
     }

@@ -19,10 +19,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use super::lifecycle::{decided, Decision};
 use crate::auth::Principal;
+use crate::domain::access_requests::budget;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;
-use crate::models::{Accepted, CommentBody, ForwardApprovalDto};
+use crate::limits;
+use crate::models::{Accepted, CommentBody, ForwardApprovalDto, OwnerType};
 use crate::records::{new_id, AccessRequestRecord, ApprovalRecord, EventRecord, NamedRef};
 use crate::retry::{optimistic, Attempt};
 use crate::store::{ApprovalRead, Store, StoreError};
@@ -41,6 +43,10 @@ pub async fn approve(
     now: DateTime<Utc>,
 ) -> Result<Accepted, ApiError> {
     let comment = body.comment.clone().filter(|c| !c.trim().is_empty());
+    if let Some(c) = &comment {
+        limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
+            .map_err(ApiError::bad_request)?;
+    }
     decide(
         store,
         principal,
@@ -60,7 +66,11 @@ pub async fn reject(
     now: DateTime<Utc>,
 ) -> Result<Accepted, ApiError> {
     let comment = match body.comment.as_deref() {
-        Some(c) if !c.trim().is_empty() => c.to_string(),
+        Some(c) if !c.trim().is_empty() => {
+            limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
+                .map_err(ApiError::bad_request)?;
+            c.to_string()
+        }
         Some(_) => {
             return Err(ApiError::bad_request(
                 "comment is required to reject an approval and must not be blank",
@@ -95,15 +105,16 @@ pub async fn forward(
         ("newOwnerId", &body.new_owner_id),
         ("comment", &body.comment),
     ] {
-        let n = value.chars().count();
         if value.trim().is_empty() {
             causes.push(format!(
                 "{field} is required and must not be blank (1 to {MAX_FORWARD_FIELD} characters)"
             ));
-        } else if n > MAX_FORWARD_FIELD {
-            causes.push(format!(
-                "{field} is {n} characters long; at most {MAX_FORWARD_FIELD} are allowed"
-            ));
+        } else if let Err(cause) = limits::check_text(field, value, MAX_FORWARD_FIELD) {
+            causes.push(cause);
+        } else if field == "newOwnerId" {
+            if let Err(cause) = limits::check_id(field, value.trim()) {
+                causes.push(cause);
+            }
         }
     }
     if !causes.is_empty() {
@@ -185,6 +196,7 @@ async fn decide(
     if approval_id.is_empty() {
         return Err(ApiError::bad_request("approvalId is required"));
     }
+    limits::check_id("approvalId", approval_id).map_err(ApiError::bad_request)?;
     // Kept, shown and keyed at millisecond precision.
     let now = now.trunc_subsecs(3);
     let tenant = principal.tenant_id.as_str();
@@ -248,15 +260,31 @@ fn plan(
         .ok_or_else(|| not_found(approval_id))?;
     let before = &found.request;
     let step = found.approval().ok_or_else(|| not_found(approval_id))?;
-    let may_act = principal
-        .identity_id
-        .as_deref()
-        .is_some_and(|me| step.may_act(me));
+    let requested_for = &before.requested_for;
+    let me = principal.identity_id.as_deref();
+    // Nobody decides their own access: the identity it is requested for may
+    // not act on a step through a governance group it belongs to, nor on one
+    // forwarded to it (stored before such forwards were refused).
+    let deciding_own_access = me == Some(requested_for.id.as_str())
+        && (step.owner().owner_type == OwnerType::GovernanceGroup || step.current_owner.is_some());
+    let may_act = me.is_some_and(|me| step.may_act(me)) && !deciding_own_access;
     if !principal.is_org_admin() && !may_act {
-        return Err(ApiError::Forbidden(format!(
-            "only ORG_ADMIN or the owner of approval {approval_id} ({}) may decide it",
-            step.owner().name
-        )));
+        return Err(ApiError::Forbidden(if deciding_own_access {
+            format!(
+                "approval {approval_id} is a step of access requested for {} ({}): the identity \
+                 access is requested for cannot decide it, as a member of the governance group \
+                 that owns it or as the identity it was forwarded to ({}); another approver or \
+                 ORG_ADMIN may",
+                requested_for.name,
+                requested_for.id,
+                step.owner().name
+            )
+        } else {
+            format!(
+                "only ORG_ADMIN or the owner of approval {approval_id} ({}) may decide it",
+                step.owner().name
+            )
+        }));
     }
     let decision = match request {
         Request::Decide(d) => d.clone(),
@@ -264,6 +292,14 @@ fn plan(
             new_owner_id,
             comment,
         } => {
+            if *new_owner_id == requested_for.id {
+                return Err(ApiError::bad_request(format!(
+                    "newOwnerId {new_owner_id} is the identity access is requested for \
+                     ({}): an approval step is never forwarded to the identity it is requested \
+                     for, since nobody decides their own access",
+                    requested_for.name
+                )));
+            }
             let Some(new_owner) = read.identities.get(new_owner_id) else {
                 return Err(ApiError::bad_request(format!(
                     "newOwnerId {new_owner_id} is not an identity of the tenant"
@@ -280,6 +316,15 @@ fn plan(
     };
     let actor = caller_ref(principal, &read.identities);
     let after = decided(before, approval_id, &actor, &decision, now)?;
+    // A decision that adds text must leave the request within its size
+    // budgets; one without (an approval without a comment) always fits.
+    if decision.comment().is_some() {
+        let field = match decision {
+            Decision::Forward { .. } => "comment (of the forward)",
+            _ => "comment",
+        };
+        budget::check(&after, now).map_err(|overflow| overflow.error(field))?;
+    }
     let step = after
         .approval(approval_id)
         .cloned()

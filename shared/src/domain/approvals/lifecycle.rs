@@ -171,6 +171,14 @@ pub fn decided(
                     new_owner.id
                 )));
             }
+            if step.forward_history.len() >= crate::limits::MAX_FORWARDS_PER_STEP {
+                return Err(ApiError::bad_request(format!(
+                    "approval {approval_id} was forwarded {} times; a step may be forwarded at \
+                     most {} times: decide it instead",
+                    step.forward_history.len(),
+                    crate::limits::MAX_FORWARDS_PER_STEP
+                )));
+            }
             step.forward_history.push(ForwardRecord {
                 old_owner: NamedRef {
                     id: old.id.clone(),

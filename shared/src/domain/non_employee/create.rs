@@ -269,6 +269,12 @@ pub fn parse_body(body: &Value) -> Result<NewRequest, ApiError> {
     let phone = f.text("phone");
     let manager = f.text("manager");
     let source_id = f.text("sourceId");
+    // References are looked up by key: ids of another shape are refused first.
+    for (field, value) in [("manager", &manager), ("sourceId", &source_id)] {
+        if let Some(Err(cause)) = value.as_deref().map(|v| crate::limits::check_id(field, v)) {
+            f.causes.push(cause);
+        }
+    }
     let data = f.data();
     let start_date = f.date("startDate");
     let end_date = f.date("endDate");
@@ -472,6 +478,7 @@ fn decide(
             MAX_TRANSACTION_ITEMS
         )));
     }
+    super::check_row(&record, "the request's fields and data")?;
     let copies = 1 + record.approval_items.len() + record.listed_for().len();
     let bytes = stored_bytes(&record) * copies;
     if bytes > MAX_COPIES_BYTES {

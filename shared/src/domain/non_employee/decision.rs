@@ -62,6 +62,9 @@ pub(crate) async fn decide(
                 .ok_or_else(|| unknown_item(id));
         }
         let next = decided(&current, principal, id, verdict, comment, now)?;
+        if comment.is_some() {
+            super::check_row(&next, "comment")?;
+        }
         let response = approval_item(&next, id).ok_or_else(|| unknown_item(id))?;
         idempotency::arm(&response);
         match store
@@ -195,14 +198,9 @@ pub fn rejected(
 }
 
 /// The 400 for a comment over [`super::MAX_COMMENT_CHARS`] characters
-/// (characters, not bytes: 4000 CJK characters are fine).
+/// (characters, not bytes: 4000 CJK characters are fine), or holding
+/// control characters.
 pub(crate) fn check_comment_length(comment: &str) -> Result<(), ApiError> {
-    let chars = comment.chars().count();
-    if chars > super::MAX_COMMENT_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "comment is {chars} characters long; at most {} are allowed",
-            super::MAX_COMMENT_CHARS
-        )));
-    }
-    Ok(())
+    crate::limits::check_text("comment", comment, super::MAX_COMMENT_CHARS)
+        .map_err(ApiError::bad_request)
 }

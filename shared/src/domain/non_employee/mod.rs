@@ -48,6 +48,7 @@ pub(crate) fn subject(principal: &Principal, value: &str) -> Result<String, ApiE
             "requested-for is empty; give an identity id or me",
         ));
     }
+    crate::limits::check_id("requested-for", value).map_err(ApiError::bad_request)?;
     let id = if value.eq_ignore_ascii_case("me") {
         principal.identity_id.clone().ok_or_else(|| {
             ApiError::bad_request(
@@ -219,7 +220,8 @@ pub(crate) fn unknown_request(id: &str) -> ApiError {
     ApiError::NotFound(format!("non-employee request {id} was not found"))
 }
 
-/// A path parameter id, trimmed; blank is a 400.
+/// A path parameter id, trimmed; blank, or not the shape of an id, is a
+/// 400 (before any store call).
 pub(crate) fn path_id<'a>(name: &str, id: &'a str) -> Result<&'a str, ApiError> {
     let id = id.trim();
     if id.is_empty() {
@@ -227,5 +229,31 @@ pub(crate) fn path_id<'a>(name: &str, id: &'a str) -> Result<&'a str, ApiError> 
             "path parameter {name} is empty"
         )));
     }
+    crate::limits::check_id(&format!("path parameter {name}"), id)
+        .map_err(ApiError::bad_request)?;
     Ok(id)
+}
+
+/// What a decision without a comment may still add to a request's row
+/// (statuses, its completion date): kept free by the checks of
+/// [`check_row`].
+const ROW_RESERVE_BYTES: usize = 1024;
+
+/// A request is listed 250 to a page (`GET /non-employee-requests`): as
+/// answered, with its approval items and their comments, it must stay
+/// within [`crate::limits::MAX_ROW_BYTES`], less what its decisions without
+/// a comment may add. `field` is what brought the text.
+pub(crate) fn check_row(record: &NonEmployeeRequestRecord, field: &str) -> Result<(), ApiError> {
+    let size = crate::limits::escaped_json_bytes(&request_model(record));
+    let limit = crate::limits::MAX_ROW_BYTES - ROW_RESERVE_BYTES;
+    if size <= limit {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "{field}: with it, non-employee request {} would take {size} bytes as listed; at most \
+         {limit} are allowed: {} bytes too many (a character takes 1 to 4 bytes; see README \
+         \"Size bounds\")",
+        record.id,
+        size - limit
+    )))
 }
