@@ -210,7 +210,7 @@ impl SeedFile {
     pub async fn load_into(&self, store: &Store) -> Result<(), SeedError> {
         for tenant in &self.tenants {
             let records = tenant.resolve()?;
-            store.load_tenant(&tenant.tenant_id, &records).await?;
+            store.load_tenant(&tenant.tenant_id, records).await?;
         }
         Ok(())
     }
@@ -224,7 +224,7 @@ impl SeedFile {
             let requests = std::mem::take(&mut tenant.access_requests);
             let mut records = tenant.resolve()?;
             records.access_requests = requests;
-            store.load_tenant(&tenant.tenant_id, &records).await?;
+            store.load_tenant(&tenant.tenant_id, records).await?;
         }
         Ok(())
     }

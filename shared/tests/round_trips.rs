@@ -791,7 +791,7 @@ async fn bulk_target(store: &Store, i: usize) -> String {
     store
         .load_tenant(
             ACME,
-            &shared::store::TenantRecords {
+            shared::store::TenantRecords {
                 identities: vec![shared::records::IdentityRecord {
                     id: id.clone(),
                     name: id.clone(),

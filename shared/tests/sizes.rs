@@ -22,12 +22,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::hooked::{Call, Hooked, Hooks};
 use common::*;
@@ -47,6 +45,7 @@ use shared::models::{
     AccessRequest, CommentBody, CompletionStatus, ExecutionStatus, ForwardApprovalDto, RequestState,
 };
 use shared::records::{new_id, AccessRequestRecord};
+use shared::store::dynamo::{attributes_size, item_size};
 use shared::store::item::{Index, Item, Key, Record, Write};
 use shared::store::{keys, Store, StoreError, TenantRecords};
 
@@ -114,66 +113,6 @@ fn administrator(tenant: &str) -> Principal {
     principal(tenant, Some(&long_id("admin")), &["ORG_ADMIN"])
 }
 
-/// The DynamoDB size of an attribute value (AWS's item-size rules: UTF-8
-/// lengths, numbers by their digits, 3 bytes per list or map and 1 per
-/// element).
-fn value_size(v: &AttributeValue) -> usize {
-    match v {
-        AttributeValue::S(s) => s.len(),
-        AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
-        AttributeValue::B(b) => b.as_ref().len(),
-        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-        AttributeValue::L(l) => 3 + l.iter().map(|e| value_size(e) + 1).sum::<usize>(),
-        AttributeValue::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, e)| k.len() + value_size(e) + 1)
-                .sum::<usize>()
-        }
-        AttributeValue::Ss(s) => s.iter().map(String::len).sum(),
-        AttributeValue::Ns(s) => s.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
-        _ => 0,
-    }
-}
-
-fn item_size(attributes: &HashMap<String, AttributeValue>) -> usize {
-    attributes
-        .iter()
-        .map(|(name, v)| name.len() + value_size(v))
-        .sum()
-}
-
-/// The DynamoDB size of an item the store writes: its record's attributes
-/// (as serde_dynamo encodes them, as the store does) and its key, index,
-/// kind and expiry attributes.
-fn stored_size(item: &Item) -> usize {
-    use serde_dynamo::aws_sdk_dynamodb_1::to_item;
-    fn attrs<T: serde::Serialize>(r: &T) -> HashMap<String, AttributeValue> {
-        to_item(r).expect("encodes")
-    }
-    let record = match &item.record {
-        Record::Identity(r) => attrs(r),
-        Record::CatalogItem(r) => attrs(r),
-        Record::AccessRequest(r) => attrs(r.as_ref()),
-        Record::NonEmployeeRequest(r) => attrs(r),
-        Record::NonEmployeeSource(r) => attrs(r),
-        Record::NonEmployeeApproval(r) => attrs(r),
-        Record::Event(r) => attrs(r),
-        Record::Pointer(r) => attrs(r),
-        Record::Idempotency(r) => attrs(r),
-        Record::Approval(r) => attrs(r),
-        Record::ApprovalEntry(r) => attrs(r),
-        Record::Counter(r) => attrs(r),
-    };
-    let keys = 2 + item.key.pk.len() + 2 + item.key.sk.len() + 4 + item.record.kind().len();
-    let indexes: usize = item
-        .indexes
-        .iter()
-        .map(|(_, k)| 6 + k.pk.len() + 6 + k.sk.len())
-        .sum();
-    item_size(&record) + keys + indexes + if item.expires_at.is_some() { 21 } else { 0 }
-}
-
 /// Weighs every write batch: the largest, and the last.
 #[derive(Default)]
 struct Weigh {
@@ -189,7 +128,7 @@ impl Hooks for Weigh {
             let sizes: Vec<usize> = writes
                 .iter()
                 .filter_map(|w| match w {
-                    Write::Put { item, .. } => Some(stored_size(item)),
+                    Write::Put { item, .. } => Some(item_size(item).expect("encodes")),
                     // A counter item holds a few named counts: 1 KiB is
                     // more than any weighs.
                     Write::Add { .. } => Some(1024),
@@ -481,7 +420,7 @@ async fn the_largest_request_fits_dynamodb_and_a_page_of_its_rows_fits_lambda() 
             dynamo
                 .load_tenant(
                     tenant,
-                    &TenantRecords {
+                    TenantRecords {
                         access_requests: records,
                         ..Default::default()
                     },
@@ -517,7 +456,7 @@ async fn the_largest_request_fits_dynamodb_and_a_page_of_its_rows_fits_lambda() 
             .await
             .unwrap();
         for item in page.items() {
-            largest_stored = largest_stored.max(item_size(item));
+            largest_stored = largest_stored.max(attributes_size(item));
         }
         start = page.last_evaluated_key().cloned();
         if start.is_none() {

@@ -890,7 +890,7 @@ async fn lookup_finds_present_and_skips_absent(store: &Store) {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities: vec![identity("alice"), identity("bob")],
                 catalog: vec![
                     catalog(ItemType::Role, "role-1"),
@@ -982,7 +982,7 @@ async fn tenants_never_see_each_other(store: &Store) {
         store
             .load_tenant(
                 tenant,
-                &TenantRecords {
+                TenantRecords {
                     identities: vec![i],
                     catalog: vec![c],
                     non_employee_requests: vec![ne],
@@ -1001,7 +1001,7 @@ async fn tenants_never_see_each_other(store: &Store) {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities: vec![identity("only-acme")],
                 access_requests: vec![request(
                     "r-acme",
@@ -2095,7 +2095,7 @@ async fn non_employee_sources_load_and_look_up(store: &Store) {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities: vec![identity("mona")],
                 non_employee_sources: vec![source.clone()],
                 ..Default::default()
@@ -2178,7 +2178,7 @@ async fn load_tenant_then_lookup(store: &Store) {
         non_employee_sources: Vec::new(),
         access_requests: vec![cancelled.clone(), verifying.clone(), executing.clone()],
     };
-    store.load_tenant(ACME, &records).await.unwrap();
+    store.load_tenant(ACME, records.clone()).await.unwrap();
 
     let found = store
         .lookup(
@@ -2251,7 +2251,7 @@ async fn load_tenant_then_lookup(store: &Store) {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities: vec![alice.clone()],
                 catalog: vec![ap.clone()],
                 ..Default::default()
@@ -2286,7 +2286,7 @@ async fn load_tenant_then_lookup(store: &Store) {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities: vec![first, last.clone()],
                 ..Default::default()
             },
@@ -2345,7 +2345,7 @@ async fn load_many(store: &Store) -> Lookup {
     store
         .load_tenant(
             ACME,
-            &TenantRecords {
+            TenantRecords {
                 identities,
                 catalog: catalog_items,
                 non_employee_requests: Vec::new(),
@@ -2419,11 +2419,11 @@ async fn records_round_trip_exactly(store: &Store) {
         state: None,
         phases: None,
     });
-    r.cancellation = Some(shared::records::CancellationRecord {
+    r.cancellation = Some(Box::new(shared::records::CancellationRecord {
         comment: "changed my mind".into(),
         owner: named("rita"),
         modified: at(9),
-    });
+    }));
     r.warnings = vec!["w1".into(), "w2".into()];
     r.client_metadata = None;
     r.version = 1;

@@ -472,8 +472,8 @@ async fn a_submission_too_large_for_one_transaction_is_refused_whole() {
         // 10 identities × 10 entitlements with a MANAGER step: 10 requests,
         // 10 assignments, 100 first steps with one list entry each, 100
         // duplicate guards, and the counts of 12 identities (the 10, the
-        // requester, the manager) and of the requests' tenant shards (their
-        // ids are random: 1 to 10 shards): 332 to 341 writes, more than one
+        // requester, the manager) and of the requests' tenant counter items
+        // (their ids are random: 1 to 10 of them): 333 to 342 writes, more than one
         // atomic write holds.
         let ten: Vec<String> = (0..10).map(bulk_identity).collect();
         let items: Vec<Value> = (0..10)
@@ -492,7 +492,7 @@ async fn a_submission_too_large_for_one_transaction_is_refused_whole() {
             .and_then(|rest| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{name}: {cause}"));
-        assert!((332..=341).contains(&needed), "{name}: {cause}");
+        assert!((333..=342).contains(&needed), "{name}: {cause}");
         assert!(
             cause.contains("at most 100 can be written atomically"),
             "{name}: {cause}"

@@ -161,7 +161,7 @@ async fn load_history(store: &Store, n: usize, non_employee: bool) {
             ..Default::default()
         };
         store
-            .load_tenant(ACME, &records)
+            .load_tenant(ACME, records)
             .await
             .expect("history loads");
     }

@@ -24,9 +24,10 @@ pub struct ApprovalRecord {
     pub scheme: ApprovalScheme,
     /// The original owner: an identity or a governance group.
     pub approver: Approver,
-    /// Set once the step is forwarded: the identity that owns it now.
+    /// Set once the step is forwarded: the identity that owns it now
+    /// (boxed: most steps are never forwarded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_owner: Option<Approver>,
+    pub current_owner: Option<Box<Approver>>,
     pub status: WorkItemState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -63,7 +64,7 @@ impl ApprovalRecord {
     /// Who owns the step now: the identity it was forwarded to, or its
     /// original owner.
     pub fn owner(&self) -> &Approver {
-        self.current_owner.as_ref().unwrap_or(&self.approver)
+        self.current_owner.as_deref().unwrap_or(&self.approver)
     }
 
     /// Whether `identity_id` may decide the step: its owner, or a member of
@@ -119,13 +120,28 @@ pub struct ForwardRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PhaseRecord {
-    pub name: String,
+    /// [`APPROVAL_PHASE`] or [`PROVISIONING_PHASE`], not copied per record.
+    #[serde(deserialize_with = "phase_name")]
+    pub name: std::borrow::Cow<'static, str>,
     pub state: PhaseState,
     pub started: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<PhaseResult>,
+}
+
+/// A phase's name: one of the known names without a copy, anything else
+/// as read.
+fn phase_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::borrow::Cow<'static, str>, D::Error> {
+    let name = String::deserialize(d)?;
+    Ok(match name.as_str() {
+        APPROVAL_PHASE => APPROVAL_PHASE.into(),
+        PROVISIONING_PHASE => PROVISIONING_PHASE.into(),
+        _ => name.into(),
+    })
 }
 
 /// One requested item (`accountActivityItemId`) of an access request.
@@ -195,8 +211,9 @@ pub struct AccessRequestRecord {
     pub items: Vec<RequestedItemRecord>,
     #[serde(default)]
     pub phases: Vec<PhaseRecord>,
+    /// Boxed: few requests are cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancellation: Option<CancellationRecord>,
+    pub cancellation: Option<Box<CancellationRecord>>,
     /// Messages shown as warnings on the items (a close's `message`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -205,6 +222,25 @@ pub struct AccessRequestRecord {
 }
 
 impl AccessRequestRecord {
+    /// Gives back the spare room of its lists: a record read from JSON has
+    /// its vectors grown as they were read (room for four items where it
+    /// holds one), which a store that keeps many of them should not hold.
+    pub fn shrink_to_fit(&mut self) {
+        for item in &mut self.items {
+            item.approvals.shrink_to_fit();
+            for approval in &mut item.approvals {
+                approval.forward_history.shrink_to_fit();
+            }
+            item.upcoming.shrink_to_fit();
+            if let Some(phases) = &mut item.phases {
+                phases.shrink_to_fit();
+            }
+        }
+        self.items.shrink_to_fit();
+        self.phases.shrink_to_fit();
+        self.warnings.shrink_to_fit();
+    }
+
     /// Cancelable exactly while executing and no approval decision was made.
     pub fn cancelable(&self) -> bool {
         self.state == RequestState::Executing && !self.any_approval_decided()
@@ -280,7 +316,7 @@ impl AccessRequestRecord {
                     .iter()
                     .flat_map(|a| {
                         let mut owners = vec![&a.approver];
-                        owners.extend(a.current_owner.as_ref());
+                        owners.extend(a.current_owner.as_deref());
                         owners
                     })
                     .chain(i.upcoming.iter().map(|s| &s.approver))

@@ -29,6 +29,55 @@ impl ApprovalItemRecord {
     }
 }
 
+/// An approval list entry as a store keeps it: as DynamoDB returns it, or
+/// (in process, as written) the request it shows as of the change that
+/// wrote it — shared with that request's own item — and the step's place,
+/// the entry being made from them when it is read. Entries are most of what
+/// a long history holds; this keeps one copy of each request version.
+#[derive(Debug, Clone)]
+pub enum StoredEntry {
+    Entry(std::sync::Arc<ApprovalEntryRecord>),
+    Step {
+        request: std::sync::Arc<AccessRequestRecord>,
+        item: usize,
+        step: usize,
+    },
+}
+
+impl StoredEntry {
+    /// The entry it stands for.
+    pub fn entry(&self) -> ApprovalEntryRecord {
+        match self {
+            StoredEntry::Entry(e) => ApprovalEntryRecord::clone(e),
+            StoredEntry::Step {
+                request,
+                item,
+                step,
+            } => ApprovalEntryRecord::of(request, *item, *step),
+        }
+    }
+}
+
+impl PartialEq for StoredEntry {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                StoredEntry::Step {
+                    request: a,
+                    item: i,
+                    step: s,
+                },
+                StoredEntry::Step {
+                    request: b,
+                    item: j,
+                    step: t,
+                },
+            ) if std::sync::Arc::ptr_eq(a, b) && (i, s) == (j, t) => true,
+            _ => self.entry() == other.entry(),
+        }
+    }
+}
+
 /// One entry of an approver's list, pending or decided: the approval as of
 /// its last change, with what the lists show of its request and item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,37 +12,54 @@ use super::scan::{Rows, Scan, MAX_SCAN_PAGE};
 use super::{keys, RequestIndex, Store, StoreError};
 use crate::records::{AccessRequestRecord, EventRecord, PendingClaim, PointerRecord};
 
-pub(super) fn request_item(tenant: &str, record: &Arc<AccessRequestRecord>) -> Item {
-    // One copy of the sort key, for the three indexes.
-    let sort: Arc<str> = keys::chronological(&record.created, &record.id).into();
+/// Where a request sorts in its lists: `{created}#{id}`.
+pub(super) fn request_position(record: &AccessRequestRecord) -> Arc<str> {
+    keys::chronological(&record.created, &record.id).into()
+}
+
+/// The request's own item; `sort` is its [`request_position`] (one copy
+/// for its three indexes and its assignments).
+pub(super) fn request_item(
+    tenant: &str,
+    record: &Arc<AccessRequestRecord>,
+    sort: &Arc<str>,
+) -> Item {
     Item::new(
         keys::request(tenant, &record.id),
         Record::AccessRequest(Arc::clone(record)),
     )
     .indexed(
         Index::Gsi1,
-        Key::new(keys::requester(tenant, &record.requester.id), sort.clone()),
+        Key::new(
+            keys::requester(tenant, &record.requester.id),
+            Arc::clone(sort),
+        ),
     )
     .indexed(
         Index::Gsi2,
         Key::new(
             keys::requested_for(tenant, &record.requested_for.id),
-            sort.clone(),
+            Arc::clone(sort),
         ),
     )
     .indexed(
         Index::Gsi3,
-        Key::new(keys::tenant_requests(tenant, keys::shard(&record.id)), sort),
+        Key::new(
+            keys::tenant_requests(tenant, keys::shard(&record.id)),
+            Arc::clone(sort),
+        ),
     )
 }
 
 /// The assignment that lists `record` for `identity` (status `assigned-to`).
-pub(super) fn assignment_item(tenant: &str, record: &AccessRequestRecord, identity: &str) -> Item {
+pub(super) fn assignment_item(
+    tenant: &str,
+    record: &AccessRequestRecord,
+    identity: &str,
+    sort: &Arc<str>,
+) -> Item {
     Item::new(
-        Key::new(
-            keys::assignees(tenant, identity),
-            keys::chronological(&record.created, &record.id),
-        ),
+        Key::new(keys::assignees(tenant, identity), Arc::clone(sort)),
         Record::Pointer(PointerRecord {
             target: record.id.clone(),
         }),
@@ -163,7 +180,7 @@ fn submission(
     let mut writes = Vec::new();
     let mut tally = super::counts::Tally::default();
     for r in requests {
-        let (w, t) = super::approvals::request_change(tenant, None, r);
+        let (w, t) = super::approvals::request_change(tenant, None, Arc::new(r.clone()));
         writes.extend(w);
         tally.merge(t, 1);
     }
@@ -328,7 +345,7 @@ impl Store {
             )));
         };
         let mut writes = vec![Write::put_if(
-            request_item(tenant, &Arc::new(record.clone())),
+            request_item(tenant, &Arc::new(record.clone()), &request_position(record)),
             Condition::Version(previous),
         )];
         writes.extend(event.map(|e| Write::put(event_item(tenant, e))));

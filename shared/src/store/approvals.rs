@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::access_requests::{assignment_item, request_item};
+use super::access_requests::{assignment_item, request_item, request_position};
 use super::counts;
 use super::events::event_item;
 use super::item::{Condition, Index, Item, Key, Query, Read, Record, Write};
@@ -36,7 +36,7 @@ use super::{keys, Store, StoreError};
 use crate::models::OwnerType;
 use crate::records::{
     AccessRequestRecord, ApprovalEntryRecord, ApprovalItemRecord, ApprovalRecord, Approver,
-    EventRecord, IdentityRecord,
+    EventRecord, IdentityRecord, StoredEntry,
 };
 
 /// What a decision reads, in one request: the approval with its request,
@@ -80,9 +80,7 @@ impl ApprovalPart {
         match (self, owner) {
             (ApprovalPart::Pending, _) => keys::PENDING_APPROVALS,
             (ApprovalPart::Decided, _) => keys::DECIDED_APPROVALS,
-            (ApprovalPart::Decisions, ApprovalOwner::Identity(_)) => keys::DECISIONS,
-            // The tenant's decisions have an index of their own.
-            (ApprovalPart::Decisions, ApprovalOwner::Tenant) => "",
+            (ApprovalPart::Decisions, _) => keys::DECISIONS,
         }
     }
 }
@@ -94,6 +92,28 @@ pub struct ListedApproval {
     pub entry: ApprovalEntryRecord,
 }
 
+/// Where an approval sorts in the lists: by when it was reached (under the
+/// prefix of its part, pending or decided) and, once decided, by when it
+/// was decided; `None` for an approval no list shows. The same strings sort
+/// it in the tenant's lists and in each identity's.
+struct Positions {
+    reached: Arc<str>,
+    decided: Option<Arc<str>>,
+}
+
+impl Positions {
+    fn of(request: &AccessRequestRecord, approval: &ApprovalRecord) -> Option<Self> {
+        let prefix = list_prefix(approval)?;
+        let id = &approval.approval_id;
+        Some(Self {
+            reached: keys::list_position(prefix, &approval.created_or(request.created), id).into(),
+            decided: approval.is_decided().then(|| {
+                keys::list_position(keys::DECISIONS, &decided_at(request, approval), id).into()
+            }),
+        })
+    }
+}
+
 /// An approval's own item. A pending or decided approval is also indexed
 /// (GSI3) in its shard of the tenant's approvals, by when it was reached; a
 /// decided one also (GSI1) in its shard of the tenant's decisions, by when
@@ -103,6 +123,7 @@ fn approval_item(
     request: &Arc<AccessRequestRecord>,
     item: usize,
     step: usize,
+    positions: Option<&Positions>,
 ) -> Item {
     let approval = &request.items[item].approvals[step];
     let shard = keys::shard(&request.id);
@@ -113,28 +134,17 @@ fn approval_item(
             request: Arc::clone(request),
         }),
     );
-    let reached = approval.created_or(request.created);
-    if let Some(prefix) = list_prefix(approval) {
+    if let Some(at) = positions {
         own = own.indexed(
             Index::Gsi3,
-            keys::approval_entry(
-                keys::tenant_approvals(tenant, shard),
-                prefix,
-                &reached,
-                &approval.approval_id,
-            ),
+            Key::new(keys::tenant_approvals(tenant, shard), at.reached.clone()),
         );
-    }
-    if approval.is_decided() {
-        own = own.indexed(
-            Index::Gsi1,
-            keys::approval_entry(
-                keys::tenant_decisions(tenant, shard),
-                "",
-                &decided_at(request, approval),
-                &approval.approval_id,
-            ),
-        );
+        if let Some(decided) = &at.decided {
+            own = own.indexed(
+                Index::Gsi1,
+                Key::new(keys::tenant_decisions(tenant, shard), decided.clone()),
+            );
+        }
     }
     own
 }
@@ -188,34 +198,38 @@ pub(super) fn listed_for(approval: &ApprovalRecord) -> Vec<String> {
 }
 
 /// The list entries of step `step` of item `item` of `request`: in the list
-/// of each identity listing it, by when it was reached and, once decided,
-/// by when it was decided too.
-fn entry_items(tenant: &str, request: &AccessRequestRecord, item: usize, step: usize) -> Vec<Item> {
+/// of each identity listing it, by when it was reached; once decided, also
+/// indexed (GSI1) in that identity's list by when it was decided.
+fn entry_items(
+    tenant: &str,
+    request: &Arc<AccessRequestRecord>,
+    item: usize,
+    step: usize,
+    positions: Option<&Positions>,
+) -> Vec<Item> {
     let approval = &request.items[item].approvals[step];
-    let Some(prefix) = list_prefix(approval) else {
+    let Some(at) = positions else {
         return Vec::new();
     };
-    let reached = approval.created_or(request.created);
-    let mut positions = vec![(prefix, reached)];
-    if approval.is_decided() {
-        positions.push((keys::DECISIONS, decided_at(request, approval)));
-    }
-    let entry = Arc::new(ApprovalEntryRecord::of(request, item, step));
-    let mut items = Vec::new();
-    for owner in listed_for(approval) {
-        for (prefix, at) in &positions {
-            items.push(Item::new(
-                keys::approval_entry(
-                    keys::approvals_of(tenant, &owner),
-                    prefix,
-                    at,
-                    &approval.approval_id,
-                ),
+    let entry = StoredEntry::Step {
+        request: Arc::clone(request),
+        item,
+        step,
+    };
+    listed_for(approval)
+        .into_iter()
+        .map(|owner| {
+            let list = keys::approvals_of(tenant, &owner);
+            let listed = Item::new(
+                Key::new(list.clone(), at.reached.clone()),
                 Record::ApprovalEntry(entry.clone()),
-            ));
-        }
-    }
-    items
+            );
+            match &at.decided {
+                Some(decided) => listed.indexed(Index::Gsi1, Key::new(list, decided.clone())),
+                None => listed,
+            }
+        })
+        .collect()
 }
 
 /// The writes of one change of a request, from `before` (`None`: it is new)
@@ -227,16 +241,24 @@ fn entry_items(tenant: &str, request: &AccessRequestRecord, item: usize, step: u
 pub(super) fn request_change(
     tenant: &str,
     before: Option<&AccessRequestRecord>,
-    after: &AccessRequestRecord,
+    after: Arc<AccessRequestRecord>,
 ) -> (Vec<Write>, counts::Tally) {
     let condition = match before {
         None => Condition::Absent,
         Some(b) => Condition::Version(b.version),
     };
-    // One copy of the record, shared by its own item and its approvals'.
-    let shared = Arc::new(after.clone());
-    let mut writes = vec![Write::put_if(request_item(tenant, &shared), condition)];
+    // One copy of the record (`after`), shared by its own item, its
+    // approvals' and the list entries this change writes.
+    let shared = after;
+    let after = shared.as_ref();
+    let before = before.map(|b| Arc::new(b.clone()));
+    let sort = request_position(after);
+    let mut writes = vec![Write::put_if(
+        request_item(tenant, &shared, &sort),
+        condition,
+    )];
     let known: HashSet<String> = before
+        .as_ref()
         .map(|b| b.assignees().into_iter().collect())
         .unwrap_or_default();
     writes.extend(
@@ -244,18 +266,24 @@ pub(super) fn request_change(
             .assignees()
             .iter()
             .filter(|id| !known.contains(*id))
-            .map(|id| Write::put(assignment_item(tenant, after, id))),
+            .map(|id| Write::put(assignment_item(tenant, after, id, &sort))),
     );
     for (i, item) in after.items.iter().enumerate() {
         for (j, approval) in item.approvals.iter().enumerate() {
             let id = approval.approval_id.as_str();
-            let previous = before.and_then(|b| b.find_approval(id).map(|(bi, bj)| (b, bi, bj)));
+            let previous = before
+                .as_ref()
+                .and_then(|b| b.find_approval(id).map(|(bi, bj)| (b, bi, bj)));
             let was_pending = previous.map(|(b, bi, bj)| b.items[bi].approvals[bj].is_pending());
             let old_entries = match previous {
-                Some((b, bi, bj)) if was_pending == Some(true) => entry_items(tenant, b, bi, bj),
+                Some((b, bi, bj)) if was_pending == Some(true) => {
+                    let at = Positions::of(b, &b.items[bi].approvals[bj]);
+                    entry_items(tenant, b, bi, bj, at.as_ref())
+                }
                 _ => Vec::new(),
             };
-            let own = approval_item(tenant, &shared, i, j);
+            let at = Positions::of(after, approval);
+            let own = approval_item(tenant, &shared, i, j, at.as_ref());
             match (was_pending, approval.is_pending()) {
                 // Ended before this change: it stays as it was.
                 (Some(false), false) => continue,
@@ -264,7 +292,7 @@ pub(super) fn request_change(
                 // Pending before: kept current, or ended by this change.
                 (Some(_), _) => writes.push(Write::put(own)),
             }
-            let new_entries = entry_items(tenant, after, i, j);
+            let new_entries = entry_items(tenant, &shared, i, j, at.as_ref());
             let mut old: BTreeMap<Key, Item> = old_entries
                 .into_iter()
                 .map(|e| (e.key.clone(), e))
@@ -279,6 +307,7 @@ pub(super) fn request_change(
         }
     }
     let before_counts = before
+        .as_ref()
         .map(|b| counts::access_request(tenant, b))
         .unwrap_or_default();
     let tally = counts::Tally::change(before_counts, counts::access_request(tenant, after));
@@ -286,8 +315,9 @@ pub(super) fn request_change(
 }
 
 /// The items a new request is stored with (seeding), its counts aside.
-pub(super) fn request_items(tenant: &str, record: &AccessRequestRecord) -> Vec<Item> {
-    request_change(tenant, None, record)
+pub(super) fn request_items(tenant: &str, mut record: AccessRequestRecord) -> Vec<Item> {
+    record.shrink_to_fit();
+    request_change(tenant, None, Arc::new(record))
         .0
         .into_iter()
         .filter_map(|w| match w {
@@ -315,15 +345,15 @@ impl Store {
         after: &AccessRequestRecord,
         events: &[EventRecord],
     ) -> usize {
-        let (writes, tally) = request_change(tenant, Some(before), after);
+        let (writes, tally) = request_change(tenant, Some(before), Arc::new(after.clone()));
         writes.len() + tally.writes().len() + events.len()
     }
 
     /// The most writes any later change of `record` can need: a cancel or
     /// close (the request, its event, and for each open item its pending
     /// step's item and entries), or a decision (the request, its event, the
-    /// decided step's item and entries, its decided entries — two for each
-    /// of the reviewer and the owner — the next step's item and entries,
+    /// decided step's item and entries, its decided entries — the
+    /// reviewer's and the owner's — the next step's item and entries,
     /// and the other pending steps' items); each with the counter items of
     /// the identities whose counts change and of [`STATUS_COUNTERS`]. A
     /// forward needs no more than a decision.
@@ -355,9 +385,9 @@ impl Store {
                 let next = steps.get(k + 1);
                 let next_items = usize::from(next.is_some());
                 let next_entries = next.map_or(0, HashSet::len);
-                // The reviewer (an ORG_ADMIN may be none of them) and the
-                // owner, in two positions each.
-                let decided_entries = 4;
+                // The reviewer's (an ORG_ADMIN may be none of them) and the
+                // owner's.
+                let decided_entries = 2;
                 // The counts that change: those of identities listing one
                 // step but not the other, the reviewer's and the owner's.
                 let recounted = next.map_or(now.len(), |n| now.symmetric_difference(n).count()) + 2;
@@ -384,7 +414,7 @@ impl Store {
         after: &AccessRequestRecord,
         events: &[EventRecord],
     ) -> Result<(), StoreError> {
-        let (mut writes, tally) = request_change(tenant, Some(before), after);
+        let (mut writes, tally) = request_change(tenant, Some(before), Arc::new(after.clone()));
         writes.extend(events.iter().map(|e| Write::put(event_item(tenant, e))));
         writes.extend(tally.writes());
         self.commit(writes).await
@@ -441,7 +471,12 @@ impl Store {
         let prefix = part.prefix(owner);
         let (from, to) = keys::time_bounds(prefix, range.0, range.1);
         let queries = match owner {
-            ApprovalOwner::Identity(id) => vec![Query::table(keys::approvals_of(tenant, id))],
+            ApprovalOwner::Identity(id) => vec![match part {
+                ApprovalPart::Decisions => {
+                    Query::index(Index::Gsi1, keys::approvals_of(tenant, id))
+                }
+                _ => Query::table(keys::approvals_of(tenant, id)),
+            }],
             ApprovalOwner::Tenant => keys::shards()
                 .map(|s| match part {
                     ApprovalPart::Decisions => {
@@ -495,7 +530,7 @@ impl Store {
 fn entry_of(item: Item) -> Result<ApprovalEntryRecord, StoreError> {
     let pk = item.key.pk.clone();
     match item.record {
-        Record::ApprovalEntry(e) => Ok(Arc::unwrap_or_clone(e)),
+        Record::ApprovalEntry(e) => Ok(e.entry()),
         Record::Approval(a) => match a.request.find_approval(&a.approval_id) {
             Some((i, j)) => Ok(ApprovalEntryRecord::of(&a.request, i, j)),
             None => Err(StoreError::Corrupt(format!(

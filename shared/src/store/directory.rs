@@ -65,12 +65,14 @@ impl Store {
         Ok(result)
     }
 
-    /// Writes a tenant's seed, replacing records with the same keys.
+    /// Writes a tenant's seed, replacing records with the same keys. The
+    /// records move into the store (a seed's requests are its bulk).
     pub async fn load_tenant(
         &self,
         tenant: &str,
-        records: &TenantRecords,
+        records: TenantRecords,
     ) -> Result<(), StoreError> {
+        let counts = self.seed_counts(tenant, &records).await?;
         let mut items = Vec::new();
         for i in &records.identities {
             items.push(Item::new(
@@ -90,9 +92,9 @@ impl Store {
         for r in &records.non_employee_requests {
             items.extend(super::non_employee::request_items(tenant, r));
         }
-        for r in &records.access_requests {
+        for r in records.access_requests {
             if !r.state.is_final() {
-                for key in pending_keys(r) {
+                for key in pending_keys(&r) {
                     items.push(Item::new(
                         keys::pending(tenant, &key),
                         Record::Pointer(PointerRecord {
@@ -104,7 +106,6 @@ impl Store {
             // The request, its assignments and its approvals' items and entries.
             items.extend(super::approvals::request_items(tenant, r));
         }
-        let counts = self.seed_counts(tenant, records).await?;
         self.items.load(items).await?;
         for chunk in counts.writes().chunks(MAX_TRANSACTION_ITEMS) {
             self.items.write(chunk.to_vec()).await?;

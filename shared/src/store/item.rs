@@ -18,7 +18,7 @@ use crate::records::{
     NonEmployeeApprovalViewRecord, NonEmployeeRequestRecord, NonEmployeeSourceRecord,
     PointerRecord,
 };
-use crate::records::{ApprovalEntryRecord, ApprovalItemRecord, CounterRecord, Counts};
+use crate::records::{ApprovalItemRecord, CounterRecord, Counts, StoredEntry};
 
 /// The most writes one [`ItemStore::write`] may hold: DynamoDB's limit for
 /// one `TransactWriteItems`. Operations that would need more are refused
@@ -90,9 +90,8 @@ pub enum Record {
     Idempotency(Box<IdempotencyRecord>),
     /// An approval of an access request, by its id, with its request.
     Approval(ApprovalItemRecord),
-    /// An entry of an approver's (or the tenant's) approval list, shared
-    /// by the lists and positions it is listed at.
-    ApprovalEntry(Arc<ApprovalEntryRecord>),
+    /// An entry of an approver's approval list.
+    ApprovalEntry(StoredEntry),
     /// The sizes of the lists of one scope (an identity, a tenant shard),
     /// changed only by [`Write::Add`].
     Counter(CounterRecord),
@@ -206,15 +205,17 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// Whether the condition holds for `stored` (the live item with the
-    /// key, if any).
-    pub fn holds(&self, stored: Option<&Item>) -> bool {
+    /// Whether the condition holds for the item stored with the key, if
+    /// any: its record and its expiry.
+    pub fn holds(&self, stored: Option<(&Record, Option<i64>)>) -> bool {
         match self {
             Condition::Absent => stored.is_none(),
             Condition::Exists => stored.is_some(),
-            Condition::Version(v) => stored.and_then(|i| i.record.version()) == Some(*v),
-            Condition::PointsTo(t) => stored.and_then(|i| i.record.target()) == Some(t.as_str()),
-            Condition::AbsentOrExpired(now) => stored.is_none_or(|i| i.expired(*now)),
+            Condition::Version(v) => stored.and_then(|(r, _)| r.version()) == Some(*v),
+            Condition::PointsTo(t) => stored.and_then(|(r, _)| r.target()) == Some(t.as_str()),
+            Condition::AbsentOrExpired(now) => {
+                stored.is_none_or(|(_, expires)| expires.is_some_and(|at| at <= *now))
+            }
         }
     }
 }

@@ -17,8 +17,8 @@
 //! | account name guard (pointer) | `T#{t}#NEACCOUNT#{source}#{accountName, lowercase}` | `#` | |
 //! | event | `T#{t}#EVENTS#{shard}` | `{created}#{sequence}#{id}` | |
 //! | idempotency record | `T#{t}#IDEM#{caller}#{key}` | `#` | (expires after 24 h) |
-//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | GSI3 `T#{t}#APPROVALS#{shard}` sort pending `P#{reached}#{id}`, decided `D#{reached}#{id}`; decided also GSI1 `T#{t}#DECIDED#{shard}` sort `{decided}#{id}` |
-//! | approval list entry | `T#{t}#APPROVER#{identity}` | pending `P#{reached}#{approval}`, decided `D#{reached}#{approval}` and `M#{decided}#{approval}` | |
+//! | approval (with its request) | `T#{t}#APPROVAL#{id}` | `#` | GSI3 `T#{t}#APPROVALS#{shard}` sort pending `P#{reached}#{id}`, decided `D#{reached}#{id}`; decided also GSI1 `T#{t}#DECIDED#{shard}` sort `M#{decided}#{id}` |
+//! | approval list entry | `T#{t}#APPROVER#{identity}` | pending `P#{reached}#{approval}`, decided `D#{reached}#{approval}` | decided: GSI1 `T#{t}#APPROVER#{identity}` sort `M#{decided}#{approval}` |
 //! | counts of an identity's lists | `T#{t}#COUNTS#IDENTITY#{id}` | `#` | |
 //! | counts of a tenant's lists, split | `T#{t}#COUNTS#TENANT#{countShard}` | `#` | |
 //!
@@ -178,17 +178,10 @@ pub const PENDING_APPROVALS: &str = "P#";
 pub const DECIDED_APPROVALS: &str = "D#";
 pub const DECISIONS: &str = "M#";
 
-/// An approval's entry in a list: `prefix` then when (reached, or decided).
-pub fn approval_entry(
-    partition: String,
-    prefix: &str,
-    at: &DateTime<Utc>,
-    approval_id: &str,
-) -> Key {
-    Key::new(
-        partition,
-        format!("{prefix}{}", chronological(at, approval_id)),
-    )
+/// Where an approval sorts in a list: `prefix`, then when (reached, or
+/// decided), then its id.
+pub fn list_position(prefix: &str, at: &DateTime<Utc>, approval_id: &str) -> String {
+    format!("{prefix}{}", chronological(at, approval_id))
 }
 
 /// The counts of an identity's lists.

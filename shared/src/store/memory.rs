@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use std::ops::Bound::{self, Excluded, Included};
+use std::ops::Bound::{self, Excluded, Included, Unbounded};
 
 use super::item::{
     Cursor, Index, Item, ItemStore, Key, Query, QueryPage, Read, Record, Write, DEFAULT_PAGE_ITEMS,
@@ -18,26 +18,53 @@ use super::item::{
 use super::StoreError;
 use crate::records::CounterRecord;
 
-/// An index entry: (index partition, index sort key, primary key).
-type IndexEntry = (Arc<str>, Arc<str>, Key);
+/// An entry of an index partition: (index sort key, primary key).
+type IndexEntry = (Arc<str>, Key);
 
 #[derive(Default)]
 struct Table {
-    items: BTreeMap<Key, Item>,
-    /// Per index: (index partition, index sort key, primary key).
-    indexes: BTreeMap<Index, BTreeSet<IndexEntry>>,
+    /// Each item but its key, which is the map's.
+    items: BTreeMap<Key, Stored>,
+    /// Each index partition's entries, in order.
+    indexes: BTreeMap<(Index, Arc<str>), BTreeSet<IndexEntry>>,
     /// One copy of each partition key (many items share one: a list's
     /// entries, an index partition's items) and of the sort key of records
     /// alone in their partition.
     names: HashSet<Arc<str>>,
 }
 
+/// An item as the map holds it, under its key.
+struct Stored {
+    indexes: Box<[(Index, Key)]>,
+    expires_at: Option<i64>,
+    record: Record,
+}
+
+impl Stored {
+    fn item(&self, key: &Key) -> Item {
+        Item {
+            key: key.clone(),
+            indexes: self.indexes.to_vec(),
+            expires_at: self.expires_at,
+            record: self.record.clone(),
+        }
+    }
+
+    fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
 impl Table {
     fn remove(&mut self, key: &Key) {
         if let Some(old) = self.items.remove(key) {
-            for (index, k) in old.indexes {
-                if let Some(entries) = self.indexes.get_mut(&index) {
-                    entries.remove(&(k.pk, k.sk, key.clone()));
+            for (index, k) in old.indexes.into_vec() {
+                let partition = (index, k.pk);
+                if let Some(entries) = self.indexes.get_mut(&partition) {
+                    entries.remove(&(k.sk, key.clone()));
+                    if entries.is_empty() {
+                        self.indexes.remove(&partition);
+                    }
                 }
             }
         }
@@ -54,21 +81,37 @@ impl Table {
         }
     }
 
-    fn insert(&mut self, mut item: Item) {
-        self.remove(&item.key);
-        item.key.pk = self.name(&item.key.pk);
-        if &*item.key.sk == super::keys::ROOT {
-            item.key.sk = self.name(&item.key.sk);
+    fn insert(&mut self, item: Item) {
+        let Item {
+            mut key,
+            mut indexes,
+            expires_at,
+            record,
+        } = item;
+        self.remove(&key);
+        // A record alone in its partition has a partition key of its own,
+        // and the sort key all such records share; a list's entries share
+        // their partition key.
+        if &*key.sk == super::keys::ROOT {
+            key.sk = self.name(&key.sk);
+        } else {
+            key.pk = self.name(&key.pk);
         }
-        for (index, k) in &mut item.indexes {
+        for (index, k) in &mut indexes {
             k.pk = self.name(&k.pk);
-            self.indexes.entry(*index).or_default().insert((
-                k.pk.clone(),
-                k.sk.clone(),
-                item.key.clone(),
-            ));
+            self.indexes
+                .entry((*index, k.pk.clone()))
+                .or_default()
+                .insert((k.sk.clone(), key.clone()));
         }
-        self.items.insert(item.key.clone(), item);
+        self.items.insert(
+            key,
+            Stored {
+                indexes: indexes.into_boxed_slice(),
+                expires_at,
+                record,
+            },
+        );
     }
 }
 
@@ -137,9 +180,9 @@ impl ItemStore for MemoryStore {
         let found: Vec<Item> = reads
             .iter()
             .filter(|r| seen.insert(&r.key))
-            .filter_map(|r| table.items.get(&r.key))
-            .filter(|i| !i.expired(now))
-            .cloned()
+            .filter_map(|r| table.items.get_key_value(&r.key))
+            .filter(|(_, s)| !s.expired(now))
+            .map(|(k, s)| s.item(k))
             .collect();
         self.count(found.len());
         Ok(found)
@@ -160,14 +203,14 @@ impl ItemStore for MemoryStore {
         let mut page = QueryPage::default();
         let mut last: Option<Cursor> = None;
         let mut more = false;
-        let mut take = |item: &Item, cursor: Cursor| -> bool {
+        let mut take = |key: &Key, stored: &Stored, cursor: Cursor| -> bool {
             if page.read == limit {
                 more = true;
                 return false;
             }
             page.read += 1;
-            if !item.expired(now) {
-                page.items.push(item.clone());
+            if !stored.expired(now) {
+                page.items.push(stored.item(key));
             }
             last = Some(cursor);
             true
@@ -194,56 +237,58 @@ impl ItemStore for MemoryStore {
                     index_key: None,
                 };
                 if query.descending {
-                    for (key, item) in range.rev() {
-                        if !take(item, cursor(key)) {
+                    for (key, stored) in range.rev() {
+                        if !take(key, stored, cursor(key)) {
                             break;
                         }
                     }
                 } else {
-                    for (key, item) in range {
-                        if !take(item, cursor(key)) {
+                    for (key, stored) in range {
+                        if !take(key, stored, cursor(key)) {
                             break;
                         }
                     }
                 }
             }
             Some(index) => {
-                let Some(entries) = table.indexes.get(&index) else {
+                let Some(entries) = table.indexes.get(&(index, partition.into())) else {
                     return Ok(page);
                 };
-                let entry = |c: &Cursor| {
-                    let k = c.index_key.clone().unwrap_or_else(|| Key::new("", ""));
-                    (k.pk, k.sk, c.key.clone())
+                let entry = |c: &Cursor| -> IndexEntry {
+                    let sk = c
+                        .index_key
+                        .as_ref()
+                        .map_or_else(|| "".into(), |k| k.sk.clone());
+                    (sk, c.key.clone())
                 };
-                let bound = |pk: &str, sk: &str| -> IndexEntry {
-                    (pk.into(), sk.into(), Key::new("", ""))
-                };
+                let bound = |sk: &str| -> IndexEntry { (sk.into(), Key::new("", "")) };
                 let lower = match (after, query.descending) {
                     (Some(c), false) => Excluded(entry(c)),
-                    _ => Included(bound(partition, query.from.as_deref().unwrap_or(""))),
+                    _ => Included(bound(query.from.as_deref().unwrap_or(""))),
                 };
                 let upper = match (after, query.descending) {
                     (Some(c), true) => Excluded(entry(c)),
                     _ => match &query.to {
                         // Every entry whose index sort key is `to`, whatever
                         // its primary key.
-                        Some(to) => Excluded(bound(partition, &format!("{to}\u{0}"))),
-                        None => Excluded(bound(&past_partition, "")),
+                        Some(to) => Excluded(bound(&format!("{to}\u{0}"))),
+                        None => Unbounded,
                     },
                 };
                 if lower_above_upper(&lower, &upper) {
                     return Ok(page);
                 }
                 let range = entries.range((lower, upper));
-                let mut visit = |(pk, sk, key): &IndexEntry| -> bool {
-                    let Some(item) = table.items.get(key) else {
+                let mut visit = |(sk, key): &IndexEntry| -> bool {
+                    let Some(stored) = table.items.get(key) else {
                         return true;
                     };
                     take(
-                        item,
+                        key,
+                        stored,
                         Cursor {
                             key: key.clone(),
-                            index_key: Some(Key::new(pk.clone(), sk.clone())),
+                            index_key: Some(Key::new(partition, sk.clone())),
                         },
                     )
                 };
@@ -291,7 +336,7 @@ impl ItemStore for MemoryStore {
                 if let Some(other) = table
                     .items
                     .get(key)
-                    .filter(|i| !matches!(i.record, Record::Counter(_)))
+                    .filter(|s| !matches!(s.record, Record::Counter(_)))
                 {
                     return Err(StoreError::Corrupt(format!(
                         "{} {}: counts added to a {} item",
@@ -302,7 +347,8 @@ impl ItemStore for MemoryStore {
                 }
             }
             if let Some(condition) = w.condition() {
-                if !condition.holds(table.items.get(w.key())) {
+                let stored = table.items.get(w.key());
+                if !condition.holds(stored.map(|s| (&s.record, s.expires_at))) {
                     return Err(StoreError::Conflict(format!(
                         "condition {condition:?} failed on {} {}",
                         w.key().pk,
@@ -333,11 +379,12 @@ impl ItemStore for MemoryStore {
 
 /// Adds `counts` to the counter item at `key` (created at zero).
 fn add(table: &mut Table, key: Key, counts: &crate::records::Counts) {
-    let item = table
-        .items
-        .entry(key.clone())
-        .or_insert_with(|| Item::new(key, Record::Counter(CounterRecord::default())));
-    if let Record::Counter(counter) = &mut item.record {
+    let stored = table.items.entry(key).or_insert_with(|| Stored {
+        indexes: Box::default(),
+        expires_at: None,
+        record: Record::Counter(CounterRecord::default()),
+    });
+    if let Record::Counter(counter) = &mut stored.record {
         for (name, n) in counts {
             *counter.counts.entry(name.clone()).or_default() += n;
         }

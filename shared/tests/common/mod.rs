@@ -181,7 +181,7 @@ pub async fn load_requests(store: &Store, tenant: &str, requests: Vec<AccessRequ
     store
         .load_tenant(
             tenant,
-            &TenantRecords {
+            TenantRecords {
                 access_requests: requests,
                 ..Default::default()
             },
@@ -199,7 +199,7 @@ pub async fn load_non_employee(
     store
         .load_tenant(
             tenant,
-            &TenantRecords {
+            TenantRecords {
                 non_employee_requests: requests,
                 ..Default::default()
             },
@@ -410,11 +410,15 @@ pub async fn assert_counts_agree(store: &Store, tenant: &str, more: &[String]) {
             .await
             .unwrap();
         check_approvals(Some(id), approvals(&listed));
-        // Each decided entry is also listed by when it was decided.
+        // Each decided entry is also indexed by when it was decided.
         let decided = |prefix: &str| {
-            let query =
-                shared::store::item::Query::table(shared::store::keys::approvals_of(tenant, id))
-                    .with_prefix(prefix);
+            use shared::store::item::{Index, Query};
+            let list = shared::store::keys::approvals_of(tenant, id);
+            let query = match prefix {
+                shared::store::keys::DECISIONS => Query::index(Index::Gsi1, list),
+                _ => Query::table(list),
+            }
+            .with_prefix(prefix);
             async move {
                 let mut ids: Vec<String> = store
                     .backend()

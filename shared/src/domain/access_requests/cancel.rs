@@ -145,11 +145,11 @@ pub fn cancelled(
         phase.state = PhaseState::Cancelled;
         phase.finished = Some(now);
     }
-    next.cancellation = Some(CancellationRecord {
+    next.cancellation = Some(Box::new(CancellationRecord {
         comment: comment.to_string(),
         owner,
         modified: now,
-    });
+    }));
     Ok(next)
 }
 

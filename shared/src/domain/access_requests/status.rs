@@ -488,7 +488,7 @@ pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> Requeste
         .map(|p| AccessRequestPhase {
             started: p.started,
             finished: p.finished,
-            name: p.name.clone(),
+            name: p.name.to_string(),
             state: p.state,
             result: p.result,
             phase_reference: (p.name == APPROVAL_PHASE && !i.approvals.is_empty())

@@ -189,12 +189,12 @@ pub fn decided(
                 comment: comment.clone(),
                 modified: now,
             });
-            step.current_owner = Some(Approver {
+            step.current_owner = Some(Box::new(Approver {
                 owner_type: crate::models::OwnerType::Identity,
                 id: new_owner.id.clone(),
                 name: new_owner.name.clone(),
                 member_ids: Vec::new(),
-            });
+            }));
             step.modified = Some(now);
         }
     }

@@ -62,7 +62,7 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
         Record::Pointer(r) => fields(r)?,
         Record::Idempotency(r) => fields(r.as_ref())?,
         Record::Approval(r) => fields(r)?,
-        Record::ApprovalEntry(r) => fields(r.as_ref())?,
+        Record::ApprovalEntry(r) => fields(&r.entry())?,
         Record::Counter(r) => r
             .counts
             .iter()
@@ -90,10 +90,15 @@ pub fn encode(item: &Item) -> Result<Attributes, StoreError> {
 /// The size DynamoDB counts for an item (its attribute names and values),
 /// which its 400 KB limit and its write units are reckoned on.
 pub fn item_size(item: &Item) -> Result<usize, StoreError> {
-    Ok(encode(item)?
+    Ok(attributes_size(&encode(item)?))
+}
+
+/// The size DynamoDB counts for an item as an attribute map.
+pub fn attributes_size(attributes: &Attributes) -> usize {
+    attributes
         .iter()
         .map(|(name, value)| name.len() + value_size(value))
-        .sum())
+        .sum()
 }
 
 fn value_size(value: &AttributeValue) -> usize {
@@ -176,7 +181,9 @@ pub fn decode(attributes: Attributes) -> Result<Item, StoreError> {
         "pointer" => Record::Pointer(record(attributes, pk)?),
         "idempotency" => Record::Idempotency(Box::new(record(attributes, pk)?)),
         "approval" => Record::Approval(record(attributes, pk)?),
-        "approvalEntry" => Record::ApprovalEntry(std::sync::Arc::new(record(attributes, pk)?)),
+        "approvalEntry" => Record::ApprovalEntry(crate::records::StoredEntry::Entry(
+            std::sync::Arc::new(record(attributes, pk)?),
+        )),
         "counter" => Record::Counter(counter(&attributes, pk)?),
         other => {
             return Err(StoreError::Corrupt(format!(

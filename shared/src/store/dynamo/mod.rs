@@ -33,7 +33,7 @@ mod https;
 mod table;
 
 pub use client::{env_credentials_present, https_client, HttpsClient};
-pub use codec::item_size;
+pub use codec::{attributes_size, item_size};
 pub use table::{create_table, TABLE_DEFINITION};
 
 /// Keys one BatchGetItem may ask for.
