@@ -2516,10 +2516,10 @@ async fn dynamo_round_trip_budgets() {
     let claims: Vec<PendingClaim> = requests.iter().flat_map(claims_of).collect();
     // 3 requests, 4 assignments, 3 approvals with 4 list entries, 3 claims,
     // and the counts of 7 identities (rita, fred, sam, alice, mona, gina,
-    // gus) and of the requests' tenant shards.
+    // gus) and of the requests' tenant counter items.
     let shards: std::collections::BTreeSet<u32> = requests
         .iter()
-        .map(|r| shared::store::keys::shard(&r.id))
+        .map(|r| shared::store::keys::count_shard(&r.id))
         .collect();
     assert_eq!(
         Store::submission_writes(&requests, &claims),
