@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::auth::Principal;
@@ -10,7 +11,9 @@ use crate::domain::approvals::render;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
-use crate::domain::collection::plan::{in_any_order, in_key_order, Listed, Total, SORT_BUDGET};
+use crate::domain::collection::plan::{
+    counted, in_any_order, in_key_order, Listed, Total, SORT_BUDGET,
+};
 use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
@@ -228,13 +231,12 @@ pub async fn list(
     };
     let order = |a: &StatusRow, b: &StatusRow| compare(&query.sorters, &a.row(), &b.row());
 
-    let total = async {
-        if !query.paging.count {
-            return Ok(Total::Skip);
-        }
-        counted.total(store, tenant, query.executing_only).await
+    let total = if query.paging.count {
+        counted.total(store, tenant, query.executing_only)
+    } else {
+        Total::Skip
     };
-    let page = async {
+    let source = async {
         let ids = match &index {
             RequestIndex::Tenant => query.filters.as_ref().and_then(request_id_bound),
             _ => None,
@@ -259,7 +261,7 @@ pub async fn list(
             tenant, &index, created, descending, expected,
         ))))
     };
-    let (total, source) = futures::try_join!(total, page)?;
+    let source = source.await?;
     let narrow = "name an identity (requested-for, requested-by or regarding-identity), \
                   or bound created in filters (created gt/ge/lt/le), or lower the offset";
     let page = match (source, key_order) {
@@ -309,33 +311,42 @@ enum Counted {
 }
 
 impl Counted {
-    async fn total(&self, store: &Store, tenant: &str, executing: bool) -> Result<Total, ApiError> {
-        let name = |n: &str| {
-            if executing {
-                counts::executing(n)
-            } else {
-                n.to_string()
-            }
-        };
+    /// How the total is known: from the counts (read when the page is), or
+    /// by reading on.
+    fn total<'a>(
+        &'a self,
+        store: &'a Store,
+        tenant: &'a str,
+        executing: bool,
+    ) -> Total<impl Future<Output = Result<usize, ApiError>> + Send + 'a> {
         let scope = match self {
-            Counted::No => return Ok(Total::Count),
+            Counted::No => return Total::Count,
             Counted::Tenant => CountScope::Tenant,
             Counted::Regarding(id) | Counted::For(id) | Counted::Requested(id) => {
                 CountScope::Identity(id.clone())
             }
         };
-        let read = store.read_counts(tenant, &[scope]).await?;
-        Ok(Total::counted(match self {
-            Counted::Regarding(id) => {
-                read.identity(tenant, id, &name(counts::REQUESTED))
-                    + read.identity(tenant, id, &name(counts::FOR))
-                    - read.identity(tenant, id, &name(counts::SELF))
-            }
-            Counted::For(id) => read.identity(tenant, id, &name(counts::FOR)),
-            Counted::Requested(id) => read.identity(tenant, id, &name(counts::REQUESTED)),
-            Counted::Tenant => read.tenant(tenant, &name(counts::ITEMS)),
-            Counted::No => 0,
-        }))
+        Total::Counted(async move {
+            let name = |n: &str| {
+                if executing {
+                    counts::executing(n)
+                } else {
+                    n.to_string()
+                }
+            };
+            let read = store.read_counts(tenant, &[scope]).await?;
+            Ok(counted(match self {
+                Counted::Regarding(id) => {
+                    read.identity(tenant, id, &name(counts::REQUESTED))
+                        + read.identity(tenant, id, &name(counts::FOR))
+                        - read.identity(tenant, id, &name(counts::SELF))
+                }
+                Counted::For(id) => read.identity(tenant, id, &name(counts::FOR)),
+                Counted::Requested(id) => read.identity(tenant, id, &name(counts::REQUESTED)),
+                Counted::Tenant => read.tenant(tenant, &name(counts::ITEMS)),
+                Counted::No => 0,
+            }))
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
 use crate::domain::collection::plan::{
-    in_any_order, in_key_order, Total, READ_BUDGET, SORT_BUDGET,
+    counted, in_any_order, in_key_order, Total, READ_BUDGET, SORT_BUDGET,
 };
 use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, Page, Paging, Params};
@@ -205,7 +205,8 @@ const NARROW: &str = "name an owner (owner-id), or bound created or modified in 
 /// One page of a part of `owner`'s list (`None`: the tenant's): in key
 /// order when the first sorter is the part's key time (`key_field`), its
 /// range bounded by the filters on that field; otherwise read whole and
-/// sorted. `counted` is the total when the query has no filters.
+/// sorted. The counts named `count_names` give the total when the query
+/// has no filters.
 #[allow(clippy::too_many_arguments)]
 async fn page(
     store: &Store,
@@ -214,7 +215,7 @@ async fn page(
     part: ApprovalPart,
     key_field: &str,
     query: &ListQuery,
-    counted: &[&str],
+    count_names: &[&str],
 ) -> Result<Page<ApprovalEntryRecord>, ApiError> {
     let owner = match owner {
         Some(id) => ApprovalOwner::Identity(id),
@@ -229,27 +230,25 @@ async fn page(
         Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
         None => SORT_BUDGET,
     };
-    let total = async {
-        if !query.paging.count {
-            return Ok::<_, ApiError>(Total::Skip);
-        }
-        if query.filters.is_some() {
-            return Ok(Total::Count);
-        }
-        let scope = match owner {
-            ApprovalOwner::Identity(id) => CountScope::Identity(id.to_string()),
-            ApprovalOwner::Tenant => CountScope::Tenant,
-        };
-        let read = store.read_counts(tenant, &[scope]).await?;
-        Ok(Total::counted(
-            counted
-                .iter()
-                .map(|name| match owner {
-                    ApprovalOwner::Identity(id) => read.identity(tenant, id, name),
-                    ApprovalOwner::Tenant => read.tenant(tenant, name),
-                })
-                .sum(),
-        ))
+    let total = match (query.paging.count, query.filters.is_some()) {
+        (false, _) => Total::Skip,
+        (true, true) => Total::Count,
+        (true, false) => Total::Counted(async {
+            let scope = match owner {
+                ApprovalOwner::Identity(id) => CountScope::Identity(id.to_string()),
+                ApprovalOwner::Tenant => CountScope::Tenant,
+            };
+            let read = store.read_counts(tenant, &[scope]).await?;
+            Ok(counted(
+                count_names
+                    .iter()
+                    .map(|name| match owner {
+                        ApprovalOwner::Identity(id) => read.identity(tenant, id, name),
+                        ApprovalOwner::Tenant => read.tenant(tenant, name),
+                    })
+                    .sum(),
+            ))
+        }),
     };
     let mut rows = store.approval_stream(
         tenant,
@@ -265,7 +264,6 @@ async fn page(
         }
     };
     let order = |a: &ApprovalEntryRecord, b: &ApprovalEntryRecord| compare(&query.sorters, a, b);
-    let total = total.await?;
     Ok(match key_order {
         Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
         None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,

@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -104,23 +105,21 @@ impl<R: Send> Source for Listed<R> {
 }
 
 /// How a list's total (`X-Total-Count`) is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Total {
+pub enum Total<F> {
     /// Not asked for.
     Skip,
-    /// Read from the counts kept beside the list.
-    Counted(usize),
+    /// Read from the counts kept beside the list: `F` reads them, beside
+    /// the page's own reads rather than before them.
+    Counted(F),
     /// Counted by reading the rest of the range (filters the counts do not
     /// cover), without keeping the rows.
     Count,
 }
 
-impl Total {
-    /// [`Total::Counted`] from a count that may read negative while
-    /// concurrent changes are half-applied to different shards.
-    pub fn counted(n: i64) -> Self {
-        Total::Counted(n.max(0) as usize)
-    }
+/// A total read from counts that may read negative while concurrent
+/// changes are half-applied to different shards.
+pub fn counted(n: i64) -> usize {
+    n.max(0) as usize
 }
 
 /// What the caller may do instead of a list past a budget.
@@ -133,23 +132,50 @@ fn over_budget(read: usize, budget: usize, narrow: &str) -> ApiError {
 
 /// One page of a list whose order is its key order (within a group, `order`
 /// decides): reads until the page is complete — and on to the end of the
-/// range only to count, when the total must be counted. `expand` adds the
-/// rows of a record that pass the list's filters. `narrow` says how to
-/// narrow the query, for the 400 past [`READ_BUDGET`].
-pub async fn in_key_order<S, Row>(
+/// range only to count, when the total must be counted; counts kept beside
+/// the list are read concurrently with the page. `expand` adds the rows of a
+/// record that pass the list's filters. `narrow` says how to narrow the
+/// query, for the 400 past [`READ_BUDGET`].
+pub async fn in_key_order<S, Row, F>(
     source: &mut S,
-    mut expand: impl FnMut(S::Record, &mut Vec<Row>) + Send,
+    expand: impl FnMut(S::Record, &mut Vec<Row>) + Send,
     order: impl Fn(&Row, &Row) -> Ordering + Send,
     paging: &Paging,
-    total: Total,
+    total: Total<F>,
     narrow: &str,
 ) -> Result<Page<Row>, ApiError>
 where
     S: Source,
     Row: Send,
+    F: Future<Output = Result<usize, ApiError>> + Send,
+{
+    let counting = matches!(total, Total::Count);
+    let read = read_in_key_order(source, expand, order, paging, counting, narrow);
+    let (items, total) = match total {
+        Total::Counted(count) => {
+            let ((items, _), total) = futures::try_join!(read, count)?;
+            (items, total)
+        }
+        Total::Count | Total::Skip => read.await?,
+    };
+    Ok(Page { items, total })
+}
+
+/// The rows of a page in key order, and how many rows matched up to where
+/// the read stopped (all of them, when `counting`).
+async fn read_in_key_order<S, Row>(
+    source: &mut S,
+    mut expand: impl FnMut(S::Record, &mut Vec<Row>) + Send,
+    order: impl Fn(&Row, &Row) -> Ordering + Send,
+    paging: &Paging,
+    counting: bool,
+    narrow: &str,
+) -> Result<(Vec<Row>, usize), ApiError>
+where
+    S: Source,
+    Row: Send,
 {
     let need = paging.offset.saturating_add(paging.limit);
-    let counting = total == Total::Count;
     let mut items = Vec::new();
     let mut seen = 0usize;
     let mut group: Vec<Row> = Vec::new();
@@ -182,11 +208,7 @@ where
             expand(record, &mut group);
         }
     }
-    let total = match total {
-        Total::Counted(n) => n,
-        Total::Count | Total::Skip => seen,
-    };
-    Ok(Page { items, total })
+    Ok((items, seen))
 }
 
 /// One page of a list in an order other than its key order: reads the

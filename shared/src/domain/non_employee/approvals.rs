@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, Value, ValueKind,
 };
-use crate::domain::collection::plan::{in_any_order, in_key_order, Total, SORT_BUDGET};
+use crate::domain::collection::plan::{counted, in_any_order, in_key_order, Total, SORT_BUDGET};
 use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
@@ -148,20 +148,21 @@ pub async fn list(
     let identity = subject(principal, &query.requested_for)?;
     let tenant = principal.tenant_id.as_str();
     let key_order = query.sorters.first().filter(|s| s.field == "created");
-    let total = async {
-        if !query.paging.count {
-            return Ok::<_, ApiError>(Total::Skip);
-        }
-        let read = store
-            .read_counts(tenant, &[CountScope::Identity(identity.clone())])
-            .await?;
-        Ok(Total::counted(
-            ApprovalStatus::ALL
-                .iter()
-                .filter(|s| matches(query.filters.as_ref(), &StatusRow(**s)))
-                .map(|s| read.identity(tenant, &identity, &counts::non_employee_approvals(*s)))
-                .sum(),
-        ))
+    let total = if query.paging.count {
+        Total::Counted(async {
+            let read = store
+                .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+                .await?;
+            Ok(counted(
+                ApprovalStatus::ALL
+                    .iter()
+                    .filter(|s| matches(query.filters.as_ref(), &StatusRow(**s)))
+                    .map(|s| read.identity(tenant, &identity, &counts::non_employee_approvals(*s)))
+                    .sum(),
+            ))
+        })
+    } else {
+        Total::Skip
     };
     let expected = match key_order {
         Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
@@ -182,7 +183,6 @@ pub async fn list(
     let order = |a: &NonEmployeeApprovalViewRecord, b: &NonEmployeeApprovalViewRecord| {
         compare(&query.sorters, a, b)
     };
-    let total = total.await?;
     let page = match key_order {
         Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
         None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,

@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::domain::collection::filter::{
     Expr, FieldSpec, FieldValue, FilterSchema, Op, Row, ValueKind,
 };
-use crate::domain::collection::plan::{in_any_order, in_key_order, Total, SORT_BUDGET};
+use crate::domain::collection::plan::{counted, in_any_order, in_key_order, Total, SORT_BUDGET};
 use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
@@ -128,24 +128,20 @@ pub async fn list(
     let identity = subject(principal, &query.requested_for)?;
     let tenant = principal.tenant_id.as_str();
     let key_order = query.sorters.first().filter(|s| s.field == "created");
-    let total = async {
-        match (query.paging.count, &query.filters) {
-            (false, _) => Ok::<_, ApiError>(Total::Skip),
-            (true, Some(_)) => Ok(Total::Count),
-            (true, None) => {
-                let read = store
-                    .read_counts(tenant, &[CountScope::Identity(identity.clone())])
-                    .await?;
-                Ok(Total::counted(
-                    ApprovalStatus::ALL
-                        .iter()
-                        .map(|s| {
-                            read.identity(tenant, &identity, &counts::non_employee_requests(*s))
-                        })
-                        .sum(),
-                ))
-            }
-        }
+    let total = match (query.paging.count, &query.filters) {
+        (false, _) => Total::Skip,
+        (true, Some(_)) => Total::Count,
+        (true, None) => Total::Counted(async {
+            let read = store
+                .read_counts(tenant, &[CountScope::Identity(identity.clone())])
+                .await?;
+            Ok(counted(
+                ApprovalStatus::ALL
+                    .iter()
+                    .map(|s| read.identity(tenant, &identity, &counts::non_employee_requests(*s)))
+                    .sum(),
+            ))
+        }),
     };
     let expected = match key_order {
         Some(_) => query.paging.offset.saturating_add(query.paging.limit) + 1,
@@ -164,7 +160,6 @@ pub async fn list(
     };
     let order =
         |a: &NonEmployeeRequestRecord, b: &NonEmployeeRequestRecord| compare(&query.sorters, a, b);
-    let total = total.await?;
     let page = match key_order {
         Some(_) => in_key_order(&mut rows, expand, order, &query.paging, total, NARROW).await?,
         None => in_any_order(&mut rows, expand, order, &query.paging, NARROW).await?,
