@@ -166,7 +166,8 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
     };
     // A change writes the request, a copy for each pending approval (one per
     // item that still executes) and for the step it reaches, the entries of
-    // the step it decides (its reviewer's and its owner's, two each) and of
+    // the step it decides (its reviewer's and its owner's, one each, which
+    // GSI1 also indexes by when it was decided) and of
     // the step it reaches (one per member of its group), the counters of
     // the identities whose lists change and of the request, and an event.
     let open = record
@@ -202,7 +203,7 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
             .map(|a| a.approver.acting_identities().len())
             .max()
             .unwrap_or(0);
-        entries = entries.max((4 + widest) * entry);
+        entries = entries.max((2 + widest) * entry);
         widest_step = widest_step.max(widest);
     }
     let counters = (2 * widest_step + 2 + STATUS_COUNTERS) * COUNTER_BYTES;
