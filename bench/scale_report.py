@@ -89,11 +89,21 @@ def main() -> int:
         lines.append("")
     local = load_lines(folder / "local.jsonl")
     if local:
-        lines += ["### The local server loading a seed", "",
-                  "| seed | ready | resident memory |", "|---|---|---|"]
-        for r in local:
-            lines.append(f"| {Path(r['seed']).name} | {r.get('ready_s', '–')} s | "
-                         f"{r.get('rss_mb', '–')} MB |")
+        lines += ["### The local server with a big seed (`cargo run -p local-api -- --seed FILE`)", "",
+                  "Load time and memory, then each page (limit 10) over HTTP as ORG_ADMIN, "
+                  "median of 21 (bench/scale_local.py):", ""]
+        names = list(local[0].get("pages", {}))
+        lines += ["| | " + " | ".join(f"{Path(r['seed']).stem}" for r in local) + " |",
+                  "|---|" + "---|" * len(local)]
+        lines.append("| ready | " + " | ".join(f"{r.get('ready_s', '–')} s" for r in local) + " |")
+        lines.append("| resident memory | " + " | ".join(f"{r.get('rss_mb', '–')} MB" for r in local) + " |")
+        for name in names:
+            cells = []
+            for r in local:
+                page = r.get("pages", {}).get(name)
+                cells.append("–" if page is None else
+                             f"{page['median_ms']} ms" + ("" if page["status"] == 200 else f" ({page['status']})"))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     print("\n".join(lines))
     return 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Responses against the official OpenAPI fragments (openapi/), every
-# operation under /v3 and /beta (see README "Conformance to the official
+# operation under /v3 and /beta (see docs/decisions.md "Conformance to the official
 # schemas"):
 #   short (the test command): the validator's own tests, every expected
 #     response under events/, and a short schemathesis run against the local

@@ -25,7 +25,7 @@
 #      scripts/docker_bridge_test.sh, its Docker bridge address lookup);
 #   8. faults: a mixed workload of every endpoint through the local API on
 #      DynamoDB behind a fault-injecting proxy (tests/faults), in three
-#      configurations, then its invariants (prints the README's figure).
+#      configurations, then its invariants (prints the figure bench/README.md quotes).
 # Each stage prints its time in seconds when it ends.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

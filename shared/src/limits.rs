@@ -3,7 +3,7 @@
 //! otherwise — and so is what they add up to in what is stored and
 //! answered, so that no stored item nears DynamoDB's 400 KB item limit, no
 //! transaction its 4 MB limit, and no page of 250 rows Lambda's 6 MB
-//! response limit. README "Size bounds" has the arithmetic.
+//! response limit. docs/decisions.md, "Size bounds", has the arithmetic.
 //!
 //! The per-field bounds are checked on the request before anything is read.
 //! What they add up to is measured as JSON (an upper bound of DynamoDB's

@@ -875,7 +875,7 @@ impl aws_sdk_dynamodb::config::Intercept for ConcurrencyProbe {
     }
 }
 
-/// The figure for the README: what closing 500 requests costs on DynamoDB.
+/// The figure the README quotes: what closing 500 requests costs on DynamoDB.
 /// Run with `bash scripts/with-moto.sh cargo test -p shared --test close
 /// closing_500_on_dynamodb -- --nocapture` to see the line it prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

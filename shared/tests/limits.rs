@@ -1,4 +1,4 @@
-//! Size bounds (SPEC §2, README "Size bounds"), each checked on every
+//! Size bounds (SPEC §2, docs/decisions.md "Size bounds"), each checked on every
 //! store: a field beyond its bound is a 400 naming it, and nothing is
 //! stored; text that would take a request, one of its items or a row
 //! showing it past its budget is refused the same way, while a decision

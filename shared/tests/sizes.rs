@@ -1,4 +1,4 @@
-//! The largest access request the bounds allow (SPEC §2, README "Size
+//! The largest access request the bounds allow (SPEC §2, docs/decisions.md "Size
 //! bounds"): 25 items with the longest ids, names and descriptions the seed
 //! may hold, written in four-byte characters, with as much comment and
 //! metadata as the limits let in; taken through its two approval steps
@@ -18,7 +18,7 @@
 //!
 //! The walk runs on the in-process store: on moto_server each of its ~100
 //! multi-megabyte transactions takes seconds. The figures are printed
-//! (`cargo test --test sizes -- --nocapture`); the README quotes them.
+//! (`cargo test --test sizes -- --nocapture`); docs/decisions.md quotes them.
 
 mod common;
 

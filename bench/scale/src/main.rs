@@ -368,6 +368,8 @@ async fn run(backend: Backend, n: usize, repeat: usize) -> Value {
         .await
         .expect("the demo seed loads");
     load_history(&store, n, true).await;
+    // As the local server does once its seed is in.
+    shared::heap::release_free_memory();
     let load_s = started.elapsed().as_secs_f64();
     let (rss, peak) = rss_mb();
     eprintln!("bench-scale: {n} requests of history loaded in {load_s:.1} s");
@@ -437,6 +439,8 @@ fn seed(n: usize) -> Value {
 
 #[tokio::main]
 async fn main() {
+    // The allocator set up as every serving process has it.
+    shared::heap::keep_freed_memory();
     match Cli::parse().command {
         Command::Run {
             store,

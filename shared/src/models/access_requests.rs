@@ -123,7 +123,7 @@ pub struct AccessRequest {
     pub requested_items: Vec<AccessRequestItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<ClientMetadata>,
-    /// Alternate submit shape; refused with a clear cause (see the README).
+    /// Alternate submit shape; refused with a clear cause (docs/decisions.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_for_with_requested_items: Option<serde_json::Value>,
 }

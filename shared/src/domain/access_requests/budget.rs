@@ -1,5 +1,5 @@
 //! What the per-field bounds of `crate::limits` add up to in one access
-//! request (SPEC §2, README "Size bounds"). A request is stored as one
+//! request (SPEC §2, docs/decisions.md "Size bounds"). A request is stored as one
 //! record, and every change of it also rewrites a copy of it for each of
 //! its pending approvals, with the list entries of the step it decides and
 //! reaches. Every call that adds caller text to a request — a submission,
@@ -70,7 +70,7 @@ impl Overflow {
     pub fn cause(&self, field: &str) -> String {
         format!(
             "{field}: with it, {} would take {} bytes once every step left is decided; at most \
-             {} are allowed: {} bytes too many (a character takes 1 to 4 bytes; see README \
+             {} are allowed: {} bytes too many (a character takes 1 to 4 bytes; see docs/decisions.md, \
              \"Size bounds\")",
             self.what,
             self.size,

@@ -251,7 +251,7 @@ pub(crate) fn check_row(record: &NonEmployeeRequestRecord, field: &str) -> Resul
     }
     Err(ApiError::bad_request(format!(
         "{field}: with it, non-employee request {} would take {size} bytes as listed; at most \
-         {limit} are allowed: {} bytes too many (a character takes 1 to 4 bytes; see README \
+         {limit} are allowed: {} bytes too many (a character takes 1 to 4 bytes; see docs/decisions.md, \
          \"Size bounds\")",
         record.id,
         size - limit
