@@ -6,7 +6,8 @@
 #      is patched to read only a page, as DynamoDB does (the script says why);
 #   3. the peak memory of the function binaries (release) serving the largest
 #      pages from those tables, under the Runtime API harness of coldstart.py;
-#   4. the local server's load time and memory for a 100,000-request seed;
+#   4. the local server with 1,000 and 100,000 requests of seed: its load
+#      time and memory, and the first pages an administrator opens, over HTTP;
 # then writes bench/results-scale.md. Sizes: SCALE_MEMORY_SIZES,
 # SCALE_DYNAMODB_SIZES (comma-separated); SCALE_REPEAT calls per median.
 set -euo pipefail
@@ -41,9 +42,12 @@ timed "DynamoDB (moto_server), $dynamodb_sizes requests, and the functions' memo
         \"$release/bench-scale\" run --store dynamo --sizes $dynamodb_sizes --repeat $repeat --keep-tables >\"$out/dynamodb.jsonl\" &&
         python3 bench/scale_rss.py --sizes $dynamodb_sizes --out \"$out/rss.json\""
 
-timed "the local server loading a 100,000-request seed" sh -c "
-    \"$release/bench-scale\" seed --n 100000 --out \"$out/seed-100000.json\" &&
-    python3 bench/scale_local.py \"$release/local-api\" \"$out/seed-100000.json\" >\"$out/local.jsonl\""
+timed "the local server with 1,000 and 100,000 requests: load, memory, first pages over HTTP" sh -c "
+    : >\"$out/local.jsonl\" &&
+    for n in 1000 100000; do
+        \"$release/bench-scale\" seed --n \$n --out \"$out/seed-\$n.json\" &&
+        python3 bench/scale_local.py \"$release/local-api\" \"$out/seed-\$n.json\" 21 >>\"$out/local.jsonl\" || exit 1
+    done"
 
 python3 bench/scale_report.py "$out" >bench/results-scale.md
 echo "== wrote bench/results-scale.md"

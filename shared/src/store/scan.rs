@@ -13,8 +13,11 @@ use super::item::{Cursor, Item, ItemStore, Key, Query};
 use super::StoreError;
 
 /// The most items one page of a scan asks for: pages start at what the
-/// reader expects to need and double while it reads on.
-pub const MAX_SCAN_PAGE: usize = 1000;
+/// reader expects to need and double while it reads on. A page of 250 and
+/// its look-ahead fit one; DynamoDB stops a page at 1 MB anyway (about 400
+/// access requests), and a smaller page keeps each call well inside the
+/// client's attempt timeout on slower DynamoDB-compatible servers.
+pub const MAX_SCAN_PAGE: usize = 300;
 
 /// One partition, read page by page in the query's order.
 pub struct Scan<'s> {

@@ -4,16 +4,19 @@
 //! stops once the page is complete; a list in any other order
 //! ([`in_any_order`]) reads its whole range and sorts it. Both stop with a
 //! 400 that says how to narrow the query once they would read more than a
-//! budget: a call's cost is bounded, whatever the history it lists.
+//! budget, or have no time left to read on: a call's cost is bounded,
+//! whatever the history it lists.
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::{Page, Paging};
+use crate::deadline;
 use crate::error::ApiError;
 use crate::records::AccessRequestRecord;
 use crate::store::scan::Rows;
@@ -122,6 +125,32 @@ pub fn counted(n: i64) -> usize {
     n.max(0) as usize
 }
 
+/// The time left below which a list reads no further page: about what one
+/// more store call may take (the DynamoDB client's attempt timeout), so
+/// that a list too long to read in the call's time ends in a 400 that says
+/// how to narrow it, not in a store timeout (500).
+pub const READ_TIME_RESERVE: Duration = Duration::from_millis(1_500);
+
+/// The 400 for a list that read `read` items and has no time for more.
+fn over_time(read: usize, narrow: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "this list takes longer to read than the call may take (read {read} stored rows); \
+         narrow it: {narrow}"
+    ))
+}
+
+/// The next record of `source`, unless rows have been read and the call's
+/// time is nearly out ([`READ_TIME_RESERVE`]).
+async fn next_in_time<S: Source>(
+    source: &mut S,
+    narrow: &str,
+) -> Result<Option<(String, S::Record)>, ApiError> {
+    if source.read() > 0 && deadline::remaining().is_some_and(|left| left < READ_TIME_RESERVE) {
+        return Err(over_time(source.read(), narrow));
+    }
+    Ok(source.next().await?)
+}
+
 /// What the caller may do instead of a list past a budget.
 fn over_budget(read: usize, budget: usize, narrow: &str) -> ApiError {
     ApiError::bad_request(format!(
@@ -181,7 +210,7 @@ where
     let mut group: Vec<Row> = Vec::new();
     let mut group_key: Option<String> = None;
     loop {
-        let next = source.next().await?;
+        let next = next_in_time(source, narrow).await?;
         if source.read() > READ_BUDGET {
             return Err(over_budget(source.read(), READ_BUDGET, narrow));
         }
@@ -225,7 +254,7 @@ where
     Row: Send,
 {
     let mut rows = Vec::new();
-    while let Some((_, record)) = source.next().await? {
+    while let Some((_, record)) = next_in_time(source, narrow).await? {
         if source.read() > SORT_BUDGET {
             return Err(over_budget(source.read(), SORT_BUDGET, narrow));
         }
@@ -233,4 +262,56 @@ where
     }
     rows.sort_by(&order);
     Ok(paging.page(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type NoCount = std::future::Ready<Result<usize, ApiError>>;
+
+    fn numbers() -> Listed<u32> {
+        Listed::new((0..10).map(|i| (format!("{i:03}"), i)).collect(), false, 10)
+    }
+
+    async fn first_five(source: &mut Listed<u32>) -> Result<Page<u32>, ApiError> {
+        let paging = Paging {
+            limit: 5,
+            offset: 0,
+            count: false,
+        };
+        in_key_order(
+            source,
+            |r, rows: &mut Vec<u32>| rows.push(r),
+            |a, b| a.cmp(b),
+            &paging,
+            Total::<NoCount>::Skip,
+            "name an identity",
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_list_with_time_to_read_answers_its_page() {
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        let page = deadline::scope(Some(until), first_five(&mut numbers()))
+            .await
+            .unwrap();
+        assert_eq!(page.items, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_list_without_time_to_read_on_answers_400_saying_how_to_narrow_it() {
+        let until = tokio::time::Instant::now() + READ_TIME_RESERVE / 2;
+        let err = deadline::scope(Some(until), first_five(&mut numbers()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 400);
+        let cause = err.to_string();
+        assert!(
+            cause.contains("takes longer to read than the call may take")
+                && cause.contains("narrow it: name an identity"),
+            "{cause}"
+        );
+    }
 }
