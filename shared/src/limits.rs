@@ -168,7 +168,7 @@ pub fn check_metadata(field: &str, metadata: &BTreeMap<String, String>) -> Vec<S
 
 /// The JSON size of `value` in bytes.
 pub fn json_bytes<T: Serialize>(value: &T) -> usize {
-    serde_json::to_vec(value).map_or(usize::MAX, |v| v.len())
+    measure(value).map_or(usize::MAX, |m| m.bytes)
 }
 
 /// The size of `value` as it travels inside a Lambda proxy answer: its JSON
@@ -176,14 +176,46 @@ pub fn json_bytes<T: Serialize>(value: &T) -> usize {
 pub fn escaped_json_bytes<T: Serialize>(value: &T) -> usize {
     // serde_json writes control characters escaped and everything else
     // as is: as a string once more, each quote and backslash gains one.
-    serde_json::to_vec(value).map_or(usize::MAX, |v| {
-        2 + v.len() + v.iter().filter(|b| matches!(b, b'"' | b'\\')).count()
-    })
+    measure(value).map_or(usize::MAX, |m| 2 + m.bytes + m.escapes)
+}
+
+/// The bytes of a value's JSON and its quotes and backslashes, counted as
+/// serde_json writes them: sizing a record does not build its JSON.
+#[derive(Default)]
+struct Measure {
+    bytes: usize,
+    escapes: usize,
+}
+
+impl std::io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len();
+        self.escapes += buf.iter().filter(|b| matches!(b, b'"' | b'\\')).count();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn measure<T: Serialize>(value: &T) -> Option<Measure> {
+    let mut m = Measure::default();
+    serde_json::to_writer(&mut m, value).ok().map(|()| m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_those_of_the_json_written() {
+        let value = serde_json::json!({"a": "x\"y\\z", "b": [1, 2.5, null], "c": "\u{1D54F}\n"});
+        let json = serde_json::to_vec(&value).unwrap();
+        assert_eq!(json_bytes(&value), json.len());
+        let as_string = serde_json::to_vec(&String::from_utf8(json).unwrap()).unwrap();
+        assert_eq!(escaped_json_bytes(&value), as_string.len());
+    }
 
     #[test]
     fn ids_are_short_and_plain() {

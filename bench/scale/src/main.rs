@@ -67,6 +67,10 @@ enum Command {
         /// DynamoDB: keep each size's table (`scale-<n>`) for later steps.
         #[arg(long)]
         keep_tables: bool,
+        /// Only the calls whose name contains one of these (comma-separated),
+        /// e.g. `first page,count=true`.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Writes the demo seed with `n` decided access requests of history.
     Seed {
@@ -362,7 +366,7 @@ async fn store_for(backend: Backend, n: usize) -> (Store, Meter) {
 /// Items read past which a call is timed once.
 const HEAVY_READS: usize = 1_000;
 
-async fn run(backend: Backend, n: usize, repeat: usize) -> Value {
+async fn run(backend: Backend, n: usize, repeat: usize, only: &[String]) -> Value {
     let (store, meter) = store_for(backend, n).await;
     let started = Instant::now();
     SeedFile::from_json(DEMO_SEED)
@@ -378,6 +382,9 @@ async fn run(backend: Backend, n: usize, repeat: usize) -> Value {
     eprintln!("bench-scale: {n} requests of history loaded in {load_s:.1} s");
     let mut results = Vec::new();
     for (name, call) in calls() {
+        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+            continue;
+        }
         let mut times = Vec::new();
         let mut outcome = (0, String::new());
         let mut reads = (0, 0);
@@ -456,9 +463,10 @@ async fn main() {
             sizes,
             repeat,
             keep_tables,
+            only,
         } => {
             for n in sizes {
-                let line = run(store, n, repeat).await;
+                let line = run(store, n, repeat, &only).await;
                 println!("{line}");
                 if store == Backend::Dynamo && !keep_tables {
                     let endpoint = std::env::var("DYNAMODB_TEST_ENDPOINT").unwrap_or_default();
