@@ -32,11 +32,24 @@ tokio::task_local! {
     static BUDGET: Budget;
 }
 
+/// Below this, a deadline cannot be milliseconds since the epoch (it would
+/// be before 2001). Lambda's Runtime API sends epoch milliseconds, but
+/// cargo-lambda's emulator sends the constant 600,000: its 10-minute
+/// timeout, relative. Read as an epoch time it is long past, and every
+/// call would start with no time left.
+const EPOCH_DEADLINE_FLOOR_MS: u64 = 1_000_000_000_000;
+
 /// The instant a request's store work must end by: `deadline_ms` (Lambda's
-/// deadline, milliseconds since the epoch) less [`ANSWER_MARGIN`].
+/// deadline, milliseconds since the epoch; a small value is taken as
+/// milliseconds from now, see [`EPOCH_DEADLINE_FLOOR_MS`]) less
+/// [`ANSWER_MARGIN`].
 pub fn from_lambda_deadline(deadline_ms: u64) -> Instant {
-    let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let left = if deadline_ms < EPOCH_DEADLINE_FLOOR_MS {
+        Duration::from_millis(deadline_ms)
+    } else {
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    };
     Instant::now() + left.saturating_sub(ANSWER_MARGIN)
 }
 
@@ -162,5 +175,10 @@ mod tests {
             past.saturating_duration_since(Instant::now()),
             Duration::ZERO
         );
+        // cargo-lambda's emulator: 600,000 means ten minutes from now.
+        let emulator = from_lambda_deadline(600_000);
+        let left = emulator.saturating_duration_since(Instant::now());
+        assert!(left <= Duration::from_millis(599_700), "{left:?}");
+        assert!(left >= Duration::from_millis(599_500), "{left:?}");
     }
 }
