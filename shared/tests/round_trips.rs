@@ -418,6 +418,15 @@ fn first_pages() -> Vec<(ListCall, Partitions, usize)> {
             call(
                 Status,
                 &admin,
+                &[("limit", "25"), ("assigned-to", "me"), ("count", "true")],
+            ),
+            One,
+            25,
+        ),
+        (
+            call(
+                Status,
+                &admin,
                 &[("limit", "250"), ("requested-for", EMPLOYEE)],
             ),
             One,

@@ -358,6 +358,11 @@ async fn identity_parameters_select_requests_by_role() {
             let p = page(s, &who, &pairs).await;
             assert_eq!(request_ids(&p.items), sorted(&expected), "{name}: {rule}");
             assert_eq!(p.total, expected.len(), "{name}: {rule}");
+            // The total as `count=true` answers it (from the counters where
+            // the list has one).
+            let counted: Vec<_> = pairs.iter().copied().chain([("count", "true")]).collect();
+            let p = page(s, &who, &counted).await;
+            assert_eq!(p.total, expected.len(), "{name}: {rule}, count=true");
         }
     }
 }

@@ -28,6 +28,14 @@ pub const FOR: &str = "for";
 pub const SELF: &str = "self";
 /// Status rows of a tenant shard's requests.
 pub const ITEMS: &str = "items";
+/// Status rows assigned to an identity: requested items with a reached
+/// approval step it owns or owned (`assigned-to`). It changes only where a
+/// step is reached or forwarded, in transactions that already write the
+/// counts of the step's owners; an `...Executing` twin would change, when
+/// a request ends, for every identity that decided one of its steps, and
+/// would widen the largest transaction. So `assigned-to` with
+/// `request-state=EXECUTING` is counted by reading.
+pub const ASSIGNED: &str = "assigned";
 /// Approval list entries, pending, approved and rejected.
 pub const APPROVALS_PENDING: &str = "approvalsPending";
 pub const APPROVALS_APPROVED: &str = "approvalsApproved";
@@ -111,7 +119,8 @@ impl Tally {
 /// What an access request, stored as it is, adds to the counts: its
 /// requested items to the status lists of its requester, its target (and,
 /// for a request for oneself, that identity's own count, which the
-/// `regarding-identity` total subtracts once) and its tenant shard; and
+/// `regarding-identity` total subtracts once), its tenant shard, and of
+/// every identity that owns or owned one of the item's reached steps; and
 /// each listed approval to the lists that list it.
 pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
     let mut tally = Tally::default();
@@ -132,6 +141,19 @@ pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
     }
     let shard = keys::tenant_counts(tenant, keys::count_shard(&r.id));
     status_rows(shard.clone(), ITEMS);
+    for item in &r.items {
+        let mut assigned: Vec<&str> = item
+            .approvals
+            .iter()
+            .flat_map(|a| [&a.approver, a.owner()])
+            .flat_map(|a| a.acting_identities())
+            .collect();
+        assigned.sort_unstable();
+        assigned.dedup();
+        for identity in assigned {
+            tally.add(keys::identity_counts(tenant, identity), ASSIGNED, 1);
+        }
+    }
     for approval in r.items.iter().flat_map(|i| &i.approvals) {
         let Some(count) = approval_count(approval) else {
             continue;

@@ -405,6 +405,22 @@ pub async fn assert_counts_agree(store: &Store, tenant: &str, more: &[String]) {
         check_status(Some(id), counts::REQUESTED, rows(&by));
         check_status(Some(id), counts::FOR, rows(&for_));
         check_status(Some(id), counts::SELF, rows(&own));
+        // `assigned-to` lists the requested items with a reached step the
+        // identity owns or owned.
+        let assigned: Vec<_> = store
+            .query_requests(tenant, &RequestIndex::Assignee(id.clone()))
+            .await
+            .unwrap();
+        let assigned_rows = assigned
+            .iter()
+            .flat_map(|r| r.items.iter().map(move |i| (r, i)))
+            .filter(|(_, i)| i.approvals.iter().any(|a| a.involves(id)));
+        assert_eq!(
+            read.identity(tenant, id, counts::ASSIGNED),
+            assigned_rows.count() as i64,
+            "{tenant} {id}: count {}",
+            counts::ASSIGNED
+        );
         let listed = store
             .list_approvals(tenant, Some(id), ApprovalList::All)
             .await

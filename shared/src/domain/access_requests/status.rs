@@ -189,14 +189,18 @@ pub async fn list(
             Counted::Requested(b.clone()),
         )
     } else if let Some(a) = &assigned_to {
-        (RequestIndex::Assignee(a.clone()), Counted::No)
+        (
+            RequestIndex::Assignee(a.clone()),
+            Counted::Assigned(a.clone()),
+        )
     } else {
         (RequestIndex::Tenant, Counted::Tenant)
     };
     // With another identity parameter beside the index's, or filters, the
     // counts do not say how many rows match: the rest of the range is read.
     let counted = match (&assigned_to, &query.filters, &index) {
-        (Some(_), _, RequestIndex::Assignee(_)) | (None, None, _) => by_index,
+        (Some(_), None, RequestIndex::Assignee(_)) if !query.executing_only => by_index,
+        (None, None, _) => by_index,
         _ => Counted::No,
     };
     let created = query
@@ -305,6 +309,7 @@ enum Counted {
     Regarding(String),
     For(String),
     Requested(String),
+    Assigned(String),
     Tenant,
     /// None: the total is counted by reading.
     No,
@@ -322,9 +327,10 @@ impl Counted {
         let scope = match self {
             Counted::No => return Total::Count,
             Counted::Tenant => CountScope::Tenant,
-            Counted::Regarding(id) | Counted::For(id) | Counted::Requested(id) => {
-                CountScope::Identity(id.clone())
-            }
+            Counted::Regarding(id)
+            | Counted::For(id)
+            | Counted::Requested(id)
+            | Counted::Assigned(id) => CountScope::Identity(id.clone()),
         };
         Total::Counted(async move {
             let name = |n: &str| {
@@ -343,6 +349,7 @@ impl Counted {
                 }
                 Counted::For(id) => read.identity(tenant, id, &name(counts::FOR)),
                 Counted::Requested(id) => read.identity(tenant, id, &name(counts::REQUESTED)),
+                Counted::Assigned(id) => read.identity(tenant, id, &name(counts::ASSIGNED)),
                 Counted::Tenant => read.tenant(tenant, &name(counts::ITEMS)),
                 Counted::No => 0,
             }))
