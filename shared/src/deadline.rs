@@ -23,6 +23,8 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(300);
 struct Budget {
     until: Instant,
     throttled: AtomicBool,
+    /// A store attempt failed (no answer, or a 5xx).
+    faulted: AtomicBool,
     /// Write attempts sent to the store, and those whose answer arrived.
     writes_sent: AtomicU32,
     writes_answered: AtomicU32,
@@ -60,6 +62,7 @@ pub async fn scope<F: Future>(until: Option<Instant>, work: F) -> F::Output {
             let budget = Budget {
                 until,
                 throttled: AtomicBool::new(false),
+                faulted: AtomicBool::new(false),
                 writes_sent: AtomicU32::new(0),
                 writes_answered: AtomicU32::new(0),
             };
@@ -97,6 +100,20 @@ pub fn throttled() -> bool {
         .unwrap_or(false)
 }
 
+/// Records that a store attempt of the current request failed: no answer
+/// (a dropped connection, an attempt timeout) or a server error.
+pub fn note_faulted() {
+    let _ = BUDGET.try_with(|b| b.faulted.store(true, Ordering::Relaxed));
+}
+
+/// Whether a store attempt of the current request failed or was
+/// throttled: time lost to the store, not to the work asked for.
+pub fn store_faulted() -> bool {
+    BUDGET
+        .try_with(|b| b.faulted.load(Ordering::Relaxed) || b.throttled.load(Ordering::Relaxed))
+        .unwrap_or(false)
+}
+
 /// Records that a write attempt was sent to the store.
 pub fn note_write_sent() {
     let _ = BUDGET.try_with(|b| b.writes_sent.fetch_add(1, Ordering::Relaxed));
@@ -131,8 +148,10 @@ mod tests {
             assert_eq!(remaining(), Some(Duration::from_secs(2)));
             tokio::time::sleep(Duration::from_millis(1500)).await;
             assert_eq!(remaining(), Some(Duration::from_millis(500)));
+            assert!(!store_faulted());
             note_throttled();
             assert!(throttled());
+            assert!(store_faulted(), "throttling is time lost to the store");
             assert!(!write_in_doubt());
             note_write_sent();
             note_write_answered();
@@ -145,6 +164,12 @@ mod tests {
         .await;
         assert_eq!(remaining(), None);
         assert!(!throttled());
+        scope(Some(until), async {
+            note_faulted();
+            assert!(store_faulted() && !throttled());
+        })
+        .await;
+        assert!(!store_faulted());
         scope(None, async { assert_eq!(remaining(), None) }).await;
     }
 

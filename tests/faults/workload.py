@@ -892,6 +892,18 @@ def check_counts(f: Findings, items: list[dict], requests: dict) -> None:
         for scope, name in scopes:
             add(scope, name, rows)
             add(scope, name + "Executing", executing)
+        # `assigned-to`: each item counts once for every identity that owns
+        # or owned one of its reached steps.
+        for it in r["items"]:
+            assigned = set()
+            for a in it.get("approvals") or []:
+                for owner in (a["approver"], a.get("currentOwner") or a["approver"]):
+                    if owner["type"] == "GOVERNANCE_GROUP":
+                        assigned.update(owner.get("memberIds") or [])
+                    else:
+                        assigned.add(owner["id"])
+            for who in assigned:
+                add((tenant, who), "assigned")
     decided = {"APPROVED": "approvalsApproved", "REJECTED": "approvalsRejected"}
     for i in items:
         pk, sk, kind = i["PK"], i["SK"], i.get("kind")

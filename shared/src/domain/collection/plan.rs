@@ -140,13 +140,26 @@ fn over_time(read: usize, narrow: &str) -> ApiError {
 }
 
 /// The next record of `source`, unless rows have been read and the call's
-/// time is nearly out ([`READ_TIME_RESERVE`]).
+/// time is nearly out ([`READ_TIME_RESERVE`]). If the store lost some of
+/// that time (a failed or throttled attempt), narrowing the query is not
+/// the remedy: the answer is the store's (500, or 429 when throttled),
+/// which a client retries.
 async fn next_in_time<S: Source>(
     source: &mut S,
     narrow: &str,
 ) -> Result<Option<(String, S::Record)>, ApiError> {
     if source.read() > 0 && deadline::remaining().is_some_and(|left| left < READ_TIME_RESERVE) {
-        return Err(over_time(source.read(), narrow));
+        let read = source.read();
+        return Err(if deadline::throttled() {
+            StoreError::Throttled(format!("list: throttled, out of time after {read} rows")).into()
+        } else if deadline::store_faulted() {
+            StoreError::Unavailable(format!(
+                "list: store attempts failed, out of time after {read} rows"
+            ))
+            .into()
+        } else {
+            over_time(read, narrow)
+        });
     }
     Ok(source.next().await?)
 }
@@ -313,5 +326,25 @@ mod tests {
                 && cause.contains("narrow it: name an identity"),
             "{cause}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_list_out_of_time_because_the_store_failed_answers_the_stores_error() {
+        // Narrowing would not help: the time went to failed attempts.
+        let until = tokio::time::Instant::now() + READ_TIME_RESERVE / 2;
+        let err = deadline::scope(Some(until), async {
+            deadline::note_faulted();
+            first_five(&mut numbers()).await
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), 500, "{err}");
+        let err = deadline::scope(Some(until), async {
+            deadline::note_throttled();
+            first_five(&mut numbers()).await
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), 429, "{err}");
     }
 }

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextRef,
     BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -65,6 +66,24 @@ impl Intercept for ThrottlingWatch {
     ) -> Result<(), BoxError> {
         if is_write(cfg) {
             crate::deadline::note_write_answered();
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // No answer (connection, attempt timeout) or a server error: the
+        // store lost this request's time, whatever the retries then made
+        // of it.
+        if context
+            .response()
+            .is_none_or(|r| r.status().is_server_error())
+        {
+            crate::deadline::note_faulted();
         }
         Ok(())
     }
