@@ -11,8 +11,9 @@
 #      events/, and a short schemathesis run over every operation, v3 and beta
 #      (scripts/spec_test.sh);
 #   3. the template check (routes, table definition, each function's IAM grant
-#      against routes.toml, log groups, timeouts) and its own test, and the
-#      scopes of routes.toml against the official fragments;
+#      against routes.toml, log groups, timeouts) and its own test, the
+#      scopes of routes.toml against the official fragments, and no circle
+#      among shared/src's modules (scripts/check_module_cycles.py, with its test);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
 #      invoked with the event fixtures;
@@ -46,6 +47,8 @@ timed "template check catches what it is for" python scripts/check_template_test
 
 timed "scopes of routes.toml against the official fragments (openapi/)" \
     python scripts/check_scopes.py
+timed "no circle among shared/src's modules" python scripts/check_module_cycles.py
+timed "the circle check catches what it is for" python scripts/check_module_cycles_test.py
 
 timed "Rust tests (in-process store and DynamoDB via moto_server)" \
     bash scripts/with-moto.sh cargo test --workspace --locked

@@ -9,7 +9,7 @@
 //! What they add up to is measured as JSON (an upper bound of DynamoDB's
 //! item size: attribute names and UTF-8 values, with less overhead than
 //! JSON's quotes and commas) by the operations that add caller text, in
-//! `domain::access_requests::budget` and `domain::non_employee`.
+//! `domain::approvals::budget` and `domain::non_employee`.
 
 use std::collections::BTreeMap;
 

@@ -92,12 +92,7 @@ pub fn has_key(config: &AuthConfig) -> bool {
     config.hs256_secret.is_some() || config.public_key_pem.is_some() || config.jwks.is_some()
 }
 
-/// The DynamoDB table the environment names (`TABLE_NAME`), if any.
-pub fn table_from_env() -> Option<String> {
-    std::env::var("TABLE_NAME")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-}
+pub use crate::store::dynamo::table_from_env;
 
 /// DynamoDB when `TABLE_NAME` is set, otherwise an in-process store loaded
 /// with `seed_json`.

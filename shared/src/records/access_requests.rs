@@ -73,6 +73,31 @@ impl ApprovalRecord {
         self.owner().may_act(identity_id)
     }
 
+    /// The identities listing an approval: while pending, each that may act on
+    /// it (every member of its governance group); once decided, its reviewer,
+    /// and its owner when an identity other than the reviewer (an ORG_ADMIN
+    /// decided for them).
+    pub fn listed_for(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut add = |id: &str| {
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+        };
+        if self.is_pending() {
+            self.owner().acting_identities().into_iter().for_each(add);
+        } else if self.is_decided() {
+            if let Some(reviewer) = &self.reviewed_by {
+                add(&reviewer.id);
+            }
+            let owner = self.owner();
+            if owner.owner_type == crate::models::OwnerType::Identity {
+                add(&owner.id);
+            }
+        }
+        ids
+    }
+
     /// Whether the step concerns `identity_id`: it owns or owned the step.
     pub fn involves(&self, identity_id: &str) -> bool {
         self.approver.may_act(identity_id) || self.may_act(identity_id)

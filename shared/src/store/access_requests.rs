@@ -7,64 +7,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::events::event_item;
-use super::item::{unexpected, Condition, Index, Item, ItemStore, Key, Query, Read, Record, Write};
+use super::item::{unexpected, Condition, Index, Item, ItemStore, Query, Read, Record, Write};
+use super::request_writes::{request_item, request_position, submission};
 use super::scan::{Rows, Scan, MAX_SCAN_PAGE};
 use super::{keys, RequestIndex, Store, StoreError};
-use crate::records::{AccessRequestRecord, EventRecord, PendingClaim, PointerRecord};
-
-/// Where a request sorts in its lists: `{created}#{id}`.
-pub(super) fn request_position(record: &AccessRequestRecord) -> Arc<str> {
-    keys::chronological(&record.created, &record.id).into()
-}
-
-/// The request's own item; `sort` is its [`request_position`] (one copy
-/// for its three indexes and its assignments).
-pub(super) fn request_item(
-    tenant: &str,
-    record: &Arc<AccessRequestRecord>,
-    sort: &Arc<str>,
-) -> Item {
-    Item::new(
-        keys::request(tenant, &record.id),
-        Record::AccessRequest(Arc::clone(record)),
-    )
-    .indexed(
-        Index::Gsi1,
-        Key::new(
-            keys::requester(tenant, &record.requester.id),
-            Arc::clone(sort),
-        ),
-    )
-    .indexed(
-        Index::Gsi2,
-        Key::new(
-            keys::requested_for(tenant, &record.requested_for.id),
-            Arc::clone(sort),
-        ),
-    )
-    .indexed(
-        Index::Gsi3,
-        Key::new(
-            keys::tenant_requests(tenant, keys::shard(&record.id)),
-            Arc::clone(sort),
-        ),
-    )
-}
-
-/// The assignment that lists `record` for `identity` (status `assigned-to`).
-pub(super) fn assignment_item(
-    tenant: &str,
-    record: &AccessRequestRecord,
-    identity: &str,
-    sort: &Arc<str>,
-) -> Item {
-    Item::new(
-        Key::new(keys::assignees(tenant, identity), Arc::clone(sort)),
-        Record::Pointer(PointerRecord {
-            target: record.id.clone(),
-        }),
-    )
-}
+use crate::records::{AccessRequestRecord, EventRecord, PendingClaim};
 
 fn request(item: Item) -> Result<Arc<AccessRequestRecord>, StoreError> {
     item.into_record(|r| match r {
@@ -168,37 +115,6 @@ impl RequestStream<'_> {
             }
         }
     }
-}
-
-/// The writes of a submission: every request with everything that presents
-/// it, every duplicate-guard claim, and the counts they add to.
-fn submission(
-    tenant: &str,
-    requests: &[AccessRequestRecord],
-    claims: &[PendingClaim],
-) -> Vec<Write> {
-    let mut writes = Vec::new();
-    let mut tally = super::counts::Tally::default();
-    for r in requests {
-        let (w, t) = super::approvals::request_change(tenant, None, Arc::new(r.clone()));
-        writes.extend(w);
-        tally.merge(t, 1);
-    }
-    for c in claims {
-        let claim = Item::new(
-            keys::pending(tenant, &c.key),
-            Record::Pointer(PointerRecord {
-                target: c.access_request_id.clone(),
-            }),
-        );
-        let condition = match &c.replaces {
-            None => Condition::Absent,
-            Some(stale) => Condition::PointsTo(stale.clone()),
-        };
-        writes.push(Write::put_if(claim, condition));
-    }
-    writes.extend(tally.writes());
-    writes
 }
 
 impl Store {

@@ -159,7 +159,7 @@ pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
             continue;
         };
         tally.add(shard.clone(), count, 1);
-        for identity in super::approvals::listed_for(approval) {
+        for identity in approval.listed_for() {
             tally.add(keys::identity_counts(tenant, &identity), count, 1);
         }
     }

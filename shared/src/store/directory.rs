@@ -104,7 +104,7 @@ impl Store {
                 }
             }
             // The request, its assignments and its approvals' items and entries.
-            items.extend(super::approvals::request_items(tenant, r));
+            items.extend(super::request_writes::request_items(tenant, r));
         }
         self.items.load(items).await?;
         for chunk in counts.writes().chunks(MAX_TRANSACTION_ITEMS) {

@@ -27,6 +27,7 @@ pub mod keys;
 mod lazy;
 mod memory;
 mod non_employee;
+mod request_writes;
 pub mod scan;
 #[cfg(feature = "test-support")]
 pub mod testing;

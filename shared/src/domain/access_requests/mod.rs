@@ -1,6 +1,5 @@
 //! Access requests: submit, cancel, close and status.
 
-pub mod budget;
 pub mod cancel;
 pub mod close;
 pub mod status;

@@ -17,14 +17,8 @@ use crate::domain::collection::plan::{
 use crate::domain::collection::sorters::{order, SortKey};
 use crate::domain::collection::{matches, Page, Paging, Params};
 use crate::error::ApiError;
-use crate::models::{
-    AccessRequestPhase, ApprovalStatusDto, CancelledRequestDetails, CommentDto, ErrorMessageDto,
-    IdentityReference, IdentityType, LocaleOrigin, OwnerReference, OwnerType, RequestState,
-    RequestedItemStatus,
-};
-use crate::records::{
-    AccessRequestRecord, ApprovalRecord, NamedRef, RequestedItemRecord, APPROVAL_PHASE,
-};
+use crate::models::{RequestState, RequestedItemStatus};
+use crate::records::{AccessRequestRecord, RequestedItemRecord};
 use crate::store::counts::{self, CountScope};
 use crate::store::{RequestIndex, Store};
 
@@ -285,7 +279,7 @@ pub async fn list(
             in_any_order(&mut *stream, expand, order, &query.paging, narrow).await?
         }
     };
-    Ok(page.map(|row| Some(item_status(&row.0, &row.0.items[row.1]))))
+    Ok(page.map(|row| Some(render::item_status(&row.0, &row.0.items[row.1]))))
 }
 
 /// Where a status page's rows come from.
@@ -440,117 +434,4 @@ fn compare(
                 .cmp(&b.1.account_activity_item_id)
         },
     )
-}
-
-fn identity(r: &NamedRef) -> IdentityReference {
-    render::identity(r)
-}
-
-/// One reached step as `approvalDetails` show it. `currentOwner`: who
-/// decided it, or who owns it now (`null` while a governance group holds
-/// it: no single identity does).
-fn approval(a: &ApprovalRecord, item: &RequestedItemRecord) -> ApprovalStatusDto {
-    let owner = a.owner();
-    let current_owner = match (owner.owner_type, &a.reviewed_by) {
-        (_, Some(reviewer)) => Some(identity(reviewer)),
-        (OwnerType::Identity, None) => Some(IdentityReference {
-            ref_type: IdentityType::Identity,
-            id: owner.id.clone(),
-            name: owner.name.clone(),
-        }),
-        (OwnerType::GovernanceGroup, None) => None,
-    };
-    ApprovalStatusDto {
-        approval_id: Some(a.approval_id.clone()),
-        forwarded: !a.forward_history.is_empty(),
-        original_owner: OwnerReference {
-            ref_type: a.approver.owner_type,
-            id: a.approver.id.clone(),
-            name: a.approver.name.clone(),
-        },
-        current_owner,
-        reviewed_by: a.reviewed_by.as_ref().map(identity),
-        modified: a.modified,
-        status: a.status,
-        scheme: a.scheme,
-        error_messages: None,
-        comment: a.comment.clone(),
-        remove_date: item.remove_date,
-    }
-}
-
-/// The `RequestedItemStatus` of one item of a request.
-pub fn item_status(r: &AccessRequestRecord, i: &RequestedItemRecord) -> RequestedItemStatus {
-    let client_metadata = match (&r.client_metadata, &i.client_metadata) {
-        (None, None) => None,
-        (request, item) => {
-            let mut merged = request.clone().unwrap_or_default();
-            merged.extend(item.clone().unwrap_or_default());
-            Some(merged)
-        }
-    };
-    let warnings: Vec<Vec<ErrorMessageDto>> = r
-        .warnings
-        .iter()
-        .map(|w| {
-            vec![ErrorMessageDto {
-                locale: Some("en-US".into()),
-                locale_origin: Some(LocaleOrigin::Default),
-                text: w.clone(),
-            }]
-        })
-        .collect();
-    let phases: Vec<AccessRequestPhase> = r
-        .item_phases(i)
-        .iter()
-        .map(|p| AccessRequestPhase {
-            started: p.started,
-            finished: p.finished,
-            name: p.name.to_string(),
-            state: p.state,
-            result: p.result,
-            phase_reference: (p.name == APPROVAL_PHASE && !i.approvals.is_empty())
-                .then(|| "approvalDetails".to_string()),
-        })
-        .collect();
-    RequestedItemStatus {
-        // `id`, `name` and `type` describe the requested object (as the
-        // service returns them), not the request.
-        id: i.item_id.clone(),
-        name: Some(i.name.clone()),
-        item_type: Some(i.item_type),
-        cancelled_request_details: r.cancellation.as_ref().map(|c| CancelledRequestDetails {
-            comment: c.comment.clone(),
-            owner: identity(&c.owner),
-            modified: c.modified,
-        }),
-        error_messages: (!warnings.is_empty()).then_some(warnings),
-        state: r.item_state(i),
-        approval_details: i.approvals.iter().map(|a| approval(a, i)).collect(),
-        approval_ids: Some(i.approvals.iter().map(|a| a.approval_id.clone()).collect()),
-        manual_work_item_details: None,
-        account_activity_item_id: i.account_activity_item_id.clone(),
-        request_type: Some(r.request_type),
-        modified: Some(r.modified),
-        created: r.created,
-        requester: identity(&r.requester),
-        requested_for: identity(&r.requested_for),
-        requester_comment: i.comment.as_ref().map(|c| CommentDto {
-            comment: Some(c.clone()),
-            created: r.created,
-            author: identity(&r.requester),
-        }),
-        sod_violation_context: None,
-        provisioning_details: None,
-        pre_approval_trigger_details: None,
-        access_request_phases: Some(phases),
-        description: i.description.clone(),
-        start_date: i.start_date,
-        remove_date: i.remove_date,
-        cancelable: r.cancelable(),
-        access_request_id: r.id.clone(),
-        client_metadata,
-        requested_accounts: None,
-        privilege_level: None,
-    }
 }

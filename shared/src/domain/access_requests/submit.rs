@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use super::budget;
 use crate::auth::Principal;
+use crate::domain::approvals::budget;
 use crate::domain::approvals::lifecycle;
 use crate::error::ApiError;
 use crate::idempotency;

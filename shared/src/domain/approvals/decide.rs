@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+use super::budget;
 use super::lifecycle::{decided, Decision};
 use crate::auth::Principal;
-use crate::domain::access_requests::budget;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
 use crate::idempotency;

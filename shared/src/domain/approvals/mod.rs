@@ -1,7 +1,10 @@
 //! Access-request approvals (SPEC §10): the steps of a requested item taken
 //! in order (`lifecycle`), the decisions on them (`decide`), the approver's
-//! lists and summary (`lists`), and how approvals are shown (`render`).
+//! lists and summary (`lists`), how a request's items and approvals are
+//! shown (`render`), and what a request can grow to over its steps
+//! (`budget`). `access_requests` builds on these; nothing here on it.
 
+pub mod budget;
 pub mod decide;
 pub mod lifecycle;
 pub mod lists;

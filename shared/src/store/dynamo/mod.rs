@@ -80,6 +80,13 @@ macro_rules! send {
     }};
 }
 
+/// The DynamoDB table the environment names (`TABLE_NAME`), if any.
+pub fn table_from_env() -> Option<String> {
+    std::env::var("TABLE_NAME")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+}
+
 /// An [`ItemStore`] on one DynamoDB table.
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -113,7 +120,7 @@ impl DynamoStore {
     /// the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` as aws-config
     /// reads them (see [`client::from_env`]).
     pub async fn from_env() -> Result<Self, StoreError> {
-        let table = crate::state::table_from_env()
+        let table = table_from_env()
             .ok_or_else(|| StoreError::Unavailable("TABLE_NAME is not set".into()))?;
         let (client, https) = client::from_env().await?;
         Ok(Self::new(client, table).with_https_client(https))

@@ -20,9 +20,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::status;
-use crate::domain::approvals::lifecycle::{decided, Decision};
-use crate::domain::approvals::{render, ApiVersion};
+use super::lifecycle::{decided, Decision};
+use super::{render, ApiVersion};
 use crate::error::ApiError;
 use crate::limits::{
     escaped_json_bytes, json_bytes, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_REQUEST_BYTES, MAX_ROW_BYTES,
@@ -141,7 +140,7 @@ pub fn fully_decided(record: &AccessRequestRecord, now: DateTime<Utc>) -> Access
 /// its steps as a pending or completed approval.
 fn largest_row(record: &AccessRequestRecord, i: usize) -> usize {
     let item = &record.items[i];
-    let mut largest = escaped_json_bytes(&status::item_status(record, item));
+    let mut largest = escaped_json_bytes(&render::item_status(record, item));
     for step in 0..item.approvals.len() {
         largest = largest.max(approval_row(record, i, step));
     }
