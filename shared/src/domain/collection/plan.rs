@@ -332,19 +332,18 @@ mod tests {
     async fn a_list_out_of_time_because_the_store_failed_answers_the_stores_error() {
         // Narrowing would not help: the time went to failed attempts.
         let until = tokio::time::Instant::now() + READ_TIME_RESERVE / 2;
-        let err = deadline::scope(Some(until), async {
-            deadline::note_faulted();
-            first_five(&mut numbers()).await
-        })
-        .await
-        .unwrap_err();
-        assert_eq!(err.status(), 500, "{err}");
-        let err = deadline::scope(Some(until), async {
-            deadline::note_throttled();
-            first_five(&mut numbers()).await
-        })
-        .await
-        .unwrap_err();
-        assert_eq!(err.status(), 429, "{err}");
+        let cases: [(fn(), u16); 2] = [
+            (deadline::note_faulted, 500),
+            (deadline::note_throttled, 429),
+        ];
+        for (lost_time, status) in cases {
+            let err = deadline::scope(Some(until), async {
+                lost_time();
+                first_five(&mut numbers()).await
+            })
+            .await
+            .unwrap_err();
+            assert_eq!(err.status(), status, "{err}");
+        }
     }
 }
