@@ -12,7 +12,10 @@
 #      (scripts/spec_test.sh);
 #   3. the template check (routes, table definition, each function's IAM grant
 #      against routes.toml, log groups, timeouts) and its own test, the
-#      scopes of routes.toml against the official fragments, and no circle
+#      scopes of routes.toml against the official fragments, routes.toml
+#      against the function crates, the local server's handler table, the
+#      fixtures and the README's operation table (scripts/check_routes.py,
+#      with its test), and no circle
 #      among shared/src's modules (scripts/check_module_cycles.py, with its test);
 #   4. the DynamoDB client over TLS (every other test uses plain HTTP);
 #   5. the real function binaries under cargo-lambda's Runtime API emulator,
@@ -47,6 +50,9 @@ timed "template check catches what it is for" python scripts/check_template_test
 
 timed "scopes of routes.toml against the official fragments (openapi/)" \
     python scripts/check_scopes.py
+timed "routes.toml against the crates, the local server, the fixtures and the README" \
+    python scripts/check_routes.py
+timed "the routes check catches what it is for" python scripts/check_routes_test.py
 timed "no circle among shared/src's modules" python scripts/check_module_cycles.py
 timed "the circle check catches what it is for" python scripts/check_module_cycles_test.py
 
