@@ -1044,8 +1044,11 @@ def main() -> int:
         if not args.local_api.is_file():
             raise SystemExit(f"coldstart: no {args.local_api} (cargo build -p local-api)")
         log(f"creating and seeding table {table} with {args.local_api.name} --init-table")
+        # The local server refuses its public development secret on a
+        # table; seeding issues no token, so any other secret will do.
         seed_table(args.local_api, table, {"PATH": os.environ.get("PATH", ""), **aws,
-                                           "AWS_ENDPOINT_URL_DYNAMODB": endpoint})
+                                           "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+                                           "JWT_HS256_SECRET": f"coldstart-seed-{os.getpid()}"})
     snapshot = TableSnapshot(db, table)
     log(f"table {table}: {len(snapshot.items)} items")
 
