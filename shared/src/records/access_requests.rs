@@ -98,9 +98,18 @@ impl ApprovalRecord {
         ids
     }
 
+    /// The identities the step concerns: those that may act for its
+    /// original owner or its owner now (an identity may come twice). The
+    /// `assigned-to` lists and their counts both read it.
+    pub fn involved(&self) -> impl Iterator<Item = &str> {
+        [&self.approver, self.owner()]
+            .into_iter()
+            .flat_map(Approver::acting_identities)
+    }
+
     /// Whether the step concerns `identity_id`: it owns or owned the step.
     pub fn involves(&self, identity_id: &str) -> bool {
-        self.approver.may_act(identity_id) || self.may_act(identity_id)
+        self.involved().any(|id| id == identity_id)
     }
 
     /// When the step was reached, given the request's creation time.

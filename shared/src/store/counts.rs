@@ -145,8 +145,7 @@ pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
         let mut assigned: Vec<&str> = item
             .approvals
             .iter()
-            .flat_map(|a| [&a.approver, a.owner()])
-            .flat_map(|a| a.acting_identities())
+            .flat_map(ApprovalRecord::involved)
             .collect();
         assigned.sort_unstable();
         assigned.dedup();
