@@ -143,7 +143,7 @@ def check(root: Path) -> list[str]:
                 f"README.md: {op}'s row {'lacks' if beta_only else 'has'} the \"`/beta` only\" mark"
             )
     for op in sorted(set(table) - operations):
-        if re.match(r"^[a-z]+[A-Z]", op) and any(f"`functions/" in c for c in table[op]):
+        if re.match(r"^[a-z]+[A-Z]", op) and any("`functions/" in c for c in table[op]):
             problems.append(f"README.md: the operation table has {op}, which has no row in routes.toml")
     return problems
 
