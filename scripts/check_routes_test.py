@@ -24,6 +24,8 @@ operation = "frobnicateWidget"
 function = "frobnicate-widget"
 method = "POST"
 path = "/widgets/frobnicate"
+status = 202
+idempotent = true
 versions = ["v3", "beta"]
 scopes = { v3 = ["sp:scopes:all"], beta = ["sp:scopes:all"] }
 smoke = ["ok"]
@@ -38,9 +40,8 @@ def copy(dest: Path) -> None:
     shutil.copytree(ROOT / "functions", dest / "functions",
                     ignore=shutil.ignore_patterns("target"))
     shutil.copytree(ROOT / "events", dest / "events")
-    (dest / "local" / "src").mkdir(parents=True)
+    (dest / "local").mkdir()
     shutil.copy(ROOT / "local" / "Cargo.toml", dest / "local" / "Cargo.toml")
-    shutil.copy(ROOT / "local" / "src" / "lib.rs", dest / "local" / "src" / "lib.rs")
 
 
 def expect(problems: list[str], *needles: str) -> None:
@@ -61,7 +62,6 @@ def main() -> int:
             check_routes.check(root),
             "functions/frobnicate-widget/ (its crate) is missing",
             "local/Cargo.toml lacks its path dependency",
-            "its line is missing from handlers! in local/src/lib.rs",
             "events/frobnicate-widget/ (its fixtures) is missing",
             "README.md: the operation table has 0 rows for frobnicateWidget",
         )
@@ -81,16 +81,24 @@ def main() -> int:
         shutil.rmtree(crate)
         shutil.rmtree(root / "events" / "orphan-endpoint")
 
-        # A handler line gone from the local server's table.
-        lib = root / "local" / "src" / "lib.rs"
-        text = lib.read_text(encoding="utf-8")
-        lib.write_text(text.replace('    "cancel-access-request" => cancel_access_request,\n', ""),
-                       encoding="utf-8")
+        # A path dependency gone from the local server.
+        manifest = root / "local" / "Cargo.toml"
+        text = manifest.read_text(encoding="utf-8")
+        line = next(l for l in text.splitlines(keepends=True) if l.startswith("cancel-access-request"))
+        manifest.write_text(text.replace(line, ""), encoding="utf-8")
         expect(check_routes.check(root),
-               "routes.toml names cancel-access-request: its line is missing from handlers!")
-        lib.write_text(text, encoding="utf-8")
+               "routes.toml names cancel-access-request: local/Cargo.toml lacks its path dependency")
+        manifest.write_text(text, encoding="utf-8")
         assert check_routes.check(root) == []
-    print("check_routes: names each missing piece (a row alone, a crate alone, a handler line gone)")
+
+        # A status that the README's table does not show.
+        (root / "routes.toml").write_text(
+            routes.replace('path = "/access-requests/cancel"\nstatus = 202',
+                           'path = "/access-requests/cancel"\nstatus = 200'),
+            encoding="utf-8")
+        expect(check_routes.check(root), "README.md: cancelAccessRequest's row answers '202 `{}`'")
+        (root / "routes.toml").write_text(routes, encoding="utf-8")
+    print("check_routes: names each missing piece (a row alone, a crate alone, a dependency gone, a status)")
     return 0
 
 

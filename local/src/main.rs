@@ -185,8 +185,8 @@ async fn serve(listener: tokio::net::TcpListener, router: Router) -> Result<(), 
 fn router(local: Local) -> Router {
     let mut router = Router::new().route("/oauth/token", post(token));
     for route in local_api::routes() {
-        let function = route.function.as_str();
-        let method = match route.method.as_str() {
+        let function = route.function;
+        let method = match route.method {
             "GET" => MethodFilter::GET,
             "DELETE" => MethodFilter::DELETE,
             _ => MethodFilter::POST,
@@ -735,7 +735,7 @@ mod tests {
                     names.push(target[start + 1..end].to_string());
                     target.replace_range(start..=end, encoded);
                 }
-                let (status, body) = send(addr, &route.method, &target, &[], Vec::new()).await;
+                let (status, body) = send(addr, route.method, &target, &[], Vec::new()).await;
                 assert_eq!(status, 400, "{} {target}: {body}", route.method);
                 assert_eq!(body["detailCode"], "400.1 Bad Request Content", "{body}");
                 assert!(body["trackingId"].is_string(), "{body}");

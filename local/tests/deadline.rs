@@ -210,7 +210,7 @@ async fn a_write_throttled_after_an_unanswered_attempt_is_a_500_not_a_429() {
         let request = invocation("cancel-access-request", "cancel-own-pending", budget);
         let response = shared::http::handle(
             &state,
-            &shared::http::Operation::idempotent("cancelAccessRequest", 202),
+            &shared::http::Operation::new("cancelAccessRequest"),
             request,
             |principal, _| async move {
                 let event = shared::records::EventRecord {

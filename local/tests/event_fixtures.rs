@@ -26,10 +26,7 @@ use shared::state::{AppState, LOCAL_HS256_SECRET};
 /// The function crates of the route table, which are also the folder names
 /// under `events/`.
 fn functions() -> Vec<&'static str> {
-    local_api::routes()
-        .iter()
-        .map(|r| r.function.as_str())
-        .collect()
+    local_api::routes().iter().map(|r| r.function).collect()
 }
 /// Files allowed directly under `events/`.
 const TOP_LEVEL_FILES: [&str; 2] = ["README.md", "env.json"];
@@ -508,7 +505,7 @@ fn every_route_has_a_success_and_a_rejection() {
     let success = |s: Option<u64>| s.is_some_and(|s| (200..300).contains(&s));
     let mut problems = Vec::new();
     for route in local_api::routes() {
-        let f = route.function.as_str();
+        let f = route.function;
         let statuses: Vec<Option<u64>> = cases
             .iter()
             .filter(|c| c.function == f)
@@ -520,14 +517,14 @@ fn every_route_has_a_success_and_a_rejection() {
         if !statuses.iter().any(|s| !success(*s)) {
             problems.push(format!("events/{f}/: no rejection fixture"));
         }
-        let known = |case: &String| cases.iter().any(|c| c.function == f && &c.name == case);
+        let known = |case: &str| cases.iter().any(|c| c.function == f && c.name == case);
         if let Some(missing) = route.smoke.iter().find(|c| !known(c)) {
             problems.push(format!(
                 "routes.toml {f}: smoke case {missing} has no fixture"
             ));
             continue;
         }
-        if !success(status(f, &route.smoke[0])) {
+        if !success(status(f, route.smoke[0])) {
             problems.push(format!(
                 "routes.toml {f}: the first smoke case is not a success"
             ));

@@ -241,7 +241,7 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_it_calls() {
     let mut problems = Vec::new();
     let mut derived = BTreeMap::new();
     for route in local_api::routes() {
-        let function = route.function.as_str();
+        let function = route.function;
         let needed = Needed::default();
         let plain = fresh_state(&endpoint, function, &needed).await;
         let mut succeeded = replay_all(&plain, function, None).await;
@@ -255,8 +255,16 @@ async fn every_function_is_granted_exactly_the_dynamodb_actions_it_calls() {
         );
 
         let (actions, indexes) = (needed.actions(), needed.indexes());
-        let granted: BTreeSet<String> = route.dynamodb_actions.iter().cloned().collect();
-        let granted_indexes: BTreeSet<String> = route.dynamodb_indexes.iter().cloned().collect();
+        let granted: BTreeSet<String> = route
+            .dynamodb_actions
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let granted_indexes: BTreeSet<String> = route
+            .dynamodb_indexes
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for missing in actions.difference(&granted) {
             problems.push(format!(
                 "{function} calls dynamodb:{missing}, which routes.toml does not grant it \

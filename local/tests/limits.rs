@@ -130,7 +130,7 @@ fn request(
         None => lambda_http::Body::Empty,
     };
     lambda_http::http::Request::builder()
-        .method(route.method.as_str())
+        .method(route.method)
         .uri(uri)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")

@@ -21,7 +21,7 @@ const ARRIVALS: [&str; 3] = ["%FF", "\u{FFFD}", "abc%C3%28def"];
 fn event_with_parameters(route: &local_api::Route, value: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events")
-        .join(&route.function)
+        .join(route.function)
         .join(format!("{}.json", route.smoke[0]));
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let resource = event["resource"]
@@ -70,7 +70,7 @@ async fn a_path_parameter_that_was_not_utf8_gets_the_error_envelope() {
             let state = AppState::local(DEMO_SEED).await.unwrap();
             let event = event_with_parameters(route, value);
             let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-            let response = local_api::call(&route.function, &state, request)
+            let response = local_api::call(route.function, &state, request)
                 .await
                 .unwrap();
             let body: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);

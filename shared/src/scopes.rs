@@ -1,7 +1,8 @@
 //! OAuth scopes (SPEC §3): each operation's official fragment names the
 //! scopes that may call it (`security: - userAuth: [idn:...]`), and every
 //! operation also accepts `sp:scopes:all`. The route table (`routes.toml`)
-//! carries them per version; `build.rs` compiles them in here, and
+//! carries them per version; `build.rs` compiles them into each
+//! [`Operation`](crate::routes::Operation), and
 //! `scripts/check_scopes.py` checks the table against the fragments.
 //!
 //! A token whose `scope` claim holds neither the operation's scope (one of
@@ -14,36 +15,6 @@ pub const ALL: &str = "sp:scopes:all";
 
 /// The scopes of one operation under one version (`v3`, `beta`) it is served under.
 pub type VersionScopes = (&'static str, &'static [&'static str]);
-
-include!(concat!(env!("OUT_DIR"), "/operation_scopes.rs"));
-
-/// The scopes routes.toml gives `operation`. Evaluated in a `const` (every
-/// function's `OPERATION`), a name missing from the table fails the build.
-pub const fn of(operation: &str) -> &'static [VersionScopes] {
-    let mut i = 0;
-    while i < OPERATION_SCOPES.len() {
-        if str_eq(OPERATION_SCOPES[i].0, operation) {
-            return OPERATION_SCOPES[i].1;
-        }
-        i += 1;
-    }
-    panic!("the operation has no row (with scopes) in routes.toml")
-}
-
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 /// The version a request path is served under: the first of its first
 /// three segments (a stage may come first, `/prod/beta/...`) that names one.
@@ -94,19 +65,11 @@ pub fn missing(required: &[&str], operation: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
-    const APPROVE: &[VersionScopes] = of("approveAccessRequest");
-
-    #[test]
-    fn every_operation_of_the_table_names_a_scope_per_version() {
-        assert_eq!(OPERATION_SCOPES.len(), 20);
-        for (operation, versions) in OPERATION_SCOPES {
-            assert!(!versions.is_empty(), "{operation}");
-            for (version, list) in *versions {
-                assert!(matches!(*version, "v3" | "beta"), "{operation}");
-                assert!(!list.is_empty(), "{operation} {version}");
-            }
-        }
+    const fn of(operation: &str) -> &'static [VersionScopes] {
+        crate::routes::Operation::new(operation).scopes
     }
+
+    const APPROVE: &[VersionScopes] = of("approveAccessRequest");
 
     #[test]
     fn the_scope_depends_on_the_version_of_the_path() {

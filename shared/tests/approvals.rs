@@ -57,15 +57,27 @@ fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
 }
 
 async fn approve(store: &Store, who: &Principal, id: &str, text: &str) -> Result<(), ApiError> {
-    decide::approve(store, who, id, &comment(text), now())
-        .await
-        .map(|_| ())
+    decide::approve(
+        &shared::plan::Runner::new(store),
+        who,
+        id,
+        &comment(text),
+        now(),
+    )
+    .await
+    .map(|_| ())
 }
 
 async fn reject(store: &Store, who: &Principal, id: &str, text: &str) -> Result<(), ApiError> {
-    decide::reject(store, who, id, &comment(text), now())
-        .await
-        .map(|_| ())
+    decide::reject(
+        &shared::plan::Runner::new(store),
+        who,
+        id,
+        &comment(text),
+        now(),
+    )
+    .await
+    .map(|_| ())
 }
 
 async fn forward(
@@ -79,7 +91,7 @@ async fn forward(
         new_owner_id: to.to_string(),
         comment: text.to_string(),
     };
-    decide::forward(store, who, id, &body, now())
+    decide::forward(&shared::plan::Runner::new(store), who, id, &body, now())
         .await
         .map(|_| ())
 }
@@ -193,7 +205,7 @@ async fn steps_are_taken_in_order_and_the_last_approval_completes_the_item() {
 
         let decided_at = now();
         decide::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &first,
             &comment("Go ahead."),
@@ -411,10 +423,15 @@ async fn items_of_one_request_are_decided_independently() {
             "requestedItems": [{"type": "ENTITLEMENT", "id": ENT_JIRA}, {"type": "ROLE", "id": ROLE_AUDITOR}]
         }))
         .unwrap();
-        let id = shared::domain::access_requests::submit::submit(&store, &manager(), body, now())
-            .await
-            .unwrap()
-            .new_requests[0]
+        let id = shared::domain::access_requests::submit::submit(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            body,
+            now(),
+        )
+        .await
+        .unwrap()
+        .new_requests[0]
             .access_request_ids[0]
             .clone();
         let r = stored(&store, ACME, &id).await;
@@ -521,9 +538,15 @@ async fn a_forward_moves_the_approval_between_owners_lists_at_once() {
             new_owner_id: ENGINEER.into(),
             comment: "Evan covers for me.".into(),
         };
-        decide::forward(&store, &manager(), &step, &body, at)
-            .await
-            .unwrap();
+        decide::forward(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            &step,
+            &body,
+            at,
+        )
+        .await
+        .unwrap();
 
         assert!(my_pending(&store, &manager()).await.is_empty(), "{name}");
         let evans = pending_page(&store, &engineer(), &[], ApiVersion::V3)
@@ -853,7 +876,7 @@ async fn a_step_no_longer_pending_is_400_naming_its_status() {
         let id = eves_request(&store).await;
         let step = pending_approval_of(&store, ACME, &id).await;
         cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &CancelAccessRequest {
                 account_activity_id: id.clone(),
@@ -869,7 +892,7 @@ async fn a_step_no_longer_pending_is_400_naming_its_status() {
         let id = submit_one(&store, &employee(), EMPLOYEE, "ENTITLEMENT", ENT_JIRA).await;
         let step = pending_approval_of(&store, ACME, &id).await;
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &serde_json::from_value(json!({"accessRequestIds": [id]})).unwrap(),
             now(),
@@ -890,14 +913,26 @@ async fn reject_needs_a_comment_approve_does_not() {
         let id = eves_request(&store).await;
         let step = pending_approval_of(&store, ACME, &id).await;
         for body in [CommentBody::default(), comment(""), comment(" \t")] {
-            let e = decide::reject(&store, &manager(), &step, &body, now())
-                .await
-                .unwrap_err();
+            let e = decide::reject(
+                &shared::plan::Runner::new(&store),
+                &manager(),
+                &step,
+                &body,
+                now(),
+            )
+            .await
+            .unwrap_err();
             assert!(cause(e).contains("comment is required"), "{name}");
         }
-        decide::approve(&store, &manager(), &step, &CommentBody::default(), now())
-            .await
-            .unwrap();
+        decide::approve(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            &step,
+            &CommentBody::default(),
+            now(),
+        )
+        .await
+        .unwrap();
         let a = stored(&store, ACME, &id).await.items[0].approvals[0].clone();
         assert_eq!(a.status, WorkItemState::Approved, "{name}");
         assert_eq!(a.comment, None);
@@ -919,7 +954,7 @@ async fn cancel_and_close_take_pending_approvals_off_the_lists() {
         );
 
         cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &CancelAccessRequest {
                 account_activity_id: cancelled.clone(),
@@ -930,7 +965,7 @@ async fn cancel_and_close_take_pending_approvals_off_the_lists() {
         .await
         .unwrap();
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &serde_json::from_value(json!({"accessRequestIds": [closed, at_group]})).unwrap(),
             now(),
@@ -1130,9 +1165,14 @@ async fn lists_filter_sort_and_page_as_each_fragment_says() {
             }))
             .unwrap();
             let at = now() - Duration::minutes(60 - i as i64);
-            let r = shared::domain::access_requests::submit::submit(&store, &manager(), body, at)
-                .await
-                .unwrap();
+            let r = shared::domain::access_requests::submit::submit(
+                &shared::plan::Runner::new(&store),
+                &manager(),
+                body,
+                at,
+            )
+            .await
+            .unwrap();
             requests.push(r.new_requests[0].access_request_ids[0].clone());
         }
         let steps: Vec<String> = {
@@ -1287,9 +1327,14 @@ async fn ties_break_on_the_approval_id_so_pages_are_stable() {
             "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR}]
         }))
         .unwrap();
-        shared::domain::access_requests::submit::submit(&store, &manager(), body, now())
-            .await
-            .unwrap();
+        shared::domain::access_requests::submit::submit(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            body,
+            now(),
+        )
+        .await
+        .unwrap();
         let all = pending_page(&store, &admin(), &[("sorters", "-created")], ApiVersion::V3)
             .await
             .unwrap();
@@ -1513,9 +1558,13 @@ async fn large_governance_groups_are_bounded_by_the_transaction_limit() {
                 "requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ROLE", "id": "big-role"}]
             }))
             .unwrap();
-            let result =
-                shared::domain::access_requests::submit::submit(&store, &employee(), body, now())
-                    .await;
+            let result = shared::domain::access_requests::submit::submit(
+                &shared::plan::Runner::new(&store),
+                &employee(),
+                body,
+                now(),
+            )
+            .await;
             if let Some(fragment) = refusal {
                 let c = cause(result.unwrap_err());
                 assert!(c.contains(fragment), "{case}: {c}");
@@ -1653,7 +1702,9 @@ async fn a_decision_racing_a_cancel_or_close_exactly_one_takes_effect() {
                     move |s| async move { approve(&s, &manager(), &step, "racing").await }
                 }),
                 spawned(&store, move |s| async move {
-                    cancel(&s, &employee(), &body, now()).await.map(|_| ())
+                    cancel(&shared::plan::Runner::new(&s), &employee(), &body, now())
+                        .await
+                        .map(|_| ())
                 }),
             );
             let r = stored(&store, ACME, &id).await;
@@ -1674,7 +1725,7 @@ async fn a_decision_racing_a_cancel_or_close_exactly_one_takes_effect() {
             // Clear the way for the next round's submission.
             if r.state == RequestState::Executing {
                 close(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &admin(),
                     &serde_json::from_value(json!({"accessRequestIds": [id]})).unwrap(),
                     now(),
@@ -1694,7 +1745,7 @@ async fn a_decision_racing_a_cancel_or_close_exactly_one_takes_effect() {
                     move |s| async move { approve(&s, &admin(), &step, "racing").await }
                 }),
                 spawned(&store, move |s| async move {
-                    close(&s, &admin(), &close_body, now()).await
+                    close(&shared::plan::Runner::new(&s), &admin(), &close_body, now()).await
                 }),
             );
             let closed = closed.unwrap();

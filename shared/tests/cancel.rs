@@ -50,7 +50,11 @@ async fn blank_fields_are_refused_each_with_its_own_cause() {
             (body(&id, " \t\n"), vec!["comment"]),
             (body("", ""), vec!["accountActivityId", "comment"]),
         ] {
-            let c = causes(cancel(&store, &employee(), &b, now()).await.unwrap_err());
+            let c = causes(
+                cancel(&shared::plan::Runner::new(&store), &employee(), &b, now())
+                    .await
+                    .unwrap_err(),
+            );
             assert_eq!(c.len(), expected.len(), "{name}: {b:?} -> {c:?}");
             for (cause, field) in c.iter().zip(&expected) {
                 assert!(cause.contains(field), "{name}: {b:?} -> {c:?}");
@@ -77,7 +81,7 @@ fn missing_fields_are_refused_at_the_edge_naming_them() {
 async fn an_unknown_id_is_404() {
     for (name, store) in stores().await {
         let e = cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body("2c9180835d191a86015d28455b4affff", "why"),
             now(),
@@ -94,12 +98,22 @@ async fn another_tenants_id_is_404_exactly_as_an_unknown_one() {
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
         let theirs = submit_one(&store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
         let unknown = "0123456789abcdef0123456789abcdef";
-        let e_theirs = cancel(&store, &admin(), &body(&theirs, "why"), now())
-            .await
-            .unwrap_err();
-        let e_unknown = cancel(&store, &admin(), &body(unknown, "why"), now())
-            .await
-            .unwrap_err();
+        let e_theirs = cancel(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &body(&theirs, "why"),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        let e_unknown = cancel(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &body(unknown, "why"),
+            now(),
+        )
+        .await
+        .unwrap_err();
         // The same answer, but for the id it names.
         let text = |e: ApiError, id: &str| match e {
             ApiError::NotFound(m) => m.replace(id, "<id>"),
@@ -117,9 +131,14 @@ async fn only_the_requester_or_org_admin_may_cancel() {
         let id = eves_request(&store).await;
         // Maria approves it and manages Eve, but did not submit it.
         for who in [manager(), outsider(), engineer(), api_client()] {
-            let e = cancel(&store, &who, &body(&id, "why"), now())
-                .await
-                .unwrap_err();
+            let e = cancel(
+                &shared::plan::Runner::new(&store),
+                &who,
+                &body(&id, "why"),
+                now(),
+            )
+            .await
+            .unwrap_err();
             assert!(
                 matches!(e, ApiError::Forbidden(_)),
                 "{name}: {who:?} -> {e:?}"
@@ -127,9 +146,14 @@ async fn only_the_requester_or_org_admin_may_cancel() {
         }
         // SOURCE_ADMIN is no substitute for ORG_ADMIN.
         let source_admin = principal(ACME, Some(SOURCE_ADMIN), &["SOURCE_ADMIN"]);
-        let e = cancel(&store, &source_admin, &body(&id, "why"), now())
-            .await
-            .unwrap_err();
+        let e = cancel(
+            &shared::plan::Runner::new(&store),
+            &source_admin,
+            &body(&id, "why"),
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, ApiError::Forbidden(_)), "{name}: {e:?}");
         let r = stored(&store, ACME, &id).await;
         assert_eq!((r.state, r.version), (RequestState::Executing, 1), "{name}");
@@ -141,9 +165,14 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
         let at = now();
-        cancel(&store, &employee(), &body(&id, "requested by mistake"), at)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        cancel(
+            &shared::plan::Runner::new(&store),
+            &employee(),
+            &body(&id, "requested by mistake"),
+            at,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
 
         let r = stored(&store, ACME, &id).await;
         assert_eq!(r.state, RequestState::Cancelled, "{name}");
@@ -190,7 +219,7 @@ async fn the_requester_may_cancel_and_the_status_shows_it() {
 
         // A cancelled request no longer holds the duplicate guard.
         let again = submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             serde_json::from_value(json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]}))
                 .unwrap(),
@@ -209,9 +238,14 @@ async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
         let at = now();
-        cancel(&store, &admin(), &body(&id, "not needed"), at)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        cancel(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &body(&id, "not needed"),
+            at,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         let r = stored(&store, ACME, &id).await;
         assert_eq!(r.state, RequestState::Cancelled, "{name}");
         let c = r.cancellation.expect("details");
@@ -225,9 +259,14 @@ async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
         // An API-only ORG_ADMIN token has no identity: the owner is the client.
         let id2 = submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
         let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
-        cancel(&store, &api_admin, &body(&id2, "cleanup"), now())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        cancel(
+            &shared::plan::Runner::new(&store),
+            &api_admin,
+            &body(&id2, "cleanup"),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         let c = stored(&store, ACME, &id2)
             .await
             .cancellation
@@ -241,15 +280,20 @@ async fn an_org_admin_may_cancel_anyones_request_and_is_named_owner() {
 async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
     for (name, store) in stores().await {
         let cancelled = eves_request(&store).await;
-        cancel(&store, &employee(), &body(&cancelled, "first"), now())
-            .await
-            .unwrap();
+        cancel(
+            &shared::plan::Runner::new(&store),
+            &employee(),
+            &body(&cancelled, "first"),
+            now(),
+        )
+        .await
+        .unwrap();
         let terminated = submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_AUDITOR).await;
         let completed_by_close =
             submit_one(&store, &employee(), EMPLOYEE, "ROLE", ROLE_FINANCE).await;
         let completed = submit_one(&store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &CloseAccessRequest {
                 access_request_ids: vec![terminated.clone()],
@@ -262,7 +306,7 @@ async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
         .await
         .unwrap();
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &serde_json::from_value(json!({"accessRequestIds": [completed_by_close], "executionStatus": "Completed", "completionStatus": "Incomplete"})).unwrap(),
             now(),
@@ -280,9 +324,14 @@ async fn a_final_request_cannot_be_cancelled_and_its_state_is_named() {
             // The requester and an admin get the same answer.
             for who in [employee(), admin()] {
                 let c = causes(
-                    cancel(&store, &who, &body(id, "again"), now())
-                        .await
-                        .unwrap_err(),
+                    cancel(
+                        &shared::plan::Runner::new(&store),
+                        &who,
+                        &body(id, "again"),
+                        now(),
+                    )
+                    .await
+                    .unwrap_err(),
                 );
                 assert_eq!(c.len(), 1, "{name}: {c:?}");
                 assert!(c[0].contains(state), "{name}: {state}: {c:?}");
@@ -302,9 +351,14 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
         assert!(!status_of(&store, &id).await[0].cancelable, "{name}");
         for who in [employee(), admin()] {
             let c = causes(
-                cancel(&store, &who, &body(&id, "too late"), now())
-                    .await
-                    .unwrap_err(),
+                cancel(
+                    &shared::plan::Runner::new(&store),
+                    &who,
+                    &body(&id, "too late"),
+                    now(),
+                )
+                .await
+                .unwrap_err(),
             );
             assert!(
                 c[0].contains("EXECUTING") && c[0].contains("APPROVED"),
@@ -322,9 +376,14 @@ async fn once_an_approval_is_decided_cancel_is_refused() {
         seeded.state = RequestState::ProvisioningVerificationPending;
         load_requests(&store, ACME, vec![seeded.clone()]).await;
         let c = causes(
-            cancel(&store, &admin(), &body(&seeded.id, "too late"), now())
-                .await
-                .unwrap_err(),
+            cancel(
+                &shared::plan::Runner::new(&store),
+                &admin(),
+                &body(&seeded.id, "too late"),
+                now(),
+            )
+            .await
+            .unwrap_err(),
         );
         assert!(
             c[0].contains("PROVISIONING_VERIFICATION_PENDING"),
@@ -432,9 +491,14 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
                     for _ in 0..hold_back {
                         tokio::task::yield_now().await;
                     }
-                    let result = cancel(&store, &who, &body(&id, &format!("cancel {c}")), now())
-                        .await
-                        .map(|_| ());
+                    let result = cancel(
+                        &shared::plan::Runner::new(&store),
+                        &who,
+                        &body(&id, &format!("cancel {c}")),
+                        now(),
+                    )
+                    .await
+                    .map(|_| ());
                     Outcome::Cancel {
                         id,
                         caller: who.identity_id.unwrap(),
@@ -450,7 +514,14 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
             mine.rotate_left(k * 3 % RACED_REQUESTS);
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                let result = close(&store, &admin(), &close_call(k, &mine), now()).await;
+                let result = close(
+                    &shared::plan::Runner::new(&store),
+                    &admin(),
+                    &close_call(k, &mine),
+                    now(),
+                )
+                .await
+                .map(shared::plan::Settled::into_answer);
                 Outcome::Close { k, result }
             }));
         }
@@ -566,9 +637,14 @@ async fn racing_cancels_and_closes_leave_exactly_one_final_state() {
 async fn a_cancel_whose_answer_was_lost_still_succeeds() {
     let store = lost_ack::lost_ack_store(shared::seed::DEMO_SEED).await;
     let id = eves_request(&store).await;
-    cancel(&store, &employee(), &body(&id, "mistake"), now())
-        .await
-        .expect("the write landed: the caller is told so, not that it is CANCELLED");
+    cancel(
+        &shared::plan::Runner::new(&store),
+        &employee(),
+        &body(&id, "mistake"),
+        now(),
+    )
+    .await
+    .expect("the write landed: the caller is told so, not that it is CANCELLED");
     assert_eq!(
         store.hooks.lost.load(std::sync::atomic::Ordering::SeqCst),
         1

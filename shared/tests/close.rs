@@ -68,9 +68,14 @@ async fn between_1_and_500_ids() {
         for n in [0, MAX_IDS + 1] {
             let ids: Vec<String> = (0..n).map(|i| format!("{i:032x}")).collect();
             let c = causes(
-                close(&store, &admin(), &ids_body(&ids), now())
-                    .await
-                    .unwrap_err(),
+                close(
+                    &shared::plan::Runner::new(&store),
+                    &admin(),
+                    &ids_body(&ids),
+                    now(),
+                )
+                .await
+                .unwrap_err(),
             );
             assert_eq!(c.len(), 1, "{name}: {c:?}");
             assert!(
@@ -88,9 +93,14 @@ async fn between_1_and_500_ids() {
 
         let mut ids: Vec<String> = (0..MAX_IDS - 1).map(|i| format!("{i:032x}")).collect();
         ids.push(eves_request(&store).await);
-        let o = close(&store, &admin(), &ids_body(&ids), now())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let o = close(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &ids_body(&ids),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(o.closed, vec![ids[MAX_IDS - 1].clone()], "{name}");
         assert_eq!(o.errored.len(), MAX_IDS - 1, "{name}");
     }
@@ -102,7 +112,7 @@ async fn blank_ids_and_a_blank_message_are_refused() {
         let id = eves_request(&store).await;
         let c = causes(
             close(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &admin(),
                 &ids_body(&[id.clone(), "".into(), "  ".into()]),
                 now(),
@@ -115,7 +125,7 @@ async fn blank_ids_and_a_blank_message_are_refused() {
         assert!(c[1].contains("accessRequestIds[2]"), "{name}: {c:?}");
         let c = causes(
             close(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &admin(),
                 &body(json!({"accessRequestIds": [id], "message": " "})),
                 now(),
@@ -161,9 +171,14 @@ async fn only_org_admin_may_close() {
             api_client(),
             source_admin,
         ] {
-            let e = close(&store, &who, &ids_body(std::slice::from_ref(&id)), now())
-                .await
-                .unwrap_err();
+            let e = close(
+                &shared::plan::Runner::new(&store),
+                &who,
+                &ids_body(std::slice::from_ref(&id)),
+                now(),
+            )
+            .await
+            .unwrap_err();
             assert!(
                 matches!(e, ApiError::Forbidden(_)),
                 "{name}: {who:?} -> {e:?}"
@@ -174,7 +189,7 @@ async fn only_org_admin_may_close() {
         // An API-only token with ORG_ADMIN may.
         let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &api_admin,
             &ids_body(std::slice::from_ref(&id)),
             now(),
@@ -190,11 +205,16 @@ async fn defaults_terminate_with_the_default_message() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
         let at = now();
-        let o = close(&store, &admin(), &ids_body(std::slice::from_ref(&id)), at)
-            .await
-            .unwrap();
+        let o = close(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &ids_body(std::slice::from_ref(&id)),
+            at,
+        )
+        .await
+        .unwrap();
         assert_eq!(
-            o,
+            o.into_answer(),
             CloseOutcome {
                 closed: vec![id.clone()],
                 errored: vec![]
@@ -239,7 +259,7 @@ async fn each_execution_and_completion_status_leads_to_its_state() {
         for (execution, completion, state) in cases {
             let id = eves_request(&store).await;
             close(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &admin(),
                 &body(json!({"accessRequestIds": [id], "executionStatus": execution, "completionStatus": completion})),
                 now(),
@@ -276,7 +296,7 @@ async fn the_message_is_shown_as_a_warning() {
     for (name, store) in stores().await {
         let id = eves_request(&store).await;
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(json!({"accessRequestIds": [id], "message": "Stuck since the source outage"})),
             now(),
@@ -302,7 +322,7 @@ async fn duplicate_ids_count_once() {
         let id = eves_request(&store).await;
         let unknown = "ffffffffffffffffffffffffffffffff".to_string();
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &ids_body(&[
                 id.clone(),
@@ -316,7 +336,7 @@ async fn duplicate_ids_count_once() {
         .await
         .unwrap();
         assert_eq!(
-            o,
+            o.into_answer(),
             CloseOutcome {
                 closed: vec![id.clone()],
                 errored: vec![unknown.clone()]
@@ -349,7 +369,7 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
         let ids = four_requests(&store).await;
         let completed = submit_one(&store, &employee(), EMPLOYEE, "ACCESS_PROFILE", AP_WIKI).await;
         shared::domain::access_requests::cancel::cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &shared::models::CancelAccessRequest {
                 account_activity_id: ids[0].clone(),
@@ -359,9 +379,14 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
         )
         .await
         .unwrap();
-        close(&store, &admin(), &ids_body(&ids[1..2]), now())
-            .await
-            .unwrap();
+        close(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &ids_body(&ids[1..2]),
+            now(),
+        )
+        .await
+        .unwrap();
         let mut before = Vec::new();
         for id in [&ids[0], &ids[1], &completed] {
             before.push(stored(&store, ACME, id).await);
@@ -374,7 +399,7 @@ async fn final_requests_are_left_unchanged_and_counted_in_error() {
             ids[2].clone(),
         ];
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(json!({"accessRequestIds": all, "executionStatus": "Completed", "completionStatus": "Success"})),
             now(),
@@ -437,7 +462,7 @@ async fn close_works_after_the_approval_step_has_passed() {
         load_requests(&store, ACME, vec![pending.clone()]).await;
 
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(json!({"accessRequestIds": [id, pending.id], "executionStatus": "Completed", "completionStatus": "Success"})),
             now(),
@@ -485,7 +510,7 @@ async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
             "not-even-an-id".to_string(),
         ];
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &ids_body(&[unknown[0].clone(), id.clone(), unknown[1].clone()]),
             now(),
@@ -501,9 +526,14 @@ async fn unknown_ids_do_not_fail_the_call_and_are_listed_in_error() {
         );
 
         // Only unknown ids: still accepted.
-        let o = close(&store, &admin(), &ids_body(&unknown), now())
-            .await
-            .unwrap();
+        let o = close(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &ids_body(&unknown),
+            now(),
+        )
+        .await
+        .unwrap();
         assert!(o.closed.is_empty(), "{name}");
         assert_eq!(o.errored, unknown, "{name}");
     }
@@ -515,7 +545,7 @@ async fn another_tenants_ids_are_unknown() {
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
         let theirs = submit_one(&store, &globex_admin, GLOBEX_ADMIN, "ROLE", GLOBEX_ROLE).await;
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &ids_body(std::slice::from_ref(&theirs)),
             now(),
@@ -523,7 +553,7 @@ async fn another_tenants_ids_are_unknown() {
         .await
         .unwrap();
         assert_eq!(
-            o,
+            o.into_answer(),
             CloseOutcome {
                 closed: vec![],
                 errored: vec![theirs.clone()]
@@ -547,7 +577,7 @@ async fn audit_and_provisioning_events_are_recorded() {
         let mut asked = ids[..3].to_vec();
         asked.push(unknown.clone());
         let o = close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(json!({"accessRequestIds": asked, "message": "bulk close", "executionStatus": "Completed", "completionStatus": "Incomplete"})),
             now(),
@@ -607,7 +637,7 @@ async fn events_of_one_millisecond_still_read_in_stage_order() {
         // the same millisecond, so only their stage orders them.
         let ahead = now() + chrono::Duration::minutes(1);
         close(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(json!({"accessRequestIds": ids[..2].to_vec()})),
             ahead,
@@ -646,7 +676,7 @@ async fn racing_closes_take_effect_once_per_request() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 close(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &admin(),
                     &body(json!({"accessRequestIds": mine, "message": format!("closer {k}")})),
                     now(),
@@ -660,7 +690,7 @@ async fn racing_closes_take_effect_once_per_request() {
         for t in tasks {
             let (k, o) = t.await.unwrap().unwrap_or_else(|e| panic!("{name}: {e:?}"));
             errored += o.errored.len();
-            for id in o.closed {
+            for id in o.into_answer().closed {
                 winners.entry(id).or_default().push(k);
             }
         }
@@ -759,9 +789,14 @@ async fn closing_500_reads_once_and_writes_with_bounded_parallelism() {
     let ids = executing_copies(&store, MAX_IDS).await;
     store.hooks.calls.lock().unwrap().clear();
     let started = tokio::time::Instant::now();
-    let o = close(&store, &admin(), &ids_body(&ids), now())
-        .await
-        .unwrap();
+    let o = close(
+        &shared::plan::Runner::new(&store),
+        &admin(),
+        &ids_body(&ids),
+        now(),
+    )
+    .await
+    .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(o.closed.len(), MAX_IDS);
     let calls = store.hooks.calls.lock().unwrap().clone();
@@ -798,9 +833,14 @@ async fn a_store_failure_on_some_ids_is_recorded_and_answered() {
         };
         let store = counting_store(Some((ids[1].clone(), failure.clone()))).await;
         executing_copies(&store, 3).await;
-        let e = close(&store, &admin(), &ids_body(&ids), now())
-            .await
-            .unwrap_err();
+        let e = close(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            &ids_body(&ids),
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.status(), expected_status, "{failure:?} -> {e:?}");
         // The others were closed, and the trail says which one was not.
         assert_eq!(
@@ -917,9 +957,14 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
     counter.reset();
     probe.reset();
     let started = std::time::Instant::now();
-    let o = close(&store, &admin(), &ids_body(&ids), now())
-        .await
-        .unwrap();
+    let o = close(
+        &shared::plan::Runner::new(&store),
+        &admin(),
+        &ids_body(&ids),
+        now(),
+    )
+    .await
+    .unwrap();
     let elapsed = started.elapsed();
     if !o.errored.is_empty() {
         let found = store.get_requests(ACME, &o.errored).await.unwrap();
@@ -977,9 +1022,14 @@ async fn closing_500_on_dynamodb_costs_few_sequential_steps() {
 async fn a_close_whose_answers_were_lost_still_counts_its_closes() {
     let store = lost_ack::lost_ack_store(shared::seed::DEMO_SEED).await;
     let ids = four_requests(&store).await;
-    let o = close(&store, &admin(), &ids_body(&ids), now())
-        .await
-        .unwrap();
+    let o = close(
+        &shared::plan::Runner::new(&store),
+        &admin(),
+        &ids_body(&ids),
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         o.closed, ids,
         "not counted in error: they were closed by this call"

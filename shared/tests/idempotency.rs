@@ -1,4 +1,4 @@
-//! `Idempotency-Key` at the edge (`shared::http::handle`) when an earlier
+//! `Idempotency-Key` at the edge (`shared::http::handle_change`) when an earlier
 //! attempt's write lands late: after the retry looked its key up and found
 //! nothing. The retry then finds the work done and writes nothing — a
 //! submit finds its request pending, a cancel finds it cancelled; its answer
@@ -19,13 +19,13 @@ use serde_json::{json, Value};
 use shared::auth::{claims_for, Authenticator, TokenIssuer};
 use shared::domain::access_requests::cancel::cancel;
 use shared::domain::access_requests::submit::submit;
-use shared::http::{handle, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, ApiResponse, Operation};
 use shared::models::{AccessRequest, CancelAccessRequest};
 use shared::state::{AppState, LOCAL_HS256_SECRET};
 use shared::store::{Store, StoreError};
 
-const SUBMIT: Operation = Operation::idempotent("createAccessRequest", 202);
-const CANCEL: Operation = Operation::idempotent("cancelAccessRequest", 202);
+const SUBMIT: Operation = Operation::new("createAccessRequest");
+const CANCEL: Operation = Operation::new("cancelAccessRequest");
 
 /// A request by Eve, with an `Idempotency-Key`.
 fn request(path: &str, key: &str, body: Value) -> Request {
@@ -55,14 +55,13 @@ fn submit_call(store: Store) -> BoxFuture<'static, ApiResponse> {
         let state = &state(&store);
         let body = json!({"requestedFor": [EMPLOYEE],
                           "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING}]});
-        handle(
+        handle_change(
             state,
             &SUBMIT,
             request("/v3/access-requests", "late-submit", body),
-            |principal, req| async move {
+            |principal, req, runner| async move {
                 let body: AccessRequest = json_body(&req)?;
-                let response = submit(&state.store, &principal, body, chrono::Utc::now()).await?;
-                ApiResponse::json(202, &response)
+                submit(&runner, &principal, body, chrono::Utc::now()).await
             },
         )
         .await
@@ -74,14 +73,13 @@ fn cancel_call(store: Store, id: String) -> BoxFuture<'static, ApiResponse> {
     Box::pin(async move {
         let state = &state(&store);
         let body = json!({"accountActivityId": id, "comment": "by mistake"});
-        handle(
+        handle_change(
             state,
             &CANCEL,
             request("/v3/access-requests/cancel", "late-cancel", body),
-            |principal, req| async move {
+            |principal, req, runner| async move {
                 let body: CancelAccessRequest = json_body(&req)?;
-                cancel(&state.store, &principal, &body, chrono::Utc::now()).await?;
-                ApiResponse::json(202, &json!({}))
+                cancel(&runner, &principal, &body, chrono::Utc::now()).await
             },
         )
         .await

@@ -129,9 +129,14 @@ async fn submission_fields_beyond_their_bounds_are_400s_and_store_nothing() {
                 "10000 characters",
             ),
         ] {
-            let e = submit(&store, &employee(), request(body), now())
-                .await
-                .unwrap_err();
+            let e = submit(
+                &shared::plan::Runner::new(&store),
+                &employee(),
+                request(body),
+                now(),
+            )
+            .await
+            .unwrap_err();
             let c = cause_naming(&format!("{name}: {label}"), e, field);
             assert!(c.contains(fragment), "{name}: {label}: {c}");
             assert!(
@@ -141,7 +146,7 @@ async fn submission_fields_beyond_their_bounds_are_400s_and_store_nothing() {
         }
         // 101 targets: one cause, not one per id.
         let e = submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             request(json!({"requestedFor": too_many_targets, "requestedItems": [eng(json!({}))]})),
             now(),
@@ -155,7 +160,7 @@ async fn submission_fields_beyond_their_bounds_are_400s_and_store_nothing() {
             .map(|i| (format!("{i}{}", "k".repeat(31)), json!("v".repeat(128))))
             .collect();
         submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             request(json!({"requestedFor": [EMPLOYEE],
                            "requestedItems": [eng(json!({"comment": "x".repeat(4000), "clientMetadata": meta}))],
@@ -177,7 +182,7 @@ async fn a_submission_whose_text_would_outgrow_its_budgets_is_refused_whole() {
             .map(|i| json!({"type": "ENTITLEMENT", "id": bulk_entitlement(i), "comment": "🦀".repeat(4000)}))
             .collect();
         let e = submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             request(json!({"requestedFor": [EMPLOYEE], "requestedItems": items})),
             now(),
@@ -189,7 +194,7 @@ async fn a_submission_whose_text_would_outgrow_its_budgets_is_refused_whole() {
         // One item whose comment is 4000 four-byte characters: its status
         // row would be past the bound of a row.
         let e = submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             request(json!({"requestedFor": [EMPLOYEE],
                            "requestedItems": [{"type": "ENTITLEMENT", "id": bulk_entitlement(0),
@@ -206,7 +211,7 @@ async fn a_submission_whose_text_would_outgrow_its_budgets_is_refused_whole() {
             .map(|i| json!({"type": "ENTITLEMENT", "id": bulk_entitlement(i), "comment": "x".repeat(1000)}))
             .collect();
         submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             request(json!({"requestedFor": [EMPLOYEE], "requestedItems": items})),
             now(),
@@ -221,7 +226,7 @@ async fn decision_comments_share_the_items_budget_and_a_decision_without_one_alw
     for (name, store) in stores().await {
         // Engineering Access: Maria's step, then Sam's; a long request comment.
         let id = submit(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             request(json!({"requestedFor": [EMPLOYEE],
                            "requestedItems": [{"type": "ACCESS_PROFILE", "id": AP_ENGINEERING,
@@ -239,12 +244,24 @@ async fn decision_comments_share_the_items_budget_and_a_decision_without_one_alw
             comment: Some("🦀".repeat(4000)),
         };
         for e in [
-            decide::approve(&store, &manager(), &step, &heavy, now())
-                .await
-                .unwrap_err(),
-            decide::reject(&store, &manager(), &step, &heavy, now())
-                .await
-                .unwrap_err(),
+            decide::approve(
+                &shared::plan::Runner::new(&store),
+                &manager(),
+                &step,
+                &heavy,
+                now(),
+            )
+            .await
+            .unwrap_err(),
+            decide::reject(
+                &shared::plan::Runner::new(&store),
+                &manager(),
+                &step,
+                &heavy,
+                now(),
+            )
+            .await
+            .unwrap_err(),
         ] {
             let c = cause_naming(name, e, "comment");
             assert!(c.contains("bytes too many"), "{name}: {c}");
@@ -257,7 +274,7 @@ async fn decision_comments_share_the_items_budget_and_a_decision_without_one_alw
         // Most of what is left in the rows of the item, then the next
         // approver finds them full.
         decide::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &step,
             &CommentBody {
@@ -270,7 +287,7 @@ async fn decision_comments_share_the_items_budget_and_a_decision_without_one_alw
         let last = pending_approval_of(&store, ACME, &id).await;
         let before = stored(&store, ACME, &id).await;
         let e = decide::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &sam(),
             &last,
             &CommentBody {
@@ -283,9 +300,15 @@ async fn decision_comments_share_the_items_budget_and_a_decision_without_one_alw
         assert!(cause_naming(name, e, "comment").contains("bytes too many"));
         assert_eq!(stored(&store, ACME, &id).await, before, "{name}");
         // Without a comment the step is decided: no request gets stuck.
-        decide::approve(&store, &sam(), &last, &CommentBody::default(), now())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        decide::approve(
+            &shared::plan::Runner::new(&store),
+            &sam(),
+            &last,
+            &CommentBody::default(),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(
             stored(&store, ACME, &id).await.state,
             RequestState::RequestCompleted,
@@ -306,24 +329,36 @@ async fn decision_cancel_and_close_texts_beyond_their_bounds_are_400s() {
         for (label, e, field, fragment) in [
             (
                 "approve",
-                decide::approve(&store, &manager(), &step, &long(4001), now())
-                    .await
-                    .unwrap_err(),
+                decide::approve(
+                    &shared::plan::Runner::new(&store),
+                    &manager(),
+                    &step,
+                    &long(4001),
+                    now(),
+                )
+                .await
+                .unwrap_err(),
                 "comment",
                 "4001 characters",
             ),
             (
                 "reject",
-                decide::reject(&store, &manager(), &step, &long(4001), now())
-                    .await
-                    .unwrap_err(),
+                decide::reject(
+                    &shared::plan::Runner::new(&store),
+                    &manager(),
+                    &step,
+                    &long(4001),
+                    now(),
+                )
+                .await
+                .unwrap_err(),
                 "comment",
                 "4001 characters",
             ),
             (
                 "approve, control character",
                 decide::approve(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &manager(),
                     &step,
                     &CommentBody {
@@ -339,7 +374,7 @@ async fn decision_cancel_and_close_texts_beyond_their_bounds_are_400s() {
             (
                 "cancel",
                 cancel(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &employee(),
                     &CancelAccessRequest {
                         account_activity_id: id.clone(),
@@ -355,7 +390,7 @@ async fn decision_cancel_and_close_texts_beyond_their_bounds_are_400s() {
             (
                 "close",
                 close(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &admin(),
                     &CloseAccessRequest {
                         access_request_ids: vec![id.clone()],
@@ -377,7 +412,7 @@ async fn decision_cancel_and_close_texts_beyond_their_bounds_are_400s() {
         assert_eq!(stored(&store, ACME, &id).await, before, "{name}: unchanged");
         // At its bound, the cancel's comment is taken.
         cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &CancelAccessRequest {
                 account_activity_id: id.clone(),
@@ -409,7 +444,7 @@ async fn a_step_is_forwarded_at_most_five_times() {
         ];
         for (who, to) in &hops {
             decide::forward(
-                &store,
+                &shared::plan::Runner::new(&store),
                 who,
                 &step,
                 &ForwardApprovalDto {
@@ -423,7 +458,7 @@ async fn a_step_is_forwarded_at_most_five_times() {
         }
         let before = stored(&store, ACME, &id).await;
         let e = decide::forward(
-            &store,
+            &shared::plan::Runner::new(&store),
             &engineer(),
             &step,
             &ForwardApprovalDto {
@@ -442,9 +477,15 @@ async fn a_step_is_forwarded_at_most_five_times() {
         assert_eq!(a.forward_history.len(), limits::MAX_FORWARDS_PER_STEP);
         assert_eq!(a.status, WorkItemState::Pending);
         // The fifth owner still decides it.
-        decide::approve(&store, &engineer(), &step, &CommentBody::default(), now())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        decide::approve(
+            &shared::plan::Runner::new(&store),
+            &engineer(),
+            &step,
+            &CommentBody::default(),
+            now(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     }
 }
 
@@ -456,7 +497,7 @@ async fn a_non_employee_request_stays_within_its_list_row() {
             .map(|i| (format!("k{i}"), json!("🦀".repeat(400))))
             .collect();
         let created = ne_create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &json!({"accountName": "row.budget", "firstName": "Row", "lastName": "Budget",
                     "email": "row.budget@example.com", "phone": "5125550100", "manager": MANAGER,
@@ -468,7 +509,7 @@ async fn a_non_employee_request_stays_within_its_list_row() {
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         let item = created.approval_items[0].id.clone();
         let e = ne_approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &item,
             &NonEmployeeApprovalDecision {
@@ -485,7 +526,7 @@ async fn a_non_employee_request_stays_within_its_list_row() {
         );
         // Without a comment it is approved.
         let approved = ne_approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &item,
             &NonEmployeeApprovalDecision { comment: None },
@@ -496,7 +537,7 @@ async fn a_non_employee_request_stays_within_its_list_row() {
         assert_eq!(approved.comment, None, "{name}");
         // Ids of the wrong shape are refused before anything is read.
         let e = ne_create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &json!({"accountName": "other", "firstName": "A", "lastName": "B",
                     "email": "a.b@example.com", "phone": "1", "manager": "jane doe",

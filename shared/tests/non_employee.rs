@@ -71,13 +71,14 @@ fn body(account: &str, source: &str, changes: Value) -> Value {
 /// Eve (an account manager of Contractors) sponsors `account` there.
 async fn sponsor(store: &Store, account: &str) -> NonEmployeeRequest {
     create::create(
-        store,
+        &shared::plan::Runner::new(store),
         &employee(),
         &body(account, CONTRACTORS, json!({})),
         now(),
     )
     .await
     .unwrap_or_else(|e| panic!("creating {account}: {e:?}"))
+    .into_answer()
 }
 
 fn approval(comment: Option<&str>) -> NonEmployeeApprovalDecision {
@@ -158,9 +159,14 @@ fn conflict_causes<T: std::fmt::Debug>(r: Result<T, ApiError>) -> Vec<String> {
 #[tokio::test]
 async fn create_names_every_missing_field_once() {
     for (name, store) in stores().await {
-        let e = create::create(&store, &employee(), &json!({}), now())
-            .await
-            .unwrap_err();
+        let e = create::create(
+            &shared::plan::Runner::new(&store),
+            &employee(),
+            &json!({}),
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             causes(e),
             [
@@ -179,7 +185,7 @@ async fn create_names_every_missing_field_once() {
         );
         // The fragment's own example: both missing, one cause each.
         let e = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body(
                 "x",
@@ -197,7 +203,7 @@ async fn create_names_every_missing_field_once() {
         );
         // Blank, null and the wrong type.
         let e = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body(
                 " ",
@@ -219,9 +225,14 @@ async fn create_names_every_missing_field_once() {
             "{c:?}"
         );
         // Not an object at all.
-        let e = create::create(&store, &employee(), &json!(["x"]), now())
-            .await
-            .unwrap_err();
+        let e = create::create(
+            &shared::plan::Runner::new(&store),
+            &employee(),
+            &json!(["x"]),
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert!(causes(e)[0].contains("JSON object"), "{name}");
         assert!(store
             .non_employee_request_list(ACME, EMPLOYEE)
@@ -262,7 +273,7 @@ async fn create_checks_the_email_the_dates_and_the_data() {
         ];
         for (changes, cause) in refused {
             let e = create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &employee(),
                 &body("dana.scully", CONTRACTORS, changes.clone()),
                 now(),
@@ -275,7 +286,7 @@ async fn create_checks_the_email_the_dates_and_the_data() {
         }
         // Every problem at once: one cause each.
         let e = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body(
                 "dana.scully",
@@ -291,7 +302,7 @@ async fn create_checks_the_email_the_dates_and_the_data() {
         // ISO 8601 as clients write it: with an offset (kept), without one
         // (UTC), a date alone; 10 custom attributes are fine.
         let r = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body(
                 "dana.scully",
@@ -311,7 +322,7 @@ async fn create_checks_the_email_the_dates_and_the_data() {
         assert_eq!(v["endDate"], "2027-06-30T00:00:00.000Z", "{name}");
         assert_eq!(r.data.len(), 10);
         let naive = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body(
                 "fox.mulder",
@@ -332,7 +343,7 @@ async fn create_checks_the_email_the_dates_and_the_data() {
 async fn create_needs_a_source_and_a_manager_of_the_tenant() {
     for (name, store) in stores().await {
         let e = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body(
                 "x",
@@ -354,7 +365,7 @@ async fn create_needs_a_source_and_a_manager_of_the_tenant() {
         // Another tenant's source and identity are as unknown.
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
         let e = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &globex_admin,
             &body("x", CONTRACTORS, json!({})),
             now(),
@@ -375,9 +386,14 @@ async fn only_org_admin_or_an_account_manager_of_the_source_may_create() {
             (employee(), LAB_VISITORS, "by.eve.lab"),
             (admin(), FINANCE_TEMPS, "by.ada"),
         ] {
-            create::create(&store, &who, &body(account, source, json!({})), now())
-                .await
-                .unwrap_or_else(|e| panic!("{name}: {account}: {e:?}"));
+            create::create(
+                &shared::plan::Runner::new(&store),
+                &who,
+                &body(account, source, json!({})),
+                now(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {account}: {e:?}"));
         }
         for (label, who, source) in [
             (
@@ -394,7 +410,13 @@ async fn only_org_admin_or_an_account_manager_of_the_source_may_create() {
             ),
             ("an API token", api_client(), CONTRACTORS),
         ] {
-            let r = create::create(&store, &who, &body("refused", source, json!({})), now()).await;
+            let r = create::create(
+                &shared::plan::Runner::new(&store),
+                &who,
+                &body("refused", source, json!({})),
+                now(),
+            )
+            .await;
             assert!(is_forbidden(&r), "{name}: {label}: {r:?}");
         }
         assert_eq!(
@@ -414,7 +436,7 @@ async fn create_stores_the_request_and_its_items_in_order() {
     for (name, store) in stores().await {
         let at = now();
         let r = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body("dana.scully", CONTRACTORS, json!({})),
             at,
@@ -445,7 +467,11 @@ async fn create_stores_the_request_and_its_items_in_order() {
         assert_eq!(r.source_id, CONTRACTORS);
         assert_eq!(r.name, "Contractors");
         // What create answered is what is stored.
-        assert_eq!(read(&store, &employee(), &r.id).await.unwrap(), r, "{name}");
+        assert_eq!(
+            read(&store, &employee(), &r.id).await.unwrap(),
+            *r,
+            "{name}"
+        );
         let detail = approvals::get(&store, &manager(), &r.approval_items[0].id, true)
             .await
             .unwrap();
@@ -487,7 +513,7 @@ async fn a_source_without_approvers_approves_at_once() {
     for (name, store) in stores_with(&seed.to_string()).await {
         let at = now();
         let r = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body("intern", "no-approvers", json!({})),
             at,
@@ -510,8 +536,13 @@ async fn a_taken_account_name_is_a_reference_conflict() {
             ("Contractor.ONE", CONTRACTORS),
             ("contractor.three", LAB_VISITORS),
         ] {
-            let r =
-                create::create(&store, &admin(), &body(account, source, json!({})), now()).await;
+            let r = create::create(
+                &shared::plan::Runner::new(&store),
+                &admin(),
+                &body(account, source, json!({})),
+                now(),
+            )
+            .await;
             assert_eq!(
                 conflict_causes(r),
                 [format!(
@@ -522,7 +553,7 @@ async fn a_taken_account_name_is_a_reference_conflict() {
         }
         // On another source the name is free.
         create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body("contractor.one", FINANCE_TEMPS, json!({})),
             now(),
@@ -532,7 +563,7 @@ async fn a_taken_account_name_is_a_reference_conflict() {
         // A name just taken is taken.
         sponsor(&store, "dana.scully").await;
         let r = create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &body("DANA.SCULLY", CONTRACTORS, json!({})),
             now(),
@@ -547,7 +578,7 @@ async fn a_rejected_or_deleted_request_frees_its_account_name() {
     for (name, store) in stores().await {
         // Rejecting contractor.one frees its name.
         reject::reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &rejection("no"),
@@ -557,11 +588,11 @@ async fn a_rejected_or_deleted_request_frees_its_account_name() {
         .unwrap();
         sponsor(&store, "contractor.one").await;
         // Deleting an approved request frees its name.
-        delete::delete(&store, &admin(), REQUEST_THREE)
+        delete::delete(&shared::plan::Runner::new(&store), &admin(), REQUEST_THREE)
             .await
             .unwrap();
         create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body("contractor.three", LAB_VISITORS, json!({})),
             now(),
@@ -571,7 +602,7 @@ async fn a_rejected_or_deleted_request_frees_its_account_name() {
         // Deleting a rejected request leaves the name to its new holder.
         let rejected = sponsor(&store, "rejected.then.reused").await;
         reject::reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &rejected.approval_items[0].id,
             &rejection("no"),
@@ -580,12 +611,12 @@ async fn a_rejected_or_deleted_request_frees_its_account_name() {
         .await
         .unwrap();
         sponsor(&store, "rejected.then.reused").await;
-        delete::delete(&store, &admin(), &rejected.id)
+        delete::delete(&shared::plan::Runner::new(&store), &admin(), &rejected.id)
             .await
             .unwrap();
         conflict_causes(
             create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &employee(),
                 &body("rejected.then.reused", CONTRACTORS, json!({})),
                 now(),
@@ -613,7 +644,7 @@ async fn racing_creates_of_one_account_name_store_one() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 create::create(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &who,
                     &body(
                         account,
@@ -656,9 +687,15 @@ async fn approving_advances_the_order_and_completes_the_request() {
         let r = sponsor(&store, "dana.scully").await;
         let (first, second) = (&r.approval_items[0].id, &r.approval_items[1].id);
         let at = now();
-        let item = approve::approve(&store, &manager(), first, &approval(Some("ok")), at)
-            .await
-            .unwrap();
+        let item = approve::approve(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            first,
+            &approval(Some("ok")),
+            at,
+        )
+        .await
+        .unwrap();
         assert_eq!(item.approval_status, ApprovalStatus::Approved, "{name}");
         assert_eq!(item.comment.as_deref(), Some("ok"));
         assert_eq!(item.modified, at);
@@ -680,9 +717,15 @@ async fn approving_advances_the_order_and_completes_the_request() {
 
         // A member of the group approves the last item: the request is done.
         let done_at = now();
-        approve::approve(&store, &sam(), second, &approval(None), done_at)
-            .await
-            .unwrap();
+        approve::approve(
+            &shared::plan::Runner::new(&store),
+            &sam(),
+            second,
+            &approval(None),
+            done_at,
+        )
+        .await
+        .unwrap();
         let done = read(&store, &employee(), &r.id).await.unwrap();
         assert_eq!(done.approval_status, ApprovalStatus::Approved, "{name}");
         assert_eq!(done.completion_date, Some(done_at));
@@ -704,7 +747,7 @@ async fn approving_advances_the_order_and_completes_the_request() {
         // An approved request keeps its name.
         conflict_causes(
             create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &admin(),
                 &body("dana.scully", CONTRACTORS, json!({})),
                 now(),
@@ -729,7 +772,14 @@ async fn only_the_approver_a_group_member_or_org_admin_may_approve() {
             ("an outsider", outsider(), NE_ITEM_GROUP_PENDING),
             ("an API token", api_client(), NE_ITEM_MANAGER_PENDING),
         ] {
-            let r = approve::approve(&store, &who, item, &approval(None), now()).await;
+            let r = approve::approve(
+                &shared::plan::Runner::new(&store),
+                &who,
+                item,
+                &approval(None),
+                now(),
+            )
+            .await;
             assert!(is_forbidden(&r), "{name}: {label}: {r:?}");
         }
         let untouched = read(&store, &admin(), REQUEST_ONE).await.unwrap();
@@ -741,13 +791,19 @@ async fn only_the_approver_a_group_member_or_org_admin_may_approve() {
             ("the approver", manager(), NE_ITEM_MANAGER_PENDING),
             ("a member of the group", sam(), NE_ITEM_GROUP_PENDING),
         ] {
-            approve::approve(&store, &who, item, &approval(None), now())
-                .await
-                .unwrap_or_else(|e| panic!("{name}: {label}: {e:?}"));
+            approve::approve(
+                &shared::plan::Runner::new(&store),
+                &who,
+                item,
+                &approval(None),
+                now(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {label}: {e:?}"));
         }
         // ORG_ADMIN, even as an API token: the next item of contractor.one.
         approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &principal(ACME, None, &["ORG_ADMIN"]),
             NE_ITEM_GROUP_NOT_READY,
             &approval(Some("for the group")),
@@ -771,7 +827,14 @@ async fn only_pending_items_can_be_decided_and_the_status_is_named() {
         let check = |item: String, status: &'static str| {
             let store = store.clone();
             async move {
-                let a = approve::approve(&store, &admin(), &item, &approval(None), now()).await;
+                let a = approve::approve(
+                    &shared::plan::Runner::new(&store),
+                    &admin(),
+                    &item,
+                    &approval(None),
+                    now(),
+                )
+                .await;
                 let c = causes(a.unwrap_err());
                 assert_eq!(
                     c,
@@ -779,15 +842,28 @@ async fn only_pending_items_can_be_decided_and_the_status_is_named() {
                         "non-employee approval item {item} is {status}; only PENDING items can be approved"
                     )]
                 );
-                let j = reject::reject(&store, &admin(), &item, &rejection("no"), now()).await;
+                let j = reject::reject(
+                    &shared::plan::Runner::new(&store),
+                    &admin(),
+                    &item,
+                    &rejection("no"),
+                    now(),
+                )
+                .await;
                 assert!(causes(j.unwrap_err())[0].contains(status));
             }
         };
         check(second.clone(), "NOT_READY").await;
         check(NE_ITEM_APPROVED.to_string(), "APPROVED").await;
-        reject::reject(&store, &manager(), &first, &rejection("no"), now())
-            .await
-            .unwrap();
+        reject::reject(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            &first,
+            &rejection("no"),
+            now(),
+        )
+        .await
+        .unwrap();
         check(first, "REJECTED").await;
         check(second, "CANCELLED").await;
         let after = read(&store, &admin(), &r.id).await.unwrap();
@@ -800,7 +876,7 @@ async fn an_approve_comment_is_optional_and_at_most_4000_characters() {
     for (name, store) in stores().await {
         let long = "x".repeat(4001);
         let e = approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &approval(Some(&long)),
@@ -815,7 +891,7 @@ async fn an_approve_comment_is_optional_and_at_most_4000_characters() {
         );
         let longest = "日".repeat(4000);
         let item = approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &approval(Some(&longest)),
@@ -825,7 +901,7 @@ async fn an_approve_comment_is_optional_and_at_most_4000_characters() {
         .unwrap();
         assert_eq!(item.comment.as_deref(), Some(longest.as_str()), "{name}");
         let item = approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &sam(),
             NE_ITEM_GROUP_PENDING,
             &approval(None),
@@ -847,7 +923,14 @@ async fn unknown_and_other_tenants_ids_are_404_alike() {
             } else {
                 NE_ITEM_MANAGER_PENDING
             };
-            let r = approve::approve(&store, &who, unknown, &approval(None), now()).await;
+            let r = approve::approve(
+                &shared::plan::Runner::new(&store),
+                &who,
+                unknown,
+                &approval(None),
+                now(),
+            )
+            .await;
             assert!(is_not_found(&r), "{name}: {r:?}");
             let r = approvals::get(&store, &who, unknown, true).await;
             assert!(is_not_found(&r), "{name}: {r:?}");
@@ -857,7 +940,7 @@ async fn unknown_and_other_tenants_ids_are_404_alike() {
                 REQUEST_ONE
             };
             assert!(is_not_found(&read(&store, &who, request).await), "{name}");
-            let r = delete::delete(&store, &who, request).await;
+            let r = delete::delete(&shared::plan::Runner::new(&store), &who, request).await;
             assert!(is_not_found(&r), "{name}: {r:?}");
         }
         assert_eq!(
@@ -885,9 +968,23 @@ async fn racing_approvals_and_rejections_of_one_item_have_one_winner() {
                 barrier.wait().await;
                 let comment = format!("racer {k}");
                 if k % 2 == 0 {
-                    approve::approve(&store, &who, &item, &approval(Some(&comment)), now()).await
+                    approve::approve(
+                        &shared::plan::Runner::new(&store),
+                        &who,
+                        &item,
+                        &approval(Some(&comment)),
+                        now(),
+                    )
+                    .await
                 } else {
-                    reject::reject(&store, &who, &item, &rejection(&comment), now()).await
+                    reject::reject(
+                        &shared::plan::Runner::new(&store),
+                        &who,
+                        &item,
+                        &rejection(&comment),
+                        now(),
+                    )
+                    .await
                 }
             }));
         }
@@ -930,13 +1027,17 @@ async fn racing_approvals_and_rejections_of_one_item_have_one_winner() {
 async fn only_org_admin_may_delete() {
     for (name, store) in stores().await {
         for who in [employee(), manager(), sam(), api_client()] {
-            let r = delete::delete(&store, &who, REQUEST_ONE).await;
+            let r = delete::delete(&shared::plan::Runner::new(&store), &who, REQUEST_ONE).await;
             assert!(is_forbidden(&r), "{name}: {r:?}");
         }
         assert!(read(&store, &admin(), REQUEST_ONE).await.is_ok());
-        delete::delete(&store, &principal(ACME, None, &["ORG_ADMIN"]), REQUEST_ONE)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        delete::delete(
+            &shared::plan::Runner::new(&store),
+            &principal(ACME, None, &["ORG_ADMIN"]),
+            REQUEST_ONE,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     }
 }
 
@@ -948,19 +1049,36 @@ async fn delete_removes_the_request_and_its_undecided_items() {
             r.approval_items[0].id.clone(),
             r.approval_items[1].id.clone(),
         );
-        approve::approve(&store, &manager(), &first, &approval(Some("ok")), now())
+        approve::approve(
+            &shared::plan::Runner::new(&store),
+            &manager(),
+            &first,
+            &approval(Some("ok")),
+            now(),
+        )
+        .await
+        .unwrap();
+        delete::delete(&shared::plan::Runner::new(&store), &admin(), &r.id)
             .await
             .unwrap();
-        delete::delete(&store, &admin(), &r.id).await.unwrap();
 
         assert!(is_not_found(&read(&store, &admin(), &r.id).await), "{name}");
-        assert!(is_not_found(&delete::delete(&store, &admin(), &r.id).await));
+        assert!(is_not_found(
+            &delete::delete(&shared::plan::Runner::new(&store), &admin(), &r.id).await
+        ));
         for item in [&first, &second] {
             assert!(is_not_found(
                 &approvals::get(&store, &admin(), item, true).await
             ));
         }
-        let decide = approve::approve(&store, &sam(), &second, &approval(None), now()).await;
+        let decide = approve::approve(
+            &shared::plan::Runner::new(&store),
+            &sam(),
+            &second,
+            &approval(None),
+            now(),
+        )
+        .await;
         assert!(is_not_found(&decide), "{name}: {decide:?}");
         // The decided item's history stays with its approver; the undecided
         // one is gone from the group members' lists.
@@ -1017,7 +1135,7 @@ async fn losing(name: &'static str) -> Hooked<LoseAnswersOf> {
 async fn writes_whose_answer_was_lost_are_recognised() {
     let store = losing("create_non_employee_request").await;
     let r = create::create(
-        &store,
+        &shared::plan::Runner::new(&store),
         &employee(),
         &body("dana.scully", CONTRACTORS, json!({})),
         now(),
@@ -1025,11 +1143,11 @@ async fn writes_whose_answer_was_lost_are_recognised() {
     .await
     .expect("the create landed: the sponsor is told so, not that the name is taken");
     assert_eq!(store.hooks.lost.load(Ordering::SeqCst), 1);
-    assert_eq!(read(&store, &employee(), &r.id).await.unwrap(), r);
+    assert_eq!(read(&store, &employee(), &r.id).await.unwrap(), *r);
 
     let store = losing("update_non_employee_request").await;
     let item = approve::approve(
-        &store,
+        &shared::plan::Runner::new(&store),
         &manager(),
         NE_ITEM_MANAGER_PENDING,
         &approval(None),
@@ -1047,7 +1165,7 @@ async fn writes_whose_answer_was_lost_are_recognised() {
     assert_eq!(stored.version, 2);
 
     let store = losing("delete_non_employee_request").await;
-    delete::delete(&store, &admin(), REQUEST_TWO)
+    delete::delete(&shared::plan::Runner::new(&store), &admin(), REQUEST_TWO)
         .await
         .expect("the delete landed: not reported as unknown");
     assert_eq!(store.hooks.lost.load(Ordering::SeqCst), 1);
@@ -1144,7 +1262,7 @@ async fn requests_lists_hold_sponsored_requests_and_those_on_managed_sources() {
         // Ada sponsors on a source she does not manage: she lists it, and so
         // do its account managers.
         create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &body("ada.pick", LAB_VISITORS, json!({})),
             now(),
@@ -1171,7 +1289,7 @@ async fn requests_filter_by_source_and_sort_as_the_fragment_lists() {
             .enumerate()
         {
             create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &manager(),
                 &body(
                     account,
@@ -1244,7 +1362,7 @@ async fn requests_filter_by_source_and_sort_as_the_fragment_lists() {
             ["a.two", "b.one", "contractor.one"]
         );
         reject::reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &rejection("no"),
@@ -1282,7 +1400,7 @@ async fn approvals_filter_by_status_in_any_case_and_sort_by_created_or_modified(
     for (name, store) in stores().await {
         let r = sponsor(&store, "dana.scully").await;
         approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &r.approval_items[0].id,
             &approval(None),
@@ -1441,7 +1559,7 @@ async fn who_may_read_a_request_or_an_approval_item() {
         assert!(is_forbidden(&read(&store, &employee(), REQUEST_TWO).await));
         // Whoever decided an item may read it.
         approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             NE_ITEM_GROUP_PENDING,
             &approval(None),
@@ -1512,7 +1630,7 @@ async fn summaries_count_by_status_over_the_listed_sets() {
         );
         let r = sponsor(&store, "dana.scully").await;
         approve::approve(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             &r.approval_items[0].id,
             &approval(None),
@@ -1521,7 +1639,7 @@ async fn summaries_count_by_status_over_the_listed_sets() {
         .await
         .unwrap();
         reject::reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &rejection("no"),
@@ -1591,7 +1709,7 @@ async fn a_request_too_big_to_list_or_store_atomically_is_refused() {
     for (name, store) in stores_with(&seed.to_string()).await {
         for source in ["crowded", CONTRACTORS] {
             let e = create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &employee(),
                 &body("heavy", source, json!({"data": heavy})),
                 now(),
@@ -1606,7 +1724,7 @@ async fn a_request_too_big_to_list_or_store_atomically_is_refused() {
         }
         for source in ["crowded", CONTRACTORS] {
             create::create(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &employee(),
                 &body(
                     &format!("moderate-{source}"),
@@ -1620,7 +1738,7 @@ async fn a_request_too_big_to_list_or_store_atomically_is_refused() {
         }
         // Nothing of the heavy one was stored: its name is free.
         create::create(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &body("heavy", "crowded", json!({})),
             now(),

@@ -123,7 +123,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
             "é".repeat(MAX_COMMENT_CHARS + 1),
         ] {
             let e = reject(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &manager(),
                 NE_ITEM_MANAGER_PENDING,
                 &comment(&c),
@@ -149,7 +149,7 @@ async fn the_comment_must_have_1_to_4000_characters() {
         // 4000 characters of 3 bytes each (12000 bytes) are fine: characters count.
         let long = "日".repeat(MAX_COMMENT_CHARS);
         let item = reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &comment(&long),
@@ -178,16 +178,22 @@ fn a_missing_comment_is_refused_at_the_edge_naming_it() {
 async fn unknown_and_other_tenants_items_are_404_alike() {
     for (name, store) in stores().await {
         let unknown = "2c1e388b-1e55-4b0a-ab5c-00000000ffff";
-        let e = reject(&store, &admin(), unknown, &comment("no"), now())
-            .await
-            .unwrap_err();
+        let e = reject(
+            &shared::plan::Runner::new(&store),
+            &admin(),
+            unknown,
+            &comment("no"),
+            now(),
+        )
+        .await
+        .unwrap_err();
         let ApiError::NotFound(unknown_text) = e else {
             panic!("{name}: expected 404, got {e:?}");
         };
         // Globex's administrator asks about an Acme item.
         let globex_admin = principal(GLOBEX, Some(GLOBEX_ADMIN), &["ORG_ADMIN"]);
         let e = reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &globex_admin,
             NE_ITEM_MANAGER_PENDING,
             &comment("no"),
@@ -219,9 +225,15 @@ async fn only_pending_items_can_be_rejected_and_the_status_is_named() {
         ] {
             let before = request_of(&store, ACME, item).await;
             let c = causes(
-                reject(&store, &admin(), item, &comment("no"), now())
-                    .await
-                    .unwrap_err(),
+                reject(
+                    &shared::plan::Runner::new(&store),
+                    &admin(),
+                    item,
+                    &comment("no"),
+                    now(),
+                )
+                .await
+                .unwrap_err(),
             );
             assert!(
                 c[0].contains(status) && c[0].contains(item),
@@ -275,7 +287,7 @@ async fn the_approver_a_group_member_and_source_or_org_admins_may_reject() {
     for (label, who, item) in allowed() {
         for (name, store) in stores().await {
             let r = reject(
-                &store,
+                &shared::plan::Runner::new(&store),
                 &who,
                 item,
                 &comment(&format!("rejected by {label}")),
@@ -327,9 +339,15 @@ async fn anyone_else_is_refused() {
         ];
         for (label, who, item) in refused {
             let before = request_of(&store, ACME, item).await;
-            let e = reject(&store, &who, item, &comment("no"), now())
-                .await
-                .unwrap_err();
+            let e = reject(
+                &shared::plan::Runner::new(&store),
+                &who,
+                item,
+                &comment("no"),
+                now(),
+            )
+            .await
+            .unwrap_err();
             assert!(
                 matches!(e, ApiError::Forbidden(_)),
                 "{name}: {label}: {e:?}"
@@ -349,7 +367,7 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
         let before = request_of(&store, ACME, MIXED_PENDING).await;
         let at = now();
         let item = reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             MIXED_PENDING,
             &comment("not this contractor"),
@@ -383,7 +401,7 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
 
         // The response is the updated item.
         assert_eq!(
-            Some(item.clone()),
+            Some(item.clone().into_answer()),
             approval_item(&after, MIXED_PENDING),
             "{name}"
         );
@@ -403,7 +421,7 @@ async fn rejecting_an_item_rejects_its_request_and_cancels_undecided_siblings() 
 
         // The demo request: its NOT_READY group step is cancelled too.
         reject(
-            &store,
+            &shared::plan::Runner::new(&store),
             &manager(),
             NE_ITEM_MANAGER_PENDING,
             &comment("no"),
@@ -441,7 +459,7 @@ async fn racing_rejects_of_one_item_succeed_once() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 reject(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &who,
                     NE_ITEM_MANAGER_PENDING,
                     &comment(&format!("racer {k}")),
@@ -489,7 +507,7 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 let r = reject(
-                    &store,
+                    &shared::plan::Runner::new(&store),
                     &admin(),
                     item,
                     &comment(&format!("racer {k}")),
@@ -544,7 +562,7 @@ async fn racing_rejects_of_sibling_items_succeed_once() {
 async fn a_reject_whose_answer_was_lost_still_succeeds() {
     let store = lost_ack::lost_ack_store(DEMO_SEED).await;
     let item = reject(
-        &store,
+        &shared::plan::Runner::new(&store),
         &manager(),
         NE_ITEM_MANAGER_PENDING,
         &comment("no"),

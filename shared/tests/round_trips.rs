@@ -71,9 +71,14 @@ async fn submit_costs_one_batch_read_and_one_transaction() {
     }))
     .unwrap();
     counter.reset();
-    let r = submit::submit(&store, &employee(), body, Utc::now())
-        .await
-        .unwrap();
+    let r = submit::submit(
+        &shared::plan::Runner::new(&store),
+        &employee(),
+        body,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.new_requests.len(), 1);
     assert_eq!(
         counter.by_operation(),
@@ -89,7 +94,7 @@ async fn a_status_page_costs_one_query_per_partition() {
     for (who, item) in [(employee(), AP_ENGINEERING), (engineer(), ROLE_AUDITOR)] {
         let me = who.identity_id.clone().unwrap();
         let body = serde_json::from_value(json!({"requestedFor": [me], "requestedItems": [{"type": if item == AP_ENGINEERING {"ACCESS_PROFILE"} else {"ROLE"}, "id": item}]})).unwrap();
-        submit::submit(&store, &who, body, Utc::now())
+        submit::submit(&shared::plan::Runner::new(&store), &who, body, Utc::now())
             .await
             .unwrap();
     }
@@ -138,10 +143,15 @@ async fn cancel_and_reject_cost_at_most_two_requests() {
     };
     for who in [employee(), admin()] {
         let body = serde_json::from_value(json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR}]})).unwrap();
-        let id = submit::submit(&store, &employee(), body, Utc::now())
-            .await
-            .unwrap()
-            .new_requests[0]
+        let id = submit::submit(
+            &shared::plan::Runner::new(&store),
+            &employee(),
+            body,
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+        .new_requests[0]
             .access_request_ids[0]
             .clone();
         counter.reset();
@@ -149,7 +159,9 @@ async fn cancel_and_reject_cost_at_most_two_requests() {
             account_activity_id: id,
             comment: "not needed".into(),
         };
-        cancel::cancel(&store, &who, &c, Utc::now()).await.unwrap();
+        cancel::cancel(&shared::plan::Runner::new(&store), &who, &c, Utc::now())
+            .await
+            .unwrap();
         // The request and its pending approval, which leaves its approver's list.
         assert_eq!(
             counter.by_operation(),
@@ -163,7 +175,7 @@ async fn cancel_and_reject_cost_at_most_two_requests() {
         comment: "no".into(),
     };
     reject::reject(
-        &store,
+        &shared::plan::Runner::new(&store),
         &manager(),
         NE_ITEM_MANAGER_PENDING,
         &decision,
@@ -192,9 +204,14 @@ async fn non_employee_writes_cost_one_read_and_one_transaction_and_reads_one_req
         "startDate": "2026-12-14T00:00:00Z", "endDate": "2027-06-30T00:00:00Z"
     });
     counter.reset();
-    let r = create::create(&store, &employee(), &body, Utc::now())
-        .await
-        .unwrap();
+    let r = create::create(
+        &shared::plan::Runner::new(&store),
+        &employee(),
+        &body,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         counter.by_operation(),
         ops(&[("BatchGetItem", 1), ("TransactWriteItems", 1)]),
@@ -205,7 +222,7 @@ async fn non_employee_writes_cost_one_read_and_one_transaction_and_reads_one_req
     let decision = ops(&[("GetItem", 1), ("TransactWriteItems", 1)]);
     counter.reset();
     approve::approve(
-        &store,
+        &shared::plan::Runner::new(&store),
         &manager(),
         first,
         &NonEmployeeApprovalDecision::default(),
@@ -218,9 +235,15 @@ async fn non_employee_writes_cost_one_read_and_one_transaction_and_reads_one_req
     let no = NonEmployeeRejectApprovalDecision {
         comment: "no".into(),
     };
-    reject::reject(&store, &sam, second, &no, Utc::now())
-        .await
-        .unwrap();
+    reject::reject(
+        &shared::plan::Runner::new(&store),
+        &sam,
+        second,
+        &no,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(counter.by_operation(), decision, "reject");
 
     // A page with its total: one Query, and one read of the counts.
@@ -276,7 +299,9 @@ async fn non_employee_writes_cost_one_read_and_one_transaction_and_reads_one_req
         .unwrap();
     assert_eq!(counter.by_operation(), one_get, "get approval item");
     counter.reset();
-    delete::delete(&store, &admin(), &r.id).await.unwrap();
+    delete::delete(&shared::plan::Runner::new(&store), &admin(), &r.id)
+        .await
+        .unwrap();
     assert_eq!(counter.by_operation(), decision, "delete");
 }
 
@@ -587,7 +612,7 @@ async fn a_decision_costs_one_read_and_one_transaction() {
 
     counter.reset();
     decide::forward(
-        &store,
+        &shared::plan::Runner::new(&store),
         &manager(),
         &first,
         &forward_to(ENGINEER),
@@ -597,9 +622,15 @@ async fn a_decision_costs_one_read_and_one_transaction() {
     .unwrap();
     assert_eq!(counter.by_operation(), one_of_each, "forward");
     counter.reset();
-    decide::approve(&store, &engineer(), &first, &no_comment(), Utc::now())
-        .await
-        .unwrap();
+    decide::approve(
+        &shared::plan::Runner::new(&store),
+        &engineer(),
+        &first,
+        &no_comment(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         counter.by_operation(),
         one_of_each,
@@ -608,7 +639,7 @@ async fn a_decision_costs_one_read_and_one_transaction() {
     let group_step = pending_approval_of(&plain, ACME, &id).await;
     counter.reset();
     decide::reject(
-        &store,
+        &shared::plan::Runner::new(&store),
         &source_admin_principal(),
         &group_step,
         &no_comment(),
@@ -623,9 +654,15 @@ async fn a_decision_costs_one_read_and_one_transaction() {
     );
     // Refused: the one read, nothing written.
     counter.reset();
-    decide::approve(&store, &manager(), &group_step, &no_comment(), Utc::now())
-        .await
-        .unwrap_err();
+    decide::approve(
+        &shared::plan::Runner::new(&store),
+        &manager(),
+        &group_step,
+        &no_comment(),
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         counter.by_operation(),
         ops(&[("BatchGetItem", 1)]),
@@ -636,9 +673,15 @@ async fn a_decision_costs_one_read_and_one_transaction() {
     let step = pending_approval_of(&plain, ACME, &other).await;
     counter.reset();
     let api_admin = principal(ACME, None, &["ORG_ADMIN"]);
-    decide::approve(&store, &api_admin, &step, &no_comment(), Utc::now())
-        .await
-        .unwrap();
+    decide::approve(
+        &shared::plan::Runner::new(&store),
+        &api_admin,
+        &step,
+        &no_comment(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         counter.by_operation(),
         ops(&[("GetItem", 1), ("TransactWriteItems", 1)]),
@@ -744,9 +787,15 @@ async fn fan_out_costs_writes_and_saves_queries() {
             let step = pending_approval_of(&plain, ACME, &id).await;
             counter.reset();
             let started = Instant::now();
-            decide::approve(&store, &member, &step, &no_comment(), Utc::now())
-                .await
-                .unwrap();
+            decide::approve(
+                &shared::plan::Runner::new(&store),
+                &member,
+                &step,
+                &no_comment(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
             into.push(started.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(counter.count("TransactWriteItems"), 1);
         }

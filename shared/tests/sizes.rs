@@ -215,7 +215,7 @@ impl Change {
                     new_owner_id: to.clone(),
                     comment: heavy(*chars),
                 };
-                decide::forward(store, who, step, &body, now())
+                decide::forward(&shared::plan::Runner::new(store), who, step, &body, now())
                     .await
                     .map(|_| ())
             }
@@ -223,7 +223,7 @@ impl Change {
                 let body = CommentBody {
                     comment: (*chars > 0).then(|| heavy(*chars)),
                 };
-                decide::approve(store, who, step, &body, now())
+                decide::approve(&shared::plan::Runner::new(store), who, step, &body, now())
                     .await
                     .map(|_| ())
             }
@@ -304,13 +304,13 @@ async fn the_largest_request_fits_dynamodb_and_a_page_of_its_rows_fits_lambda() 
         let mid = (low + high).div_ceil(2);
         let probe = Store::memory();
         seed.load_into(&probe).await.unwrap();
-        match submit(&probe, &admin, body(mid), now()).await {
+        match submit(&shared::plan::Runner::new(&probe), &admin, body(mid), now()).await {
             Ok(_) => low = mid,
             Err(e) if too_many(&e).is_some() => high = mid - 1,
             Err(e) => panic!("scale {mid}: {e:?}"),
         }
     }
-    let id = submit(&store, &admin, body(low), now())
+    let id = submit(&shared::plan::Runner::new(&store), &admin, body(low), now())
         .await
         .unwrap_or_else(|e| panic!("scale {low}: {e:?}"))
         .new_requests[0]

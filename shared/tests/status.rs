@@ -95,7 +95,7 @@ fn globex_admin() -> Principal {
 
 async fn submit_at(store: &Store, who: &Principal, at: DateTime<Utc>, v: Value) -> String {
     let body: AccessRequest = serde_json::from_value(v).unwrap();
-    let r = submit(store, who, body, at)
+    let r = submit(&shared::plan::Runner::new(store), who, body, at)
         .await
         .unwrap_or_else(|e| panic!("submit: {e:?}"));
     assert_eq!(r.new_requests.len(), 1, "{r:?}");
@@ -611,7 +611,7 @@ async fn request_state_executing_only() {
     for (name, store) in stores().await {
         let f = populate(&store).await;
         cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &admin(),
             &CancelAccessRequest {
                 account_activity_id: f.r3.clone(),
@@ -940,9 +940,14 @@ async fn paging_is_consistent_over_many_items() {
             let body: AccessRequest =
                 serde_json::from_value(json!({"requestedFor": ten, "requestedItems": items}))
                     .unwrap();
-            let r = submit(s, &admin(), body, base + Duration::minutes(m))
-                .await
-                .unwrap();
+            let r = submit(
+                &shared::plan::Runner::new(s),
+                &admin(),
+                body,
+                base + Duration::minutes(m),
+            )
+            .await
+            .unwrap();
             assert_eq!(r.new_requests.len(), 10, "{name}");
         }
 
@@ -1124,7 +1129,7 @@ async fn items_show_names_approvals_phases_and_metadata() {
         assert_eq!(finance.approval_details.len(), 1, "{name}");
         let first = finance.approval_details[0].approval_id.clone().unwrap();
         shared::domain::approvals::decide::approve(
-            s,
+            &shared::plan::Runner::new(s),
             &manager(),
             &first,
             &shared::models::CommentBody::default(),
@@ -1228,7 +1233,7 @@ async fn items_show_names_approvals_phases_and_metadata() {
 
         // A cancelled request shows who cancelled it.
         cancel(
-            s,
+            &shared::plan::Runner::new(s),
             &manager(),
             &CancelAccessRequest {
                 account_activity_id: f.r5.clone(),
@@ -1263,7 +1268,7 @@ async fn created_as_shown_is_the_created_that_filters_compare() {
             json!({"requestedFor": [EMPLOYEE], "requestedItems": [{"type": "ROLE", "id": ROLE_AUDITOR}]}),
         )
         .unwrap();
-        let id = submit(&store, &employee(), body, at)
+        let id = submit(&shared::plan::Runner::new(&store), &employee(), body, at)
             .await
             .unwrap()
             .new_requests[0]

@@ -33,7 +33,9 @@ async fn submit_json(
     who: &Principal,
     v: Value,
 ) -> Result<AccessRequestResponse, ApiError> {
-    submit(store, who, body(v), now()).await
+    submit(&shared::plan::Runner::new(store), who, body(v), now())
+        .await
+        .map(shared::plan::Settled::into_answer)
 }
 
 /// The 400's causes, asserting that one of them contains every fragment.
@@ -758,7 +760,7 @@ async fn after_cancel_the_same_request_is_new_again() {
         let first = submit_json(&store, &employee(), b.clone()).await.unwrap();
         let id = first.new_requests[0].access_request_ids[0].clone();
         cancel(
-            &store,
+            &shared::plan::Runner::new(&store),
             &employee(),
             &CancelAccessRequest {
                 account_activity_id: id.clone(),

@@ -225,9 +225,14 @@ pub async fn simulate(n: usize, seconds: f64, transaction_ms: f64) -> Value {
         }))
         .expect("a submission");
         let now = start + Duration::microseconds((at * 1e6) as i64);
-        shared::domain::access_requests::submit::submit(&store, &principal, body, now)
-            .await
-            .expect("the submission is stored");
+        shared::domain::access_requests::submit::submit(
+            &shared::plan::Runner::new(&store),
+            &principal,
+            body,
+            now,
+        )
+        .await
+        .expect("the submission is stored");
     }
     let writes = metering.writes.lock().unwrap();
     let window = transaction_ms / 1000.0;

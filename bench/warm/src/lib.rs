@@ -20,7 +20,7 @@ use shared::state::AppState;
 pub fn cases() -> Vec<(&'static str, &'static str)> {
     local_api::routes()
         .iter()
-        .map(|r| (r.function.as_str(), r.smoke[0].as_str()))
+        .map(|r| (r.function, r.smoke[0]))
         .collect()
 }
 

@@ -4,28 +4,31 @@
 use lambda_http::Request;
 use shared::domain::approvals::{decide, ApiVersion};
 use shared::error::ApiError;
-use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
 use shared::models::CommentBody;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("approveAccessRequest", 202);
+pub const OPERATION: Operation = Operation::new("approveAccessRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let id = path_param(&req, "approvalId")
-            .ok_or_else(|| ApiError::bad_request("path parameter approvalId is required"))?;
-        // The comment is optional in v3 (no body at all, or `null`), the
-        // body required in beta.
-        let body: CommentBody = match ApiVersion::from_path(req.uri().path()) {
-            ApiVersion::V3 if req.body().iter().all(u8::is_ascii_whitespace) => {
-                CommentBody::default()
-            }
-            ApiVersion::V3 => json_body::<Option<CommentBody>>(&req)?.unwrap_or_default(),
-            ApiVersion::Beta => json_body(&req)?,
-        };
-        let accepted =
-            decide::approve(&state.store, &principal, &id, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(202, &accepted)
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let id = path_param(&req, "approvalId")
+                .ok_or_else(|| ApiError::bad_request("path parameter approvalId is required"))?;
+            // The comment is optional in v3 (no body at all, or `null`), the
+            // body required in beta.
+            let body: CommentBody = match ApiVersion::from_path(req.uri().path()) {
+                ApiVersion::V3 if req.body().iter().all(u8::is_ascii_whitespace) => {
+                    CommentBody::default()
+                }
+                ApiVersion::V3 => json_body::<Option<CommentBody>>(&req)?.unwrap_or_default(),
+                ApiVersion::Beta => json_body(&req)?,
+            };
+            decide::approve(&runner, &principal, &id, &body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

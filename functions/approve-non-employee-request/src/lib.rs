@@ -4,26 +4,29 @@
 use lambda_http::Request;
 use shared::domain::non_employee::approve;
 use shared::error::ApiError;
-use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
 use shared::models::NonEmployeeApprovalDecision;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("approveNonEmployeeRequest", 200);
+pub const OPERATION: Operation = Operation::new("approveNonEmployeeRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let id = path_param(&req, "id")
-            .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
-        // The comment is optional: no body at all is no comment.
-        let body: NonEmployeeApprovalDecision =
-            if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
-                NonEmployeeApprovalDecision::default()
-            } else {
-                json_body(&req)?
-            };
-        let item =
-            approve::approve(&state.store, &principal, &id, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(200, &item)
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let id = path_param(&req, "id")
+                .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
+            // The comment is optional: no body at all is no comment.
+            let body: NonEmployeeApprovalDecision =
+                if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
+                    NonEmployeeApprovalDecision::default()
+                } else {
+                    json_body(&req)?
+                };
+            approve::approve(&runner, &principal, &id, &body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

@@ -4,17 +4,21 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::cancel;
-use shared::http::{handle, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, ApiResponse, Operation};
 use shared::models::CancelAccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("cancelAccessRequest", 202);
+pub const OPERATION: Operation = Operation::new("cancelAccessRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let body: CancelAccessRequest = json_body(&req)?;
-        let accepted = cancel::cancel(&state.store, &principal, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(202, &accepted)
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let body: CancelAccessRequest = json_body(&req)?;
+            cancel::cancel(&runner, &principal, &body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

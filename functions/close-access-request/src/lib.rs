@@ -3,17 +3,21 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::close;
-use shared::http::{handle, json_body, ApiResponse, Operation};
-use shared::models::{Accepted, CloseAccessRequest};
+use shared::http::{handle_change, json_body, ApiResponse, Operation};
+use shared::models::CloseAccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("closeAccessRequest", 202);
+pub const OPERATION: Operation = Operation::new("closeAccessRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let body: CloseAccessRequest = json_body(&req)?;
-        close::close(&state.store, &principal, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(202, &Accepted {})
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let body: CloseAccessRequest = json_body(&req)?;
+            close::close(&runner, &principal, &body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

@@ -3,17 +3,21 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::submit;
-use shared::http::{handle, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, ApiResponse, Operation};
 use shared::models::AccessRequest;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("createAccessRequest", 202);
+pub const OPERATION: Operation = Operation::new("createAccessRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let body: AccessRequest = json_body(&req)?;
-        let response = submit::submit(&state.store, &principal, body, chrono::Utc::now()).await?;
-        ApiResponse::json(202, &response)
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let body: AccessRequest = json_body(&req)?;
+            submit::submit(&runner, &principal, body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

@@ -4,17 +4,21 @@
 use lambda_http::Request;
 use shared::domain::non_employee::delete;
 use shared::error::ApiError;
-use shared::http::{handle, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, path_param, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("deleteNonEmployeeRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let id = path_param(&req, "id")
-            .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
-        delete::delete(&state.store, &principal, &id).await?;
-        Ok(ApiResponse::empty(204))
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let id = path_param(&req, "id")
+                .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
+            delete::delete(&runner, &principal, &id).await
+        },
+    )
     .await
 }

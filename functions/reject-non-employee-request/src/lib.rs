@@ -4,19 +4,23 @@
 use lambda_http::Request;
 use shared::domain::non_employee::reject;
 use shared::error::ApiError;
-use shared::http::{handle, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
 use shared::models::NonEmployeeRejectApprovalDecision;
 use shared::state::AppState;
 
-pub const OPERATION: Operation = Operation::idempotent("rejectNonEmployeeRequest", 200);
+pub const OPERATION: Operation = Operation::new("rejectNonEmployeeRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let id = path_param(&req, "id")
-            .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
-        let body: NonEmployeeRejectApprovalDecision = json_body(&req)?;
-        let item = reject::reject(&state.store, &principal, &id, &body, chrono::Utc::now()).await?;
-        ApiResponse::json(200, &item)
-    })
+    handle_change(
+        state,
+        &OPERATION,
+        req,
+        |principal, req, runner| async move {
+            let id = path_param(&req, "id")
+                .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
+            let body: NonEmployeeRejectApprovalDecision = json_body(&req)?;
+            reject::reject(&runner, &principal, &id, &body, chrono::Utc::now()).await
+        },
+    )
     .await
 }

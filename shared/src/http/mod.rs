@@ -11,12 +11,14 @@ use std::time::Instant;
 use futures::FutureExt;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::auth::Principal;
 use crate::deadline;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::models::LocaleOrigin;
+use crate::plan::{self, Runner, Settled};
 use crate::state::AppState;
 
 mod response;
@@ -28,44 +30,76 @@ pub use response::{
 /// Bodies above this size are refused with a 400 (SPEC §2).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What the edge knows of an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
-    /// The operation id, as logged.
-    pub name: &'static str,
-    /// For a state-changing POST: the status of its success, stored with
-    /// its answer when the client sends an `Idempotency-Key`.
-    pub idempotent: Option<u16>,
-    /// The OAuth scopes that may call it, per version (routes.toml).
-    pub scopes: &'static [crate::scopes::VersionScopes],
-}
+pub use crate::routes::Operation;
 
-impl Operation {
-    /// An operation that does not honour `Idempotency-Key`: a read, or a
-    /// DELETE (idempotent by itself: a repeat answers 404). `name` must be
-    /// an operation of routes.toml (in a `const`, the build fails otherwise).
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            idempotent: None,
-            scopes: crate::scopes::of(name),
-        }
-    }
-
-    /// A state-changing POST answering `status` on success: a repeat with
-    /// the same `Idempotency-Key` answers the first answer.
-    pub const fn idempotent(name: &'static str, status: u16) -> Self {
-        Self {
-            name,
-            idempotent: Some(status),
-            scopes: crate::scopes::of(name),
-        }
-    }
-}
-
-/// Runs one operation: authenticates, calls `operation`, maps errors to the
-/// SailPoint envelope, logs one line. Never fails and never panics outward.
+/// Runs a read: authenticates, calls `f`, maps errors to the SailPoint
+/// envelope, logs one line. Never fails and never panics outward.
 pub async fn handle<F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
+where
+    F: FnOnce(Principal, Request) -> Fut,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
+{
+    serve(state, op, req, f).await
+}
+
+/// Runs a change: as [`handle`], and `f` runs its operation on the
+/// [`Runner`] it is given, which holds the request's `Idempotency-Key`
+/// where the operation honours one (routes.toml). The answer is the
+/// operation's settled one, serialised once with the status routes.toml
+/// gives the operation; a repeat with the same key answers the stored
+/// answer.
+pub async fn handle_change<F, Fut, A>(
+    state: &AppState,
+    op: &Operation,
+    req: Request,
+    f: F,
+) -> ApiResponse
+where
+    F: FnOnce(Principal, Request, Runner) -> Fut,
+    Fut: Future<Output = Result<Settled<A>, ApiError>>,
+    A: Serialize,
+{
+    serve(state, op, req, move |principal, req| async move {
+        let Some(key) = idempotent_request(op, &principal, &req)? else {
+            let answer = f(principal, req, Runner::new(&state.store)).await?;
+            return answered(op, &answer);
+        };
+        if let Some(replay) = replay(state, &key).await? {
+            return Ok(replay);
+        }
+        let runner = Runner::with_key(&state.store, key.clone());
+        let result = f(principal, req, runner.clone()).await;
+        // Unless this call stored its answer, a call with the same key may
+        // have done the work meanwhile — a concurrent one, or an earlier
+        // attempt whose write landed late — and this one found it done (it
+        // wrote nothing, or was refused): the stored answer is the answer.
+        if runner.outcome() != plan::Outcome::Settled {
+            match replay(state, &key).await {
+                Ok(Some(replay)) => return Ok(replay),
+                // The key holds another request's answer.
+                Err(e @ ApiError::BadRequest(_)) => return Err(e),
+                // Nothing stored, or the look-up failed: this call's own answer.
+                Ok(None) | Err(_) => {}
+            }
+        }
+        answered(op, &result?)
+    })
+    .await
+}
+
+/// The response of a settled answer: its JSON with the operation's status,
+/// or no body for a 204.
+fn answered<A: Serialize>(op: &Operation, answer: &Settled<A>) -> Result<ApiResponse, ApiError> {
+    if op.status == 204 {
+        Ok(ApiResponse::empty(204))
+    } else {
+        ApiResponse::json(op.status, &**answer)
+    }
+}
+
+/// Authenticates, admits, runs `f` within the request's budget, maps errors
+/// to the SailPoint envelope, logs one line.
+async fn serve<F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
 where
     F: FnOnce(Principal, Request) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
@@ -115,7 +149,7 @@ where
         Err(e) => Err(e),
         // On the heap: the operation's future is the largest part of this
         // one, and a debug build polls it many frames deep.
-        Ok(p) => deadline::scope(until, Box::pin(run(state, op, p, req, f))).await,
+        Ok(p) => deadline::scope(until, Box::pin(run(p, req, f))).await,
     };
 
     let (response, tracking_id, error) = match result {
@@ -174,52 +208,23 @@ fn unless_in_doubt(result: Result<ApiResponse, ApiError>) -> Result<ApiResponse,
     }
 }
 
-/// The operation, with `Idempotency-Key` honoured where it applies, never
-/// panicking outward.
-async fn run<F, Fut>(
-    state: &AppState,
-    op: &Operation,
-    principal: Principal,
-    req: Request,
-    f: F,
-) -> Result<ApiResponse, ApiError>
+/// The operation, never panicking outward.
+async fn run<F, Fut>(principal: Principal, req: Request, f: F) -> Result<ApiResponse, ApiError>
 where
     F: FnOnce(Principal, Request) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
-    let guarded = |principal, req| async {
-        AssertUnwindSafe(f(principal, req))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Err(ApiError::Internal(format!("handler panicked: {what}")))
-            })
-    };
-    let Some(request) = idempotent_request(op, &principal, &req)? else {
-        return unless_in_doubt(guarded(principal, req).await);
-    };
-    if let Some(replay) = replay(state, &request).await? {
-        return Ok(replay);
-    }
-    let (result, outcome) = idempotency::scope(request.clone(), guarded(principal, req)).await;
-    // Unless this call stored its answer, a call with the same key may have
-    // done the work meanwhile — a concurrent one, or an earlier attempt
-    // whose write landed late — and this one found it done (it wrote
-    // nothing, or was refused): the stored answer is the answer.
-    if outcome != idempotency::Outcome::Settled {
-        match replay(state, &request).await {
-            Ok(Some(replay)) => return Ok(replay),
-            // The key holds another request's answer.
-            Err(e @ ApiError::BadRequest(_)) => return Err(e),
-            // Nothing stored, or the look-up failed: this call's own answer.
-            Ok(None) | Err(_) => {}
-        }
-    }
+    let result = AssertUnwindSafe(f(principal, req))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(ApiError::Internal(format!("handler panicked: {what}")))
+        });
     unless_in_doubt(result)
 }
 
@@ -230,7 +235,10 @@ fn idempotent_request(
     principal: &Principal,
     req: &Request,
 ) -> Result<Option<idempotency::Idempotent>, ApiError> {
-    let (Some(status), Some(value)) = (op.idempotent, req.headers().get(idempotency::HEADER))
+    let Some(value) = req
+        .headers()
+        .get(idempotency::HEADER)
+        .filter(|_| op.idempotent)
     else {
         return Ok(None);
     };
@@ -253,7 +261,7 @@ fn idempotent_request(
         caller,
         key,
         &request,
-        status,
+        op.status,
     )))
 }
 

@@ -166,7 +166,7 @@ impl Store {
         requests: &[AccessRequestRecord],
         claims: &[PendingClaim],
     ) -> Result<(), StoreError> {
-        self.commit(submission(tenant, requests, claims)).await
+        self.apply(submission(tenant, requests, claims)).await
     }
 
     /// The access requests of `index` created within `created`, in key
@@ -265,6 +265,6 @@ impl Store {
             Condition::Version(previous),
         )];
         writes.extend(event.map(|e| Write::put(event_item(tenant, e))));
-        self.commit(writes).await
+        self.apply(writes).await
     }
 }

@@ -4,14 +4,10 @@
 //! writes to present its approvals (their own items, list entries, counts)
 //! is the request's write set, in `request_writes`.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
-use super::events::event_item;
-use super::item::{Index, Item, Query, Read, Record, Write};
-use super::request_writes::request_change;
+use super::item::{Index, Item, Query, Read, Record};
 use super::scan::{Rows, MAX_SCAN_PAGE};
 use super::{keys, Store, StoreError};
 use crate::records::{
@@ -82,10 +78,8 @@ impl Store {
         after: &AccessRequestRecord,
         events: &[EventRecord],
     ) -> Result<(), StoreError> {
-        let (mut writes, tally) = request_change(tenant, Some(before), Arc::new(after.clone()));
-        writes.extend(events.iter().map(|e| Write::put(event_item(tenant, e))));
-        writes.extend(tally.writes());
-        self.commit(writes).await
+        self.apply(super::writes::transition(tenant, before, after, events))
+            .await
     }
 
     /// The approval `approval_id` with its request (read consistently) and

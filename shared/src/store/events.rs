@@ -15,7 +15,7 @@ pub(super) fn event_item(tenant: &str, event: &EventRecord) -> Item {
 impl Store {
     /// Records an audit event.
     pub async fn put_event(&self, tenant: &str, event: &EventRecord) -> Result<(), StoreError> {
-        self.commit(vec![Write::put(event_item(tenant, event))])
+        self.apply(vec![Write::put(event_item(tenant, event))])
             .await
     }
 

@@ -31,6 +31,7 @@ mod request_writes;
 pub mod scan;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod writes;
 
 pub use access_requests::{CreatedRange, RequestStream};
 pub use approvals::{ApprovalList, ApprovalOwner, ApprovalPart, ApprovalRead, ListedApproval};
@@ -56,11 +57,6 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
-    /// A write carrying the request's idempotency record lost to a
-    /// concurrent call with the same `Idempotency-Key`, which did the work:
-    /// the edge answers that call's stored answer.
-    #[error("the idempotency key was taken by a concurrent call")]
-    IdempotencyKeyTaken,
 }
 
 /// The typed operations of every API area, on one backend.
@@ -79,30 +75,13 @@ impl Store {
         Self::new(Arc::new(MemoryStore::new()))
     }
 
-    /// Writes `writes` atomically, with the idempotency record of the
-    /// request being served if its operation armed one (`idempotency`):
-    /// every typed write goes through here.
-    async fn commit(&self, mut writes: Vec<item::Write>) -> Result<(), StoreError> {
-        let record = crate::idempotency::armed_write(chrono::Utc::now());
-        let carried = record.as_ref().map(|w| w.key().clone());
-        writes.extend(record);
-        match self.items.write(writes).await {
-            Ok(()) => {
-                if carried.is_some() {
-                    crate::idempotency::written();
-                }
-                Ok(())
-            }
-            // Lost on its condition: if the key is taken now, a concurrent
-            // call with it did the work, and retrying ours would only lose again.
-            Err(StoreError::Conflict(reason)) => match carried {
-                Some(key) if self.idempotency_record(&key).await?.is_some() => {
-                    Err(StoreError::IdempotencyKeyTaken)
-                }
-                _ => Err(StoreError::Conflict(reason)),
-            },
-            Err(e) => Err(e),
-        }
+    /// Writes `writes` atomically: all or none, `Conflict` when a
+    /// condition fails. Operations do not call it: they plan their writes
+    /// (`writes`) and their runner (`plan::Runner`) applies them with the
+    /// request's idempotency record. Seeds, tools and tests do, as do the
+    /// typed changes below.
+    pub async fn apply(&self, writes: Vec<item::Write>) -> Result<(), StoreError> {
+        self.items.write(writes).await
     }
 
     /// The live idempotency record with this key, if any.

@@ -172,7 +172,7 @@ pub(super) fn request_items(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<I
 /// The writes that create `r`: the request (absent so far), its copies and
 /// list entries, and its account-name guard (absent so far: the name is
 /// free). Racing creates of one name on one source: one transaction wins.
-fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
+pub(super) fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
     let shared = Arc::new(r.clone());
     let mut writes = vec![Write::put_if(
         request_record(tenant, &shared),
@@ -194,7 +194,7 @@ fn creation_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
 /// copy of the request, the list entries of the items that changed (and the
 /// removal of those no longer listing them), and the release of the account
 /// name when `after` no longer holds it.
-fn update_writes(
+pub(super) fn update_writes(
     tenant: &str,
     before: &NonEmployeeRequestRecord,
     after: &NonEmployeeRequestRecord,
@@ -244,7 +244,7 @@ fn update_writes(
 /// The writes that delete `r` (at its version): the request, its copies,
 /// the list entries of its undecided items, and its account-name guard.
 /// The entries of decided items stay: their history outlives the request.
-fn deletion_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
+pub(super) fn deletion_writes(tenant: &str, r: &NonEmployeeRequestRecord) -> Vec<Write> {
     let mut writes = vec![Write::delete_if(
         keys::non_employee_request(tenant, &r.id),
         Condition::Version(r.version),
@@ -401,7 +401,7 @@ impl Store {
         tenant: &str,
         r: &NonEmployeeRequestRecord,
     ) -> Result<(), StoreError> {
-        self.commit(creation_writes(tenant, r)).await
+        self.apply(creation_writes(tenant, r)).await
     }
 
     /// Replaces `before` by `after` (whose version must be the next) in one
@@ -419,7 +419,7 @@ impl Store {
                 after.id, after.version, before.id, before.version
             )));
         }
-        self.commit(update_writes(tenant, before, after)).await
+        self.apply(update_writes(tenant, before, after)).await
     }
 
     /// Deletes `r` in one transaction if the stored request is still at its
@@ -430,7 +430,7 @@ impl Store {
         tenant: &str,
         r: &NonEmployeeRequestRecord,
     ) -> Result<(), StoreError> {
-        self.commit(deletion_writes(tenant, r)).await
+        self.apply(deletion_writes(tenant, r)).await
     }
 
     /// The non-employee requests `identity_id` lists (sponsored, or on a

@@ -230,10 +230,15 @@ pub async fn submit_one(
         "requestedItems": [{"type": item_type, "id": item, "comment": "please"}]
     }))
     .unwrap();
-    submit(store, by, body, chrono::Utc::now())
-        .await
-        .expect("submit")
-        .new_requests[0]
+    submit(
+        &shared::plan::Runner::new(store),
+        by,
+        body,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("submit")
+    .new_requests[0]
         .access_request_ids[0]
         .clone()
 }
@@ -290,7 +295,7 @@ pub async fn pending_approval_of(store: &Store, tenant: &str, id: &str) -> Strin
 pub async fn approve_pending(store: &Store, who: &Principal, id: &str) -> String {
     let approval = pending_approval_of(store, &who.tenant_id, id).await;
     shared::domain::approvals::decide::approve(
-        store,
+        &shared::plan::Runner::new(store),
         who,
         &approval,
         &shared::models::CommentBody {

@@ -7,20 +7,19 @@ use chrono::{DateTime, Utc};
 use crate::auth::Principal;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::limits;
 use crate::models::{Accepted, CancelAccessRequest, PhaseState, RequestState, WorkItemState};
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{AccessRequestRecord, CancellationRecord, NamedRef};
-use crate::retry::{optimistic, Attempt};
-use crate::store::{Lookup, Store, StoreError};
+use crate::store::{writes, Lookup};
 
 /// Cancels the access request `body.account_activity_id`.
 pub async fn cancel(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     body: &CancelAccessRequest,
     now: DateTime<Utc>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Settled<Accepted>, ApiError> {
     let mut causes = Vec::new();
     if body.account_activity_id.trim().is_empty() {
         causes.push("accountActivityId is required and must not be empty".to_string());
@@ -42,6 +41,7 @@ pub async fn cancel(
     let tenant = principal.tenant_id.as_str();
     let id = body.account_activity_id.trim();
     let ids = [id.to_string()];
+    let store = runner.store();
 
     // One batch reads the request and the caller's directory entry.
     let first = store
@@ -57,11 +57,11 @@ pub async fn cancel(
     // The caller is the cancellation's owner.
     let owner = caller_ref(principal, &first.identities);
     let mut first_read = Some(first.requests.get(id).cloned());
-    optimistic(|lost: Option<AccessRequestRecord>| {
-        let read = first_read.take();
-        let owner = owner.clone();
-        let ids = &ids;
-        async move {
+    let (ids, owner) = (&ids, &owner);
+    runner
+        .run(|lost: Option<AccessRequestRecord>| {
+            let read = first_read.take();
+            async move {
             // Later attempts re-read: the next read sees the winner's state.
             let found = match read {
                 Some(found) => found,
@@ -70,7 +70,7 @@ pub async fn cancel(
             // A write the store reported as failed (a retried attempt whose
             // first try had landed) may have taken effect after all.
             if lost.is_some() && found == lost {
-                return Ok(Attempt::Done(Accepted {}));
+                return Ok(Step::Answer(Accepted {}));
             }
             let Some(current) = found else {
                 return Err(ApiError::NotFound(format!(
@@ -82,17 +82,15 @@ pub async fn cancel(
                     "only ORG_ADMIN or the identity that submitted access request {id} may cancel it"
                 )));
             }
-            let next = cancelled(&current, owner, &body.comment, now)?;
-            idempotency::arm(&Accepted {});
-            match store.transition_request(tenant, &current, &next, &[]).await {
-                Ok(()) => Ok(Attempt::Done(Accepted {})),
-                Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
-                Err(e) => Err(e.into()),
+            let next = cancelled(&current, owner.clone(), &body.comment, now)?;
+            Ok(Step::Write(Plan {
+                writes: writes::transition(tenant, &current, &next, &[]),
+                answer: Accepted {},
+                mark: next,
+            }))
             }
-        }
-    })
-    .await?
-    .ok_or_else(|| ApiError::Internal(format!("cancel of {id} kept conflicting")))
+        })
+        .await
 }
 
 /// The request after a cancel, or the 400 that says why it cannot be.

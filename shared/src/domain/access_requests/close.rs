@@ -9,17 +9,17 @@ use futures::stream::{self, StreamExt};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::limits;
 use crate::models::{
-    Accepted, CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState,
-    RequestState, WorkItemState,
+    CloseAccessRequest, CompletionStatus, ExecutionStatus, PhaseResult, PhaseState, RequestState,
+    WorkItemState,
 };
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{
     new_id, AccessRequestRecord, EventRecord, NamedRef, PhaseRecord, PROVISIONING_PHASE,
 };
 use crate::retry::{optimistic, Attempt};
-use crate::store::{Store, StoreError};
+use crate::store::{writes, Store, StoreError};
 
 pub const MAX_IDS: usize = 500;
 pub const DEFAULT_MESSAGE: &str = "The IdentityNow Administrator manually closed this request.";
@@ -35,9 +35,13 @@ const STAGE_PROVISIONING: u32 = 1;
 const STAGE_COMPLETED: u32 = 2;
 
 /// What a close did: the ids it closed and those that finished in error.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The API answers `{}` (the outcome is in the completion audit event), so
+/// it serialises as such; the lists are for logs and tests.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct CloseOutcome {
+    #[serde(skip)]
     pub closed: Vec<String>,
+    #[serde(skip)]
     pub errored: Vec<String>,
 }
 
@@ -62,11 +66,12 @@ struct CloseOptions {
 /// completion event still lists those ids in error, and the call then
 /// answers the failure (500, or 429 when throttled) so the client retries.
 pub async fn close(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     body: &CloseAccessRequest,
     now: DateTime<Utc>,
-) -> Result<CloseOutcome, ApiError> {
+) -> Result<Settled<CloseOutcome>, ApiError> {
+    let store = runner.store();
     if !principal.is_org_admin() {
         return Err(ApiError::Forbidden(
             "only ORG_ADMIN may close access requests".into(),
@@ -161,26 +166,27 @@ pub async fn close(
     outcome.closed.sort_by_key(position);
     outcome.errored.sort_by_key(position);
 
-    let completed_at = stamp_after(last_event);
-    if failure.is_none() {
+    let completed = event(
+        COMPLETED_EVENT,
+        STAGE_COMPLETED,
+        stamp_after(last_event),
+        outcome.errored.clone(),
+    );
+    if let Some(e) = failure {
         // Only a close that answers 202 is stored for a repeated key.
-        idempotency::arm(&Accepted {});
+        store.put_event(tenant, &completed).await?;
+        return Err(e.into());
     }
-    store
-        .put_event(
-            tenant,
-            &event(
-                COMPLETED_EVENT,
-                STAGE_COMPLETED,
-                completed_at,
-                outcome.errored.clone(),
-            ),
-        )
-        .await?;
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(outcome),
-    }
+    let (completed, outcome) = (&completed, &outcome);
+    runner
+        .run(|_: Option<()>| async move {
+            Ok(Step::Write(Plan {
+                writes: vec![writes::event(tenant, completed)],
+                answer: outcome.clone(),
+                mark: (),
+            }))
+        })
+        .await
 }
 
 impl CloseOptions {

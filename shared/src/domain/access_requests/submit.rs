@@ -9,18 +9,17 @@ use crate::auth::Principal;
 use crate::domain::approvals::budget;
 use crate::domain::approvals::lifecycle;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::limits;
 use crate::models::{
     AccessRequest, AccessRequestItem, AccessRequestResponse, AccessRequestTracking,
     AccessRequestType, ApprovalScheme, ItemType, OwnerType, RequestState, RequestedItemDetails,
 };
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{
     new_id, AccessRequestRecord, Approver, CatalogItemRecord, IdentityRecord, NamedRef,
     PendingClaim, PendingKey, PlannedStep, RequestedItemRecord,
 };
-use crate::retry::{optimistic, Attempt};
-use crate::store::{Lookup, LookupResult, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use crate::store::{writes, Lookup, LookupResult, Store, StoreError, MAX_TRANSACTION_ITEMS};
 
 /// At most this many items per request.
 pub const MAX_ITEMS: usize = 25;
@@ -50,11 +49,11 @@ struct ValidRequest {
 
 /// Submits an access request on behalf of `principal`.
 pub async fn submit(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     body: AccessRequest,
     now: DateTime<Utc>,
-) -> Result<AccessRequestResponse, ApiError> {
+) -> Result<Settled<AccessRequestResponse>, ApiError> {
     let Some(caller) = principal.identity_id.clone() else {
         return Err(ApiError::Forbidden(
             "API tokens cannot submit access requests: use a token with a user context (identity_id)".into(),
@@ -65,85 +64,68 @@ pub async fn submit(
     let now = now.trunc_subsecs(3);
     let request = validate(&body, &caller, now)?;
     let tenant = principal.tenant_id.as_str();
+    let store = runner.store();
+    let (caller, request) = (caller.as_str(), &request);
 
     // A racing identical submission makes our claims fail; re-reading
     // settles it (the winner's request is then reported as existing).
-    optimistic(|lost: Option<Plan>| async {
-        // A write reported as failed may have landed: the store client
-        // retried an attempt whose answer was lost, and the retry failed on
-        // the conditions the first attempt had just satisfied. The ids are
-        // this call's own and the write all-or-nothing: if they are stored,
-        // it is our submission, answered as such, not submitted again.
-        if let Some(plan) = lost {
-            if landed(store, tenant, &plan).await? {
-                return Ok(Attempt::Done(plan.response));
+    runner
+        .run(|lost: Option<Submitted>| async move {
+            // A write reported as failed may have landed: the store client
+            // retried an attempt whose answer was lost, and the retry failed
+            // on the conditions the first attempt had just satisfied. The
+            // ids are this call's own and the write all-or-nothing: if they
+            // are stored, it is our submission, answered as such, not
+            // submitted again.
+            if let Some(submitted) = lost {
+                if landed(store, tenant, &submitted.ids).await? {
+                    return Ok(Step::Answer(submitted.response));
+                }
             }
-        }
-        match try_submit(store, principal, &caller, tenant, &request, now).await {
-            Err(SubmitError::Lost(plan)) => Ok(Attempt::Lost(*plan)),
-            Err(SubmitError::Store(e)) => Err(e.into()),
-            Err(SubmitError::Api(e)) => Err(e),
-            Ok(response) => Ok(Attempt::Done(response)),
-        }
-    })
-    .await?
-    .ok_or_else(|| ApiError::Internal("submission kept conflicting".into()))
+            attempt(store, principal, caller, tenant, request, now).await
+        })
+        .await
 }
 
-/// Whether the records of `plan` are stored (read consistently).
-async fn landed(store: &Store, tenant: &str, plan: &Plan) -> Result<bool, StoreError> {
-    let ids: Vec<String> = plan.records.iter().map(|r| r.id.clone()).collect();
-    let found = store.get_requests(tenant, &ids).await?;
+/// What an attempt wrote, by which a later one recognises it.
+struct Submitted {
+    ids: Vec<String>,
+    response: AccessRequestResponse,
+}
+
+/// Whether the requests `ids` are stored (read consistently).
+async fn landed(store: &Store, tenant: &str, ids: &[String]) -> Result<bool, StoreError> {
+    let found = store.get_requests(tenant, ids).await?;
     Ok(!ids.is_empty() && found.len() == ids.len())
 }
 
-enum SubmitError {
-    Api(ApiError),
-    Store(StoreError),
-    /// The write lost on a condition; the plan it tried to store.
-    Lost(Box<Plan>),
-}
-
-impl From<ApiError> for SubmitError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl From<StoreError> for SubmitError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-/// One attempt: read, check, decide what to write, write.
-async fn try_submit(
+/// One attempt: read, check, decide what to write.
+async fn attempt(
     store: &Store,
     principal: &Principal,
     caller: &str,
     tenant: &str,
     request: &ValidRequest,
     now: DateTime<Utc>,
-) -> Result<AccessRequestResponse, SubmitError> {
+) -> Result<Step<AccessRequestResponse, Submitted>, ApiError> {
     let found = store.lookup(tenant, &lookup_for(request, caller)).await?;
     check_directory_and_catalog(store, tenant, request, &found).await?;
     authorize(principal, caller, request, &found.identities)?;
     let live = live_claims(store, tenant, &found).await?;
-    let plan = plan(request, caller, &found, &live, now);
-    if plan.records.is_empty() {
-        return Ok(plan.response);
+    let submission = plan(request, caller, &found, &live, now);
+    if submission.records.is_empty() {
+        return Ok(Step::Answer(submission.response));
     }
-    check_transaction_size(request, &plan)?;
-    check_sizes(request, &plan, now)?;
-    idempotency::arm(&plan.response);
-    match store
-        .create_requests(tenant, &plan.records, &plan.claims)
-        .await
-    {
-        Ok(()) => Ok(plan.response),
-        Err(StoreError::Conflict(_)) => Err(SubmitError::Lost(Box::new(plan))),
-        Err(e) => Err(e.into()),
-    }
+    check_transaction_size(request, &submission)?;
+    check_sizes(request, &submission, now)?;
+    Ok(Step::Write(Plan {
+        writes: writes::submission(tenant, &submission.records, &submission.claims),
+        mark: Submitted {
+            ids: submission.records.iter().map(|r| r.id.clone()).collect(),
+            response: submission.response.clone(),
+        },
+        answer: submission.response,
+    }))
 }
 
 /// The one batch read: the caller, every target, every item, every
@@ -190,7 +172,7 @@ async fn check_directory_and_catalog(
     tenant: &str,
     request: &ValidRequest,
     found: &LookupResult,
-) -> Result<(), SubmitError> {
+) -> Result<(), ApiError> {
     let mut causes: Vec<String> = request
         .requested_for
         .iter()
@@ -217,7 +199,7 @@ async fn check_directory_and_catalog(
     if causes.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::BadRequest(causes).into())
+        Err(ApiError::BadRequest(causes))
     }
 }
 
@@ -245,7 +227,7 @@ async fn live_claims(
 }
 
 /// What a submission writes and answers.
-struct Plan {
+struct Submission {
     records: Vec<AccessRequestRecord>,
     claims: Vec<PendingClaim>,
     response: AccessRequestResponse,
@@ -260,9 +242,9 @@ fn plan(
     found: &LookupResult,
     live: &HashMap<String, AccessRequestRecord>,
     now: DateTime<Utc>,
-) -> Plan {
+) -> Submission {
     let requester = named(&found.identities, caller);
-    let mut plan = Plan {
+    let mut plan = Submission {
         records: Vec::new(),
         claims: Vec::new(),
         response: AccessRequestResponse::default(),
@@ -345,7 +327,7 @@ fn plan(
 /// of its requests (a decision, a cancel, a close): one that needs, or
 /// whose requests could later need, more records than a transaction holds
 /// is refused, asking to split it.
-fn check_transaction_size(request: &ValidRequest, plan: &Plan) -> Result<(), ApiError> {
+fn check_transaction_size(request: &ValidRequest, plan: &Submission) -> Result<(), ApiError> {
     let writes = Store::submission_writes(&plan.records, &plan.claims);
     let later = plan
         .records
@@ -378,7 +360,11 @@ fn check_transaction_size(request: &ValidRequest, plan: &Plan) -> Result<(), Api
 /// size limits (`budget`), and the submission's own transaction too: the
 /// item whose comment and metadata (with its name, description and
 /// approvers) do not fit is named.
-fn check_sizes(request: &ValidRequest, plan: &Plan, now: DateTime<Utc>) -> Result<(), ApiError> {
+fn check_sizes(
+    request: &ValidRequest,
+    plan: &Submission,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let field_of = |record: &AccessRequestRecord, item: Option<usize>| match item
         .map(|i| &record.items[i])
     {

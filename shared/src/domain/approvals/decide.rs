@@ -22,12 +22,11 @@ use super::lifecycle::{decided, Decision};
 use crate::auth::Principal;
 use crate::domain::caller_ref;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::limits;
 use crate::models::{Accepted, CommentBody, ForwardApprovalDto, OwnerType};
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{new_id, AccessRequestRecord, ApprovalRecord, EventRecord, NamedRef};
-use crate::retry::{optimistic, Attempt};
-use crate::store::{ApprovalRead, Store, StoreError};
+use crate::store::{writes, ApprovalRead};
 
 /// The audit event every decision records.
 pub const DECISION_EVENT: &str = "Access Request Decision";
@@ -36,19 +35,19 @@ pub const MAX_FORWARD_FIELD: usize = 255;
 
 /// Approves `approval_id` (the comment is optional).
 pub async fn approve(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     approval_id: &str,
     body: &CommentBody,
     now: DateTime<Utc>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Settled<Accepted>, ApiError> {
     let comment = body.comment.clone().filter(|c| !c.trim().is_empty());
     if let Some(c) = &comment {
         limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
             .map_err(ApiError::bad_request)?;
     }
     decide(
-        store,
+        runner,
         principal,
         approval_id,
         Request::Decide(Decision::Approve { comment }),
@@ -59,12 +58,12 @@ pub async fn approve(
 
 /// Rejects `approval_id`; the comment is required.
 pub async fn reject(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     approval_id: &str,
     body: &CommentBody,
     now: DateTime<Utc>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Settled<Accepted>, ApiError> {
     let comment = match body.comment.as_deref() {
         Some(c) if !c.trim().is_empty() => {
             limits::check_text("comment", c, limits::MAX_COMMENT_CHARS)
@@ -83,7 +82,7 @@ pub async fn reject(
         }
     };
     decide(
-        store,
+        runner,
         principal,
         approval_id,
         Request::Decide(Decision::Reject { comment }),
@@ -94,12 +93,12 @@ pub async fn reject(
 
 /// Forwards `approval_id` to `body.new_owner_id`.
 pub async fn forward(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     approval_id: &str,
     body: &ForwardApprovalDto,
     now: DateTime<Utc>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Settled<Accepted>, ApiError> {
     let mut causes = Vec::new();
     for (field, value) in [
         ("newOwnerId", &body.new_owner_id),
@@ -121,7 +120,7 @@ pub async fn forward(
         return Err(ApiError::BadRequest(causes));
     }
     decide(
-        store,
+        runner,
         principal,
         approval_id,
         Request::Forward {
@@ -178,7 +177,7 @@ impl Written {
 }
 
 /// What an attempt decided to write (its answer is the 202).
-struct Plan {
+struct Decided {
     before: AccessRequestRecord,
     after: AccessRequestRecord,
     event: EventRecord,
@@ -186,12 +185,12 @@ struct Plan {
 }
 
 async fn decide(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     approval_id: &str,
     request: Request,
     now: DateTime<Utc>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Settled<Accepted>, ApiError> {
     let approval_id = approval_id.trim();
     if approval_id.is_empty() {
         return Err(ApiError::bad_request("approvalId is required"));
@@ -208,37 +207,35 @@ async fn decide(
     }
     let request = &request;
     let identity_ids = &identity_ids;
-    optimistic(|lost: Option<Written>| async move {
-        // One read batch: the approval with its request, the directory.
-        let read = store
-            .read_approval(tenant, approval_id, identity_ids)
-            .await?;
-        let Some(found) = &read.approval else {
-            return Err(not_found(approval_id));
-        };
-        if let (Some(written), Some(current)) = (&lost, found.approval()) {
-            if written.landed(current) {
-                return Ok(Attempt::Done(Accepted {}));
+    runner
+        .run(|lost: Option<Written>| async move {
+            // One read batch: the approval with its request, the directory.
+            let read = runner
+                .store()
+                .read_approval(tenant, approval_id, identity_ids)
+                .await?;
+            let Some(found) = &read.approval else {
+                return Err(not_found(approval_id));
+            };
+            if let (Some(written), Some(current)) = (&lost, found.approval()) {
+                if written.landed(current) {
+                    return Ok(Step::Answer(Accepted {}));
+                }
             }
-        }
-        let plan = plan(principal, approval_id, request, &read, now)?;
-        idempotency::arm(&Accepted {});
-        // One write batch.
-        match store
-            .transition_request(tenant, &plan.before, &plan.after, &[plan.event])
-            .await
-        {
-            Ok(()) => Ok(Attempt::Done(Accepted {})),
-            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(plan.written)),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?
-    .ok_or_else(|| {
-        ApiError::Internal(format!(
-            "decision on approval {approval_id} kept conflicting"
-        ))
-    })
+            let decided = plan(principal, approval_id, request, &read, now)?;
+            // One write batch.
+            Ok(Step::Write(Plan {
+                writes: writes::transition(
+                    tenant,
+                    &decided.before,
+                    &decided.after,
+                    &[decided.event],
+                ),
+                answer: Accepted {},
+                mark: decided.written,
+            }))
+        })
+        .await
 }
 
 fn not_found(approval_id: &str) -> ApiError {
@@ -253,7 +250,7 @@ fn plan(
     request: &Request,
     read: &ApprovalRead,
     now: DateTime<Utc>,
-) -> Result<Plan, ApiError> {
+) -> Result<Decided, ApiError> {
     let found = read
         .approval
         .as_ref()
@@ -330,7 +327,7 @@ fn plan(
         .cloned()
         .ok_or_else(|| not_found(approval_id))?;
     let event = decision_event(&after, &step, &actor, &decision, now);
-    Ok(Plan {
+    Ok(Decided {
         before: AccessRequestRecord::clone(before),
         after,
         event,

@@ -8,23 +8,23 @@ use super::decision::{check_comment_length, decide, Verdict};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::models::{NonEmployeeApprovalDecision, NonEmployeeApprovalItem};
-use crate::store::Store;
+use crate::plan::{Runner, Settled};
 
 pub use super::decision::approved;
 
 /// Approves approval item `id`, with the decision's optional comment.
 pub async fn approve(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     id: &str,
     body: &NonEmployeeApprovalDecision,
     now: DateTime<Utc>,
-) -> Result<NonEmployeeApprovalItem, ApiError> {
+) -> Result<Settled<NonEmployeeApprovalItem>, ApiError> {
     if let Some(comment) = &body.comment {
         check_comment_length(comment)?;
     }
     decide(
-        store,
+        runner,
         principal,
         id,
         Verdict::Approve,

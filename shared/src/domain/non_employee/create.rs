@@ -13,13 +13,12 @@ use serde_json::{Map, Value};
 use super::request_model;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::models::{ApprovalStatus, NonEmployeeRequest};
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{
     new_id, request_status, NamedRef, NonEmployeeApprovalRecord, NonEmployeeRequestRecord,
 };
-use crate::retry::{optimistic, Attempt};
-use crate::store::{NonEmployeeFound, NonEmployeeLookup, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use crate::store::{writes, NonEmployeeFound, NonEmployeeLookup, MAX_TRANSACTION_ITEMS};
 
 /// Longest value of each text field, in characters.
 pub const MAX_TEXT_CHARS: usize = 255;
@@ -326,11 +325,11 @@ pub fn parse_body(body: &Value) -> Result<NewRequest, ApiError> {
 
 /// Creates the request `body` describes, sponsored by `principal`.
 pub async fn create(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     body: &Value,
     now: DateTime<Utc>,
-) -> Result<NonEmployeeRequest, ApiError> {
+) -> Result<Settled<NonEmployeeRequest>, ApiError> {
     let new = parse_body(body)?;
     let tenant = principal.tenant_id.as_str();
     let account = (new.source_id.clone(), new.account_name.clone());
@@ -346,29 +345,28 @@ pub async fn create(
     };
     let lookup = &lookup;
     let (new, account) = (&new, &account);
-    optimistic(|lost: Option<NonEmployeeRequestRecord>| async move {
-        let found = store
-            .non_employee_lookup(tenant, lookup)
-            .await
-            .map_err(ApiError::from)?;
-        // The previous attempt's write landed although its answer was lost:
-        // the name is held by the request it wrote.
-        if let Some(lost) = lost {
-            if found.account_holders.get(account) == Some(&lost.id) {
-                return Ok(Attempt::Done(request_model(&lost)));
+    runner
+        .run(|lost: Option<NonEmployeeRequestRecord>| async move {
+            let found = runner
+                .store()
+                .non_employee_lookup(tenant, lookup)
+                .await
+                .map_err(ApiError::from)?;
+            // The previous attempt's write landed although its answer was lost:
+            // the name is held by the request it wrote.
+            if let Some(lost) = lost {
+                if found.account_holders.get(account) == Some(&lost.id) {
+                    return Ok(Step::Answer(request_model(&lost)));
+                }
             }
-        }
-        let record = decide(principal, new, &found, now)?;
-        let response = request_model(&record);
-        idempotency::arm(&response);
-        match store.create_non_employee_request(tenant, &record).await {
-            Ok(()) => Ok(Attempt::Done(response)),
-            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(record)),
-            Err(e) => Err(ApiError::from(e)),
-        }
-    })
-    .await?
-    .ok_or_else(|| ApiError::Internal("create kept conflicting".into()))
+            let record = decide(principal, new, &found, now)?;
+            Ok(Step::Write(Plan {
+                writes: writes::non_employee_creation(tenant, &record),
+                answer: request_model(&record),
+                mark: record,
+            }))
+        })
+        .await
 }
 
 /// The request to store, or why there is none: unknown references (400),
@@ -467,7 +465,7 @@ fn decide(
         version: 1,
     };
     // Any later change rewrites every copy in one transaction.
-    let writes = Store::non_employee_request_writes(&record);
+    let writes = crate::store::Store::non_employee_request_writes(&record);
     if writes > MAX_TRANSACTION_ITEMS {
         return Err(ApiError::bad_request(format!(
             "source {} has {} approvers and {} account managers: a request on it takes {writes} writes, \

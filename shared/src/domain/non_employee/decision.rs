@@ -9,11 +9,10 @@ use chrono::{DateTime, Utc};
 use super::{approval_item, path_id, unknown_item};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::idempotency;
 use crate::models::{ApprovalStatus, NonEmployeeApprovalItem};
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::{request_status, NonEmployeeRequestRecord};
-use crate::retry::{optimistic, Attempt};
-use crate::store::{Store, StoreError};
+use crate::store::writes;
 
 /// A decision on an approval item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,43 +40,40 @@ impl Verdict {
 
 /// Decides approval item `id`; the updated item.
 pub(crate) async fn decide(
-    store: &Store,
+    runner: &Runner,
     principal: &Principal,
     id: &str,
     verdict: Verdict,
     comment: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<NonEmployeeApprovalItem, ApiError> {
+) -> Result<Settled<NonEmployeeApprovalItem>, ApiError> {
     let id = path_id("id", id)?;
     let tenant = principal.tenant_id.as_str();
-    optimistic(|lost: Option<NonEmployeeRequestRecord>| async move {
-        let Some(current) = store.non_employee_request_of_item(tenant, id).await? else {
-            return Err(unknown_item(id));
-        };
-        // A write the store reported as failed (a retried attempt whose first
-        // try had landed) may have taken effect after all.
-        if lost.as_ref() == Some(&current) {
-            return approval_item(&current, id)
-                .map(Attempt::Done)
-                .ok_or_else(|| unknown_item(id));
-        }
-        let next = decided(&current, principal, id, verdict, comment, now)?;
-        if comment.is_some() {
-            super::check_row(&next, "comment")?;
-        }
-        let response = approval_item(&next, id).ok_or_else(|| unknown_item(id))?;
-        idempotency::arm(&response);
-        match store
-            .update_non_employee_request(tenant, &current, &next)
-            .await
-        {
-            Ok(()) => Ok(Attempt::Done(response)),
-            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(next)),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?
-    .ok_or_else(|| ApiError::Internal(format!("decision on {id} kept conflicting")))
+    let store = runner.store();
+    runner
+        .run(|lost: Option<NonEmployeeRequestRecord>| async move {
+            let Some(current) = store.non_employee_request_of_item(tenant, id).await? else {
+                return Err(unknown_item(id));
+            };
+            // A write the store reported as failed (a retried attempt whose first
+            // try had landed) may have taken effect after all.
+            if lost.as_ref() == Some(&current) {
+                return approval_item(&current, id)
+                    .map(Step::Answer)
+                    .ok_or_else(|| unknown_item(id));
+            }
+            let next = decided(&current, principal, id, verdict, comment, now)?;
+            if comment.is_some() {
+                super::check_row(&next, "comment")?;
+            }
+            let response = approval_item(&next, id).ok_or_else(|| unknown_item(id))?;
+            Ok(Step::Write(Plan {
+                writes: writes::non_employee_update(tenant, &current, &next),
+                answer: response,
+                mark: next,
+            }))
+        })
+        .await
 }
 
 /// The request after `principal` decides item `id`, or why it may not.

@@ -5,12 +5,16 @@
 use super::{path_id, unknown_request};
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::plan::{Plan, Runner, Settled, Step};
 use crate::records::NonEmployeeRequestRecord;
-use crate::retry::{optimistic, Attempt};
-use crate::store::{Store, StoreError};
+use crate::store::writes;
 
 /// Deletes non-employee request `id`.
-pub async fn delete(store: &Store, principal: &Principal, id: &str) -> Result<(), ApiError> {
+pub async fn delete(
+    runner: &Runner,
+    principal: &Principal,
+    id: &str,
+) -> Result<Settled<()>, ApiError> {
     let id = path_id("id", id)?;
     if !principal.is_org_admin() {
         return Err(ApiError::Forbidden(
@@ -18,22 +22,22 @@ pub async fn delete(store: &Store, principal: &Principal, id: &str) -> Result<()
         ));
     }
     let tenant = principal.tenant_id.as_str();
-    optimistic(|lost: Option<NonEmployeeRequestRecord>| async move {
-        let Some(current) = store.non_employee_request(tenant, id).await? else {
-            // Gone since the previous attempt: that attempt's delete landed
-            // although its answer said otherwise.
-            return if lost.is_some() {
-                Ok(Attempt::Done(()))
-            } else {
-                Err(unknown_request(id))
+    runner
+        .run(|lost: Option<NonEmployeeRequestRecord>| async move {
+            let Some(current) = runner.store().non_employee_request(tenant, id).await? else {
+                // Gone since the previous attempt: that attempt's delete landed
+                // although its answer said otherwise.
+                return if lost.is_some() {
+                    Ok(Step::Answer(()))
+                } else {
+                    Err(unknown_request(id))
+                };
             };
-        };
-        match store.delete_non_employee_request(tenant, &current).await {
-            Ok(()) => Ok(Attempt::Done(())),
-            Err(StoreError::Conflict(_)) => Ok(Attempt::Lost(current)),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?
-    .ok_or_else(|| ApiError::Internal(format!("delete of {id} kept conflicting")))
+            Ok(Step::Write(Plan {
+                writes: writes::non_employee_deletion(tenant, &current),
+                answer: (),
+                mark: current,
+            }))
+        })
+        .await
 }

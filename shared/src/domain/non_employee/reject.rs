@@ -8,18 +8,19 @@ use super::decision::{check_comment_length, decide, Verdict};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::models::{NonEmployeeApprovalItem, NonEmployeeRejectApprovalDecision};
+use crate::plan::{Runner, Settled};
 
 pub use super::decision::rejected;
 pub use super::{approval_item, MAX_COMMENT_CHARS};
 
 /// Rejects approval item `id` with the decision's comment.
 pub async fn reject(
-    store: &crate::store::Store,
+    runner: &Runner,
     principal: &Principal,
     id: &str,
     body: &NonEmployeeRejectApprovalDecision,
     now: DateTime<Utc>,
-) -> Result<NonEmployeeApprovalItem, ApiError> {
+) -> Result<Settled<NonEmployeeApprovalItem>, ApiError> {
     if body.comment.trim().is_empty() {
         return Err(ApiError::bad_request(format!(
             "comment is required: give 1 to {MAX_COMMENT_CHARS} characters, not only blanks"
@@ -27,7 +28,7 @@ pub async fn reject(
     }
     check_comment_length(&body.comment)?;
     decide(
-        store,
+        runner,
         principal,
         id,
         Verdict::Reject,
