@@ -212,7 +212,7 @@ async fn a_write_throttled_after_an_unanswered_attempt_is_a_500_not_a_429() {
             &state,
             &shared::http::Operation::new("cancelAccessRequest"),
             request,
-            |principal, _| async move {
+            |principal, (): ()| async move {
                 let event = shared::records::EventRecord {
                     id: "e1".into(),
                     name: "Write Once".into(),

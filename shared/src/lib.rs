@@ -9,13 +9,13 @@ pub mod heap;
 #[cfg(feature = "test-support")]
 pub mod history;
 pub mod http;
-pub mod idempotency;
+pub(crate) mod idempotency;
 pub mod lambda;
 pub mod limits;
 pub mod models;
 pub mod plan;
 pub mod records;
-pub mod retry;
+pub(crate) mod retry;
 pub mod routes;
 pub mod scopes;
 pub mod seed;

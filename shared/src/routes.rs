@@ -13,6 +13,8 @@ use crate::scopes::VersionScopes;
 pub struct Operation {
     /// The operation id, as logged.
     pub name: &'static str,
+    /// Its path after the version prefix (`{name}` for its parameter).
+    pub path: &'static str,
     /// The status of its success.
     pub status: u16,
     /// A state-changing POST whose answer is stored for a repeat with the
@@ -95,6 +97,7 @@ impl Operation {
             if str_eq(r.operation, name) {
                 return Self {
                     name: r.operation,
+                    path: r.path,
                     status: r.status,
                     idempotent: r.idempotent,
                     scopes: r.scopes,

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use shared::auth::{claims_for, Authenticator, TokenIssuer};
 use shared::domain::access_requests::cancel::cancel;
 use shared::domain::access_requests::submit::submit;
-use shared::http::{handle_change, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation};
 use shared::models::{AccessRequest, CancelAccessRequest};
 use shared::state::{AppState, LOCAL_HS256_SECRET};
 use shared::store::{Store, StoreError};
@@ -59,8 +59,7 @@ fn submit_call(store: Store) -> BoxFuture<'static, ApiResponse> {
             state,
             &SUBMIT,
             request("/v3/access-requests", "late-submit", body),
-            |principal, req, runner| async move {
-                let body: AccessRequest = json_body(&req)?;
+            |principal, Body(body): Body<AccessRequest>, runner| async move {
                 submit(&runner, &principal, body, chrono::Utc::now()).await
             },
         )
@@ -77,8 +76,7 @@ fn cancel_call(store: Store, id: String) -> BoxFuture<'static, ApiResponse> {
             state,
             &CANCEL,
             request("/v3/access-requests/cancel", "late-cancel", body),
-            |principal, req, runner| async move {
-                let body: CancelAccessRequest = json_body(&req)?;
+            |principal, Body(body): Body<CancelAccessRequest>, runner| async move {
                 cancel(&runner, &principal, &body, chrono::Utc::now()).await
             },
         )

@@ -3,8 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::non_employee::approve;
-use shared::error::ApiError;
-use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Operation, OptionalBody, PathId};
 use shared::models::NonEmployeeApprovalDecision;
 use shared::state::AppState;
 
@@ -15,16 +14,9 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         state,
         &OPERATION,
         req,
-        |principal, req, runner| async move {
-            let id = path_param(&req, "id")
-                .ok_or_else(|| ApiError::bad_request("path parameter id is required"))?;
-            // The comment is optional: no body at all is no comment.
-            let body: NonEmployeeApprovalDecision =
-                if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
-                    NonEmployeeApprovalDecision::default()
-                } else {
-                    json_body(&req)?
-                };
+        |principal,
+         (PathId(id), OptionalBody(body)): (PathId, OptionalBody<NonEmployeeApprovalDecision>),
+         runner| async move {
             approve::approve(&runner, &principal, &id, &body, chrono::Utc::now()).await
         },
     )

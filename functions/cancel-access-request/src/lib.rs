@@ -4,7 +4,7 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::cancel;
-use shared::http::{handle_change, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation};
 use shared::models::CancelAccessRequest;
 use shared::state::AppState;
 
@@ -15,8 +15,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         state,
         &OPERATION,
         req,
-        |principal, req, runner| async move {
-            let body: CancelAccessRequest = json_body(&req)?;
+        |principal, Body(body): Body<CancelAccessRequest>, runner| async move {
             cancel::cancel(&runner, &principal, &body, chrono::Utc::now()).await
         },
     )

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::access_requests::close;
-use shared::http::{handle_change, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation};
 use shared::models::CloseAccessRequest;
 use shared::state::AppState;
 
@@ -14,8 +14,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         state,
         &OPERATION,
         req,
-        |principal, req, runner| async move {
-            let body: CloseAccessRequest = json_body(&req)?;
+        |principal, Body(body): Body<CloseAccessRequest>, runner| async move {
             close::close(&runner, &principal, &body, chrono::Utc::now()).await
         },
     )

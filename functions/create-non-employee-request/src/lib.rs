@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::non_employee::create;
-use shared::http::{handle_change, json_body, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("createNonEmployeeRequest");
@@ -13,8 +13,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         state,
         &OPERATION,
         req,
-        |principal, req, runner| async move {
-            let body: serde_json::Value = json_body(&req)?;
+        |principal, Body(body): Body<serde_json::Value>, runner| async move {
             create::create(&runner, &principal, &body, chrono::Utc::now()).await
         },
     )

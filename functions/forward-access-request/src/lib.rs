@@ -4,24 +4,15 @@
 
 use lambda_http::Request;
 use shared::domain::approvals::decide;
-use shared::error::ApiError;
-use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation, PathId};
 use shared::models::ForwardApprovalDto;
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("forwardAccessRequest");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle_change(
-        state,
-        &OPERATION,
-        req,
-        |principal, req, runner| async move {
-            let id = path_param(&req, "approvalId")
-                .ok_or_else(|| ApiError::bad_request("path parameter approvalId is required"))?;
-            let body: ForwardApprovalDto = json_body(&req)?;
-            decide::forward(&runner, &principal, &id, &body, chrono::Utc::now()).await
-        },
-    )
+    handle_change(state, &OPERATION, req, |principal, (PathId(id), Body(body)): (PathId, Body<ForwardApprovalDto>), runner| async move {
+        decide::forward(&runner, &principal, &id, &body, chrono::Utc::now()).await
+    })
     .await
 }

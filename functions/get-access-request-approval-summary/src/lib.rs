@@ -3,17 +3,21 @@
 //! `getAccessRequestApprovalSummary`).
 
 use lambda_http::Request;
-use shared::domain::approvals::lists;
-use shared::http::{handle, query_params, ApiResponse, Operation};
+use shared::domain::approvals::lists::{self, SummaryQuery};
+use shared::http::{handle, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("getAccessRequestApprovalSummary");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let query = lists::parse_summary(&query_params(&req))?;
-        let summary = lists::summary(&state.store, &principal, &query).await?;
-        ApiResponse::json(200, &summary)
-    })
+    handle(
+        state,
+        &OPERATION,
+        req,
+        |principal, query: SummaryQuery| async move {
+            let summary = lists::summary(&state.store, &principal, &query).await?;
+            ApiResponse::json(200, &summary)
+        },
+    )
     .await
 }

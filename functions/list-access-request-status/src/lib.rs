@@ -2,17 +2,21 @@
 //! requested-item statuses (operation `listAccessRequestStatus`).
 
 use lambda_http::Request;
-use shared::domain::access_requests::status;
-use shared::http::{handle, query_params, ApiResponse, Operation};
+use shared::domain::access_requests::status::{self, StatusQuery};
+use shared::http::{handle, ApiResponse, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("listAccessRequestStatus");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let query = status::parse_query(&query_params(&req))?;
-        let page = status::list(&state.store, &principal, &query).await?;
-        ApiResponse::list(&page, query.paging.count)
-    })
+    handle(
+        state,
+        &OPERATION,
+        req,
+        |principal, query: StatusQuery| async move {
+            let page = status::list(&state.store, &principal, &query).await?;
+            ApiResponse::list(&page, query.paging.count)
+        },
+    )
     .await
 }

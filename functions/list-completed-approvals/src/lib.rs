@@ -3,16 +3,20 @@
 
 use lambda_http::Request;
 use shared::domain::approvals::lists;
-use shared::http::{handle, query_params, ApiResponse, Operation};
+use shared::http::{handle, ApiResponse, CompletedQuery, Operation};
 use shared::state::AppState;
 
 pub const OPERATION: Operation = Operation::new("listCompletedApprovals");
 
 pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
-    handle(state, &OPERATION, req, |principal, req| async move {
-        let query = lists::parse_list(&query_params(&req), &lists::COMPLETED_FILTERS)?;
-        let page = lists::completed(&state.store, &principal, &query).await?;
-        ApiResponse::list(&page, query.paging.count)
-    })
+    handle(
+        state,
+        &OPERATION,
+        req,
+        |principal, CompletedQuery(query)| async move {
+            let page = lists::completed(&state.store, &principal, &query).await?;
+            ApiResponse::list(&page, query.paging.count)
+        },
+    )
     .await
 }

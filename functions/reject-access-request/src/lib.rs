@@ -3,8 +3,7 @@
 
 use lambda_http::Request;
 use shared::domain::approvals::decide;
-use shared::error::ApiError;
-use shared::http::{handle_change, json_body, path_param, ApiResponse, Operation};
+use shared::http::{handle_change, ApiResponse, Body, Operation, PathId};
 use shared::models::CommentBody;
 use shared::state::AppState;
 
@@ -15,10 +14,7 @@ pub async fn handler(state: &AppState, req: Request) -> ApiResponse {
         state,
         &OPERATION,
         req,
-        |principal, req, runner| async move {
-            let id = path_param(&req, "approvalId")
-                .ok_or_else(|| ApiError::bad_request("path parameter approvalId is required"))?;
-            let body: CommentBody = json_body(&req)?;
+        |principal, (PathId(id), Body(body)): (PathId, Body<CommentBody>), runner| async move {
             decide::reject(&runner, &principal, &id, &body, chrono::Utc::now()).await
         },
     )

@@ -21,8 +21,12 @@ use crate::models::LocaleOrigin;
 use crate::plan::{self, Runner, Settled};
 use crate::state::AppState;
 
+mod input;
 mod response;
 
+pub use input::{
+    ApprovalComment, Body, CompletedQuery, IncludeDetail, Input, OptionalBody, PathId, PendingQuery,
+};
 pub use response::{
     error_body, ApiResponse, CONTENT_TYPE, IDEMPOTENT_REPLAYED, RETRY_AFTER, X_TOTAL_COUNT,
 };
@@ -32,14 +36,20 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub use crate::routes::Operation;
 
-/// Runs a read: authenticates, calls `f`, maps errors to the SailPoint
-/// envelope, logs one line. Never fails and never panics outward.
-pub async fn handle<F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
+/// Runs a read: authenticates, decodes the endpoint's typed [`Input`],
+/// calls `f`, maps errors to the SailPoint envelope, logs one line. Never
+/// fails and never panics outward.
+pub async fn handle<I, F, Fut>(state: &AppState, op: &Operation, req: Request, f: F) -> ApiResponse
 where
-    F: FnOnce(Principal, Request) -> Fut,
+    I: Input,
+    F: FnOnce(Principal, I) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
-    serve(state, op, req, f).await
+    serve(state, op, req, move |principal, req| async move {
+        let input = I::decode(&req, op)?;
+        f(principal, input).await
+    })
+    .await
 }
 
 /// Runs a change: as [`handle`], and `f` runs its operation on the
@@ -48,27 +58,30 @@ where
 /// operation's settled one, serialised once with the status routes.toml
 /// gives the operation; a repeat with the same key answers the stored
 /// answer.
-pub async fn handle_change<F, Fut, A>(
+pub async fn handle_change<I, F, Fut, A>(
     state: &AppState,
     op: &Operation,
     req: Request,
     f: F,
 ) -> ApiResponse
 where
-    F: FnOnce(Principal, Request, Runner) -> Fut,
+    I: Input,
+    F: FnOnce(Principal, I, Runner) -> Fut,
     Fut: Future<Output = Result<Settled<A>, ApiError>>,
     A: Serialize,
 {
     serve(state, op, req, move |principal, req| async move {
-        let Some(key) = idempotent_request(op, &principal, &req)? else {
-            let answer = f(principal, req, Runner::new(&state.store)).await?;
+        let key = idempotent_request(op, &principal, &req)?;
+        let input = I::decode(&req, op)?;
+        let Some(key) = key else {
+            let answer = f(principal, input, Runner::new(&state.store)).await?;
             return answered(op, &answer);
         };
         if let Some(replay) = replay(state, &key).await? {
             return Ok(replay);
         }
         let runner = Runner::with_key(&state.store, key.clone());
-        let result = f(principal, req, runner.clone()).await;
+        let result = f(principal, input, runner.clone()).await;
         // Unless this call stored its answer, a call with the same key may
         // have done the work meanwhile — a concurrent one, or an earlier
         // attempt whose write landed late — and this one found it done (it
@@ -452,7 +465,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
 
 /// Query string parameters with all their values: from the event when
 /// API Gateway decoded them, otherwise from the URI.
-pub fn query_params(req: &Request) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn query_params(req: &Request) -> BTreeMap<String, Vec<String>> {
     let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
     match req.query_string_parameters_ref() {
         Some(map) if !map.is_empty() => {
@@ -472,7 +485,7 @@ pub fn query_params(req: &Request) -> BTreeMap<String, Vec<String>> {
 }
 
 /// A path parameter set by API Gateway (or the local server).
-pub fn path_param(req: &Request, name: &str) -> Option<String> {
+pub(crate) fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref()
         .and_then(|p| p.first(name))
         .map(str::to_string)
