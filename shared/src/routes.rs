@@ -8,23 +8,6 @@
 
 use crate::scopes::VersionScopes;
 
-/// What the edge knows of an operation: its row of routes.toml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation {
-    /// The operation id, as logged.
-    pub name: &'static str,
-    /// Its path after the version prefix (`{name}` for its parameter).
-    pub path: &'static str,
-    /// The status of its success.
-    pub status: u16,
-    /// A state-changing POST whose answer is stored for a repeat with the
-    /// same `Idempotency-Key` (a read, or a DELETE, which is idempotent by
-    /// itself, is not).
-    pub idempotent: bool,
-    /// The OAuth scopes that may call it, per version served.
-    pub scopes: &'static [VersionScopes],
-}
-
 /// One endpoint: one Lambda function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
@@ -86,22 +69,18 @@ pub fn route(function: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.function == function)
 }
 
-impl Operation {
+/// What the edge knows of an operation: its row of routes.toml.
+pub type Operation = Route;
+
+impl Route {
     /// The row of operation `name`. Evaluated in a `const` (every
     /// function's `OPERATION`), a name missing from routes.toml fails the
     /// build.
     pub const fn new(name: &str) -> Self {
         let mut i = 0;
         while i < ROUTES.len() {
-            let r = &ROUTES[i];
-            if str_eq(r.operation, name) {
-                return Self {
-                    name: r.operation,
-                    path: r.path,
-                    status: r.status,
-                    idempotent: r.idempotent,
-                    scopes: r.scopes,
-                };
+            if str_eq(ROUTES[i].operation, name) {
+                return ROUTES[i];
             }
             i += 1;
         }

@@ -56,7 +56,7 @@ pub struct PathId(pub String);
 impl Input for PathId {
     fn decode(req: &Request, op: &Operation) -> Result<Self, ApiError> {
         let name = path_parameter_name(op.path)
-            .ok_or_else(|| ApiError::Internal(format!("{} has no path parameter", op.name)))?;
+            .ok_or_else(|| ApiError::Internal(format!("{} has no path parameter", op.operation)))?;
         path_param(req, name)
             .map(PathId)
             .ok_or_else(|| ApiError::bad_request(format!("path parameter {name} is required")))

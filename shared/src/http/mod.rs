@@ -117,7 +117,7 @@ where
     F: FnOnce(Principal, Request) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
-    let operation = op.name;
+    let operation = op.operation;
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
@@ -263,7 +263,7 @@ fn idempotent_request(
         .or(principal.client_id.as_deref())
         .unwrap_or("-");
     let request: [&[u8]; 5] = [
-        op.name.as_bytes(),
+        op.operation.as_bytes(),
         req.method().as_str().as_bytes(),
         req.uri().path().as_bytes(),
         req.uri().query().unwrap_or("").as_bytes(),
@@ -313,7 +313,9 @@ fn admit(op: &Operation, path: &str, req: &Request, p: Principal) -> Result<Prin
     let required = crate::scopes::required(op.scopes, path);
     if !crate::scopes::grants(p.scopes.as_deref(), required) {
         return Err(ApiError::Forbidden(crate::scopes::missing(
-            required, op.name, path,
+            required,
+            op.operation,
+            path,
         )));
     }
     if let Some(cause) = bad_path_id(req).or_else(|| bad_query_value(req)) {
