@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
 
 /// Ids (path parameters, body references, token claims, the seed's): 1 to
 /// 64 characters, each an ASCII letter, digit, `-`, `_` or `.`. Ids are
@@ -168,29 +169,31 @@ pub fn check_metadata(field: &str, metadata: &BTreeMap<String, String>) -> Vec<S
 
 /// The JSON size of `value` in bytes.
 pub fn json_bytes<T: Serialize>(value: &T) -> usize {
-    measure(value).map_or(usize::MAX, |m| m.bytes)
+    let mut bytes = Bytes(0);
+    match serde_json::to_writer(&mut bytes, value) {
+        Ok(()) => bytes.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// The size of `value` as it travels inside a Lambda proxy answer: its JSON
 /// as a JSON string (quotes and backslashes escaped once more).
 pub fn escaped_json_bytes<T: Serialize>(value: &T) -> usize {
-    // serde_json writes control characters escaped and everything else
-    // as is: as a string once more, each quote and backslash gains one.
-    measure(value).map_or(usize::MAX, |m| 2 + m.bytes + m.escapes)
+    let mut escapes = 0;
+    let mut ser = serde_json::Serializer::with_formatter(Bytes(0), EscapeCount(&mut escapes));
+    match value.serialize(&mut ser) {
+        Ok(()) => 2 + ser.into_inner().0 + escapes,
+        Err(_) => usize::MAX,
+    }
 }
 
-/// The bytes of a value's JSON and its quotes and backslashes, counted as
-/// serde_json writes them: sizing a record does not build its JSON.
-#[derive(Default)]
-struct Measure {
-    bytes: usize,
-    escapes: usize,
-}
+/// Counts the bytes serde_json writes: sizing a record does not build its
+/// JSON.
+struct Bytes(usize);
 
-impl std::io::Write for Measure {
+impl std::io::Write for Bytes {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.bytes += buf.len();
-        self.escapes += buf.iter().filter(|b| matches!(b, b'"' | b'\\')).count();
+        self.0 += buf.len();
         Ok(buf.len())
     }
 
@@ -199,9 +202,34 @@ impl std::io::Write for Measure {
     }
 }
 
-fn measure<T: Serialize>(value: &T) -> Option<Measure> {
-    let mut m = Measure::default();
-    serde_json::to_writer(&mut m, value).ok().map(|()| m)
+/// serde_json's compact output, counting the quotes and backslashes it
+/// writes: each string's two quotes, and each escape's backslash (with the
+/// quote or backslash it escapes). Nothing else it writes holds either, so
+/// no byte is looked at.
+struct EscapeCount<'a>(&'a mut usize);
+
+impl Formatter for EscapeCount<'_> {
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        *self.0 += 1;
+        CompactFormatter.begin_string(writer)
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        *self.0 += 1;
+        CompactFormatter.end_string(writer)
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: CharEscape,
+    ) -> std::io::Result<()> {
+        *self.0 += match escape {
+            CharEscape::Quote | CharEscape::ReverseSolidus => 2,
+            _ => 1,
+        };
+        CompactFormatter.write_char_escape(writer, escape)
+    }
 }
 
 #[cfg(test)]
@@ -266,5 +294,9 @@ mod tests {
         let text = serde_json::json!({"é": ["x\ny", "🦀\\", 1, null]});
         let twice = serde_json::to_vec(&serde_json::to_string(&text).unwrap()).unwrap();
         assert_eq!(escaped_json_bytes(&text), twice.len());
+        // Keys written from numbers, escapes of every kind.
+        let keyed: BTreeMap<u32, &str> = [(7, "q\"b\\s/\u{1}\u{8}\u{c}\n\r\t"), (12, "")].into();
+        let twice = serde_json::to_vec(&serde_json::to_string(&keyed).unwrap()).unwrap();
+        assert_eq!(escaped_json_bytes(&keyed), twice.len());
     }
 }

@@ -34,11 +34,19 @@ pub struct ApprovalRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<NamedRef>,
     /// The last change: the decision, or the last forward.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub modified: Option<DateTime<Utc>>,
     /// When the step was reached (absent on records written before steps
     /// were taken in order: the request's creation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forward_history: Vec<ForwardRecord>,
@@ -147,6 +155,7 @@ pub struct ForwardRecord {
     pub new_owner: NamedRef,
     pub forwarder: NamedRef,
     pub comment: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub modified: DateTime<Utc>,
 }
 
@@ -158,8 +167,13 @@ pub struct PhaseRecord {
     #[serde(deserialize_with = "phase_name")]
     pub name: std::borrow::Cow<'static, str>,
     pub state: PhaseState,
+    #[serde(with = "crate::time::rfc3339")]
     pub started: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finished: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<PhaseResult>,
@@ -193,9 +207,17 @@ pub struct RequestedItemRecord {
     pub comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<ClientMetadata>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_date: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remove_date: Option<DateTime<Utc>>,
     /// The steps reached so far, in scheme order; only the last can be pending.
     #[serde(default)]
@@ -224,6 +246,7 @@ impl RequestedItemRecord {
 pub struct CancellationRecord {
     pub comment: String,
     pub owner: NamedRef,
+    #[serde(with = "crate::time::rfc3339")]
     pub modified: DateTime<Utc>,
 }
 
@@ -238,7 +261,9 @@ pub struct AccessRequestRecord {
     pub requested_for: NamedRef,
     pub request_type: AccessRequestType,
     pub state: RequestState,
+    #[serde(with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339")]
     pub modified: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<ClientMetadata>,

@@ -87,6 +87,7 @@ pub struct ApprovalEntryRecord {
     pub requester: NamedRef,
     pub requested_for: NamedRef,
     pub request_type: AccessRequestType,
+    #[serde(with = "crate::time::rfc3339")]
     pub request_created: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<ClientMetadata>,

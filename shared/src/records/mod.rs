@@ -33,6 +33,7 @@ pub struct IdempotencyRecord {
     pub fingerprint: String,
     pub status: u16,
     pub body: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
 }
 
@@ -146,6 +147,7 @@ impl EventRecord {
 pub struct EventRecord {
     pub id: String,
     pub name: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
     /// Orders events stamped in the same millisecond (the precision they
     /// are stored at): the stage of the call that recorded them, e.g. a

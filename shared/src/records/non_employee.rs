@@ -68,7 +68,9 @@ pub struct NonEmployeeApprovalRecord {
     /// administrator acting for them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewer_id: Option<String>,
+    #[serde(with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339")]
     pub modified: DateTime<Utc>,
 }
 
@@ -124,9 +126,15 @@ pub struct NonEmployeeRequestRecord {
     pub end_date: DateTime<FixedOffset>,
     pub approval_status: ApprovalStatus,
     /// When the last approval item was approved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completion_date: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::rfc3339")]
     pub created: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339")]
     pub modified: DateTime<Utc>,
     pub approval_items: Vec<NonEmployeeApprovalRecord>,
     pub version: u64,
