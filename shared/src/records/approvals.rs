@@ -100,14 +100,23 @@ impl ApprovalEntryRecord {
     /// The entry of step `step` of item `item` of `request`.
     pub fn of(request: &AccessRequestRecord, item: usize, step: usize) -> Self {
         let source = &request.items[item];
-        let mut item = RequestedItemRecord {
+        // Field by field: cloning the whole item would copy the steps,
+        // phases and plan that the entry leaves out.
+        let item = RequestedItemRecord {
+            account_activity_item_id: source.account_activity_item_id.clone(),
+            item_type: source.item_type,
+            item_id: source.item_id.clone(),
+            name: source.name.clone(),
+            description: source.description.clone(),
+            comment: source.comment.clone(),
+            client_metadata: source.client_metadata.clone(),
+            start_date: source.start_date,
+            remove_date: source.remove_date,
             approvals: source.approvals[..=step].to_vec(),
             upcoming: Vec::new(),
             state: None,
             phases: None,
-            ..source.clone()
         };
-        item.approvals.shrink_to_fit();
         Self {
             access_request_id: request.id.clone(),
             requester: request.requester.clone(),

@@ -136,22 +136,15 @@ pub fn fully_decided(record: &AccessRequestRecord, now: DateTime<Utc>) -> Access
     out
 }
 
-/// The largest row showing item `i` of `record`: its status, and each of
-/// its steps as a pending or completed approval.
-fn largest_row(record: &AccessRequestRecord, i: usize) -> usize {
-    let item = &record.items[i];
-    let mut largest = escaped_json_bytes(&render::item_status(record, item));
-    for step in 0..item.approvals.len() {
-        largest = largest.max(approval_row(record, i, step));
-    }
-    largest
-}
-
 /// Step `step` of item `i` as a pending or a completed approval.
 fn approval_row(record: &AccessRequestRecord, i: usize, step: usize) -> usize {
-    let entry = ApprovalEntryRecord::of(record, i, step);
-    let pending = render::pending(&entry, ApiVersion::V3).map(|p| escaped_json_bytes(&p));
-    let completed = render::completed(&entry).map(|c| escaped_json_bytes(&c));
+    entry_row(&ApprovalEntryRecord::of(record, i, step))
+}
+
+/// An approval's list entry as a pending or a completed approval row.
+fn entry_row(entry: &ApprovalEntryRecord) -> usize {
+    let pending = render::pending(entry, ApiVersion::V3).map(|p| escaped_json_bytes(&p));
+    let completed = render::completed(entry).map(|c| escaped_json_bytes(&c));
     pending.max(completed).unwrap_or(0)
 }
 
@@ -187,15 +180,20 @@ pub fn sizes(record: &AccessRequestRecord, decided: &AccessRequestRecord) -> Siz
                 .max()
                 .unwrap_or(0)
         });
-        let row = largest_row(decided, i).max(pending) + ROW_RESERVE_BYTES;
+        // The item's status row, and each step's rows and list entry (one
+        // entry built per step, for both).
+        let mut row = escaped_json_bytes(&render::item_status(decided, item)).max(pending);
+        let mut entry = 0;
+        for step in 0..item.approvals.len() {
+            let of_step = ApprovalEntryRecord::of(decided, i, step);
+            row = row.max(entry_row(&of_step));
+            entry = entry.max(json_bytes(&of_step));
+        }
+        let row = row + ROW_RESERVE_BYTES;
         if row > sizes.row.0 {
             sizes.row = (row, i);
         }
-        let entry = (0..item.approvals.len())
-            .map(|step| json_bytes(&ApprovalEntryRecord::of(decided, i, step)))
-            .max()
-            .unwrap_or(0)
-            + KEYS_BYTES;
+        let entry = entry + KEYS_BYTES;
         let widest = item
             .approvals
             .iter()
