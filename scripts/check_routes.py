@@ -6,7 +6,10 @@
 routes.toml is the one list of endpoints. Beside it, these must name the
 same functions, no more and no fewer:
   - the crate `functions/<function>/` (its package named after the folder),
-    with a handler (`pub async fn handler`);
+    with a handler (`pub async fn handler`), depending on `shared` with no
+    features: `dev-tools` and `test-support` (the table's creation, token
+    issuing, request counting) stay out of Lambda binaries, which
+    scripts/lambda_build.sh builds from these crates alone;
   - the local server's dependency on it (local/Cargo.toml; its handler
     table is written from routes.toml by local/build.rs);
   - the fixtures folder `events/<function>/`, holding every `smoke` case
@@ -45,6 +48,19 @@ def crate_name(root: Path, folder: Path) -> str | None:
             return tomllib.load(f)["package"]["name"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return None
+
+
+def shared_features(folder: Path) -> list[str] | None:
+    """The features a crate's dependency on `shared` turns on (None: no
+    such dependency)."""
+    try:
+        with open(folder / "Cargo.toml", "rb") as f:
+            spec = tomllib.load(f).get("dependencies", {}).get("shared")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    if spec is None:
+        return None
+    return list(spec.get("features", [])) if isinstance(spec, dict) else []
 
 
 def local_dependencies(root: Path) -> set[str]:
@@ -87,6 +103,15 @@ def check(root: Path) -> list[str]:
         lib = folders[f] / "src" / "lib.rs"
         if not lib.exists() or "pub async fn handler" not in lib.read_text(encoding="utf-8"):
             problems.append(f"functions/{f}/src/lib.rs: no `pub async fn handler`")
+        features = shared_features(folders[f])
+        if features is None:
+            problems.append(f"functions/{f}/Cargo.toml: no dependency on shared")
+        elif features:
+            problems.append(
+                f"functions/{f}/Cargo.toml: shared with features {features}; a Lambda binary "
+                "takes shared without features (dev-tools and test-support are for the local "
+                "server and the tests)"
+            )
 
     # The local server.
     # (Its handler table is written from routes.toml by local/build.rs.)

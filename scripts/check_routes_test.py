@@ -91,6 +91,17 @@ def main() -> int:
         manifest.write_text(text, encoding="utf-8")
         assert check_routes.check(root) == []
 
+        # A function that would carry the set-up tools into its binary.
+        manifest = root / "functions" / "cancel-access-request" / "Cargo.toml"
+        text = manifest.read_text(encoding="utf-8")
+        assert "shared.workspace = true" in text
+        manifest.write_text(text.replace(
+            "shared.workspace = true",
+            'shared = { workspace = true, features = ["dev-tools"] }'), encoding="utf-8")
+        expect(check_routes.check(root),
+               "functions/cancel-access-request/Cargo.toml: shared with features ['dev-tools']")
+        manifest.write_text(text, encoding="utf-8")
+
         # A status that the README's table does not show.
         (root / "routes.toml").write_text(
             routes.replace('path = "/access-requests/cancel"\nstatus = 202',
@@ -98,7 +109,7 @@ def main() -> int:
             encoding="utf-8")
         expect(check_routes.check(root), "README.md: cancelAccessRequest's row answers '202 `{}`'")
         (root / "routes.toml").write_text(routes, encoding="utf-8")
-    print("check_routes: names each missing piece (a row alone, a crate alone, a dependency gone, a status)")
+    print("check_routes: names each missing piece (a row alone, a crate alone, a dependency gone, shared's set-up tools in a function, a status)")
     return 0
 
 

@@ -4,7 +4,7 @@
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 /// The claims SailPoint access tokens carry. Tokens issued for an API client
@@ -376,26 +376,34 @@ fn describe(kind: &ErrorKind) -> String {
     }
 }
 
-/// Issues HS256 tokens shaped like SailPoint's (local token endpoint, tests).
+/// Issues HS256 tokens shaped like SailPoint's (local token endpoint,
+/// tests): `dev-tools` only, so no function can mint a token.
+#[cfg(feature = "dev-tools")]
 #[derive(Clone)]
 pub struct TokenIssuer {
-    key: EncodingKey,
+    key: jsonwebtoken::EncodingKey,
 }
 
+#[cfg(feature = "dev-tools")]
 impl TokenIssuer {
     pub fn hs256(secret: &str) -> Self {
         Self {
-            key: EncodingKey::from_secret(secret.as_bytes()),
+            key: jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
         }
     }
 
     pub fn issue(&self, claims: &Claims) -> String {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.key)
-            .unwrap_or_else(|_| unreachable!("HS256 signing with a secret cannot fail"))
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            claims,
+            &self.key,
+        )
+        .unwrap_or_else(|_| unreachable!("HS256 signing with a secret cannot fail"))
     }
 }
 
 /// The claims of a token for `identity_id` in `tenant_id`, valid for `ttl_secs`.
+#[cfg(feature = "dev-tools")]
 pub fn claims_for(
     tenant_id: &str,
     identity_id: Option<&str>,

@@ -30,10 +30,12 @@ pub mod client;
 mod codec;
 mod errors;
 mod https;
+#[cfg(feature = "dev-tools")]
 mod table;
 
 pub use client::{env_credentials_present, https_client, HttpsClient};
 pub use codec::{attributes_size, item_size};
+#[cfg(feature = "dev-tools")]
 pub use table::{create_table, TABLE_DEFINITION};
 
 /// Keys one BatchGetItem may ask for.
