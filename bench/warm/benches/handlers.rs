@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bench_warm::{
-    cases, dispatch, fixture, install_sink_logger, pending_event, request,
+    cases, dispatch, fixture, function_process, pending_event, request,
     seed_with_pending_approvals, seed_with_status_requests, state, status_event,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -26,13 +26,7 @@ use shared::seed::DEMO_SEED;
 const STATUS_PAGE: usize = 250;
 
 fn handlers(c: &mut Criterion) {
-    install_sink_logger();
-    // The process as a function runs it (shared::lambda::run).
-    shared::heap::keep_freed_memory();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = function_process();
     let mut group = c.benchmark_group("warm");
     group
         .warm_up_time(Duration::from_secs(1))

@@ -18,7 +18,7 @@ use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
-use bench_warm::{cases, dispatch, fixture, install_sink_logger, request, state};
+use bench_warm::{cases, dispatch, fixture, function_process, request, state};
 use shared::seed::DEMO_SEED;
 
 const BATCH: usize = 500;
@@ -59,12 +59,7 @@ fn main() {
         .map(|(_, case)| case)
         .unwrap_or_else(|| panic!("no function {function}"));
     let event = fixture(&function, case);
-    install_sink_logger();
-    shared::heap::keep_freed_memory();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = function_process();
     let mut profiler = Profiler::from_env();
     let mut spent = Duration::ZERO;
     for _ in 0..batches {

@@ -164,10 +164,17 @@ pub async fn dispatch(function: &str, state: &AppState, req: Request) -> ApiResp
         .unwrap_or_else(|| panic!("unknown function {function}"))
 }
 
-/// Installs the functions' JSON log format, written to a sink, so the
-/// benchmarks pay for the log line each request writes as Lambda does.
-pub fn install_sink_logger() {
+/// Sets the process up as a function runs it (`shared::lambda::run`): the
+/// functions' JSON log format, written to a sink, so that each request
+/// pays for its log line as on Lambda; the heap's settings; and a
+/// current-thread runtime to run the handlers on.
+pub fn function_process() -> tokio::runtime::Runtime {
     shared::telemetry::init_with(tracing_subscriber::EnvFilter::new("info"), std::io::sink);
+    shared::heap::keep_freed_memory();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
 }
 
 #[cfg(test)]
