@@ -10,10 +10,16 @@ pub const WIDTH: usize = 24;
 
 /// Formats a timestamp the way every response and storage key does.
 pub fn format(t: &DateTime<Utc>) -> String {
+    with_millis(t, str::to_owned)
+}
+
+/// Hands `t`, written as [`format`] writes it, to `f`: from a buffer on
+/// the stack, so that serialising a timestamp allocates nothing.
+fn with_millis<R>(t: &DateTime<Utc>, f: impl FnOnce(&str) -> R) -> R {
     let mut buf = Rfc3339::default();
     match buf.write(t, Fraction::Millis) {
-        Some(s) => s.to_owned(),
-        None => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        Some(text) => f(text),
+        None => f(&t.to_rfc3339_opts(SecondsFormat::Millis, true)),
     }
 }
 
@@ -156,7 +162,7 @@ pub mod millis {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::format(t))
+        super::with_millis(t, |text| s.serialize_str(text))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -172,7 +178,7 @@ pub mod millis_opt {
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
-            Some(t) => s.serialize_str(&super::format(t)),
+            Some(t) => super::with_millis(t, |text| s.serialize_str(text)),
             None => s.serialize_none(),
         }
     }
@@ -228,11 +234,24 @@ mod tests {
 
     #[test]
     fn format_writes_what_chrono_writes_with_milliseconds() {
+        #[derive(serde::Serialize)]
+        struct Answered {
+            #[serde(with = "millis")]
+            at: DateTime<Utc>,
+            #[serde(with = "millis_opt")]
+            maybe: Option<DateTime<Utc>>,
+        }
         for t in samples() {
+            let chrono = t.to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(format(&t), chrono, "{t:?}");
+            let answered = serde_json::to_string(&Answered {
+                at: t,
+                maybe: Some(t),
+            })
+            .unwrap();
             assert_eq!(
-                format(&t),
-                t.to_rfc3339_opts(SecondsFormat::Millis, true),
-                "{t:?}"
+                answered,
+                format!(r#"{{"at":"{chrono}","maybe":"{chrono}"}}"#)
             );
         }
     }
