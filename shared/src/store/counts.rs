@@ -46,14 +46,13 @@ pub fn executing(name: &str) -> String {
     format!("{name}Executing")
 }
 
-/// The status counts with their [`executing`] twins, spelt out once so that
-/// counting a change builds no name.
-const STATUS_COUNTS: [(&str, &str); 4] = [
-    (REQUESTED, "requestedExecuting"),
-    (FOR, "forExecuting"),
-    (SELF, "selfExecuting"),
-    (ITEMS, "itemsExecuting"),
-];
+/// A status count with its [`executing`] twin, spelt out so that counting a
+/// change builds no name.
+type StatusCount = (&'static str, &'static str);
+const REQUESTED_ROWS: StatusCount = (REQUESTED, "requestedExecuting");
+const FOR_ROWS: StatusCount = (FOR, "forExecuting");
+const SELF_ROWS: StatusCount = (SELF, "selfExecuting");
+const ITEMS_ROWS: StatusCount = (ITEMS, "itemsExecuting");
 
 /// The count of an identity's non-employee requests list with this status.
 pub fn non_employee_requests(status: ApprovalStatus) -> String {
@@ -141,23 +140,20 @@ pub fn access_request(tenant: &str, r: &AccessRequestRecord) -> Tally {
         .filter(|i| r.item_state(i) == RequestState::Executing)
         .count() as i64;
     // Each status count and its `executing` twin.
-    let mut status_rows = |key: Key, (name, executing): (&str, &str)| {
+    let mut status_rows = |key: Key, (name, executing): StatusCount| {
         tally.add(key.clone(), name, rows);
         tally.add(key, executing, executing_rows);
     };
     let requester = keys::identity_counts(tenant, &r.requester.id);
-    status_rows(requester.clone(), STATUS_COUNTS[0]);
+    status_rows(requester.clone(), REQUESTED_ROWS);
     if r.requester.id == r.requested_for.id {
-        status_rows(requester.clone(), STATUS_COUNTS[1]);
-        status_rows(requester, STATUS_COUNTS[2]);
+        status_rows(requester.clone(), FOR_ROWS);
+        status_rows(requester, SELF_ROWS);
     } else {
-        status_rows(
-            keys::identity_counts(tenant, &r.requested_for.id),
-            STATUS_COUNTS[1],
-        );
+        status_rows(keys::identity_counts(tenant, &r.requested_for.id), FOR_ROWS);
     }
     let shard = keys::tenant_counts(tenant, keys::count_shard(&r.id));
-    status_rows(shard.clone(), STATUS_COUNTS[3]);
+    status_rows(shard.clone(), ITEMS_ROWS);
     for item in &r.items {
         let mut assigned: Vec<&str> = item
             .approvals
@@ -279,7 +275,7 @@ mod tests {
 
     #[test]
     fn the_spelt_out_executing_names_are_the_twins_the_lists_read() {
-        for (name, twin) in STATUS_COUNTS {
+        for (name, twin) in [REQUESTED_ROWS, FOR_ROWS, SELF_ROWS, ITEMS_ROWS] {
             assert_eq!(twin, executing(name));
         }
     }
